@@ -1,0 +1,18 @@
+"""wheelwright's pipeline: DOIT_CONFIG and the task generators, imported from tasks/stages."""
+
+from tasks.stages.common import Reporter, state_file
+from tasks.stages.fetch import task_fetch
+from tasks.stages.sync import task_sync
+from tasks.stages.test import task_test
+
+DOIT_CONFIG = {
+    "default_tasks": ["sync"],
+    "backend": "sqlite3",
+    "dep_file": state_file(),
+    "num_process": 8,
+    "par_type": "thread",
+    "reporter": Reporter,
+    "continue": True,
+}
+
+__all__ = ["DOIT_CONFIG", "task_fetch", "task_sync", "task_test"]

@@ -1,0 +1,1 @@
+"""wheelwright: Make for Python environments, on doit (library modules and task stages)."""

@@ -1,0 +1,110 @@
+"""Streamed downloads, sha256-checked and retried, written atomically into the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from tasks.digest import strip_credentials
+from tasks.errors import HashMismatch, NetworkError
+from tasks.fsutil import temp_beside
+
+ATTEMPTS = 5
+CHUNK = 1 << 16
+
+
+def download(
+    session: Any,
+    url: str,
+    target: Path,
+    *,
+    package: str,
+    expected_sha256: Collection[str] = (),
+) -> str:
+    """Fetch `url` into `target`; returns the sha256. Nothing is left behind on failure."""
+    with temp_beside(target) as tmp:
+        got = _fetch_with_retries(session, url, tmp, package)
+        if expected_sha256 and got not in expected_sha256:
+            raise HashMismatch(
+                package=package,
+                source=strip_credentials(url),
+                expected=sorted(expected_sha256),
+                got=got,
+            )
+        os.replace(tmp, target)
+    return got
+
+
+def _fetch_with_retries(session: Any, url: str, tmp: Path, package: str) -> str:
+    if url.startswith("file:"):
+        return _copy_local(Path(unquote(urlsplit(url).path)), tmp)
+    import requests
+
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _fetch_once(session, url, tmp)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            if attempt == ATTEMPTS:
+                raise NetworkError(
+                    f"download failed after {ATTEMPTS} attempts: {type(exc).__name__}",
+                    package=package,
+                    source=strip_credentials(url),
+                ) from None
+            time.sleep(0.2 * 2 ** (attempt - 1))
+        except _HttpStatus as exc:
+            raise NetworkError(
+                f"download answered HTTP {exc.status}",
+                package=package,
+                source=strip_credentials(url),
+            ) from None
+    raise AssertionError("unreachable")
+
+
+class _HttpStatus(Exception):
+    def __init__(self, status: int):
+        self.status = status
+
+
+def _fetch_once(session: Any, url: str, tmp: Path) -> str:
+    digest = hashlib.sha256()
+    with session.get(url, stream=True, timeout=60) as response:
+        if response.status_code != 200:
+            raise _HttpStatus(response.status_code)
+        with tmp.open("wb") as out:
+            for chunk in response.iter_content(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    return digest.hexdigest()
+
+
+def _copy_local(source: Path, tmp: Path) -> str:
+    digest = hashlib.sha256()
+    with source.open("rb") as src, tmp.open("wb") as out:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_file(source: Path, target: Path) -> None:
+    with temp_beside(target) as tmp:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)

@@ -1,0 +1,61 @@
+"""The project's exception hierarchy: every failure names the package, the source and the cause."""
+
+from __future__ import annotations
+
+
+class WheelwrightError(Exception):
+    """Base of every error the CLI reports as one line, without a traceback."""
+
+    def __init__(self, cause: str, *, package: str | None = None, source: str | None = None):
+        super().__init__(cause)
+        self.cause = cause
+        self.package = package
+        self.source = source
+
+    def __str__(self) -> str:
+        where = ""
+        if self.package and self.source:
+            where = f"{self.package} ({self.source}): "
+        elif self.package or self.source:
+            where = f"{self.package or self.source}: "
+        return f"{where}{self.cause}"
+
+
+class RequirementsError(WheelwrightError):
+    """A requirements file or pipeline.yaml line that cannot be used as written."""
+
+
+class ConfigError(WheelwrightError):
+    """pipeline.yaml, pip configuration or a command-line variable is wrong."""
+
+
+class IndexError_(WheelwrightError):
+    """An index cannot be reached or does not serve what the requirement asks for."""
+
+
+class NoMatchingDistribution(IndexError_):
+    """The index has the project but no file that fits the pin and the interpreter."""
+
+
+class NetworkError(WheelwrightError):
+    """A request failed after its retries."""
+
+
+class HashMismatch(WheelwrightError):
+    """A downloaded file's sha256 is not one of the expected ones."""
+
+    def __init__(self, *, package: str, source: str, expected: list[str], got: str):
+        shown = ", ".join(expected)
+        super().__init__(f"hash mismatch: expected sha256 {shown}, got {got}", package=package, source=source)
+
+
+class InstallError(WheelwrightError):
+    """A wheel cannot be installed into, or removed from, the target environment."""
+
+
+class BuildError(WheelwrightError):
+    """Building metadata or a wheel from a source distribution failed."""
+
+
+class ResolutionError(WheelwrightError):
+    """Loose requirements cannot be resolved into one consistent set of pins."""

@@ -1,0 +1,102 @@
+"""Fetching one pinned distribution: find its file on the indexes, download, verify, unpack."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName
+
+from tasks.archive import is_unpacked, unpack_wheel, unpacked_path
+from tasks.config import Indexes
+from tasks.digest import strip_credentials
+from tasks.download import download
+from tasks.errors import IndexError_, NoMatchingDistribution
+from tasks.index import DistFile, HttpPageGetter, PageGetter, find_links_files, project_files
+from tasks.interpreter import Interpreter
+from tasks.select import choose_wheel
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A wheel ready to install: where it is unpacked and what it is (saved as doit values)."""
+
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    unpacked: str
+    direct_url: dict[str, object] | None = None
+
+    def as_values(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def page_getter(cache: Path) -> PageGetter:
+    from tasks.http import index_session
+
+    return HttpPageGetter(index_session(cache))
+
+
+def candidate_files(get: PageGetter, indexes: Indexes, name: NormalizedName) -> list[DistFile]:
+    """Files for `name`: the first index that has the project (no dependency confusion), then find-links."""
+    files: list[DistFile] = []
+    for url in indexes.urls:
+        found = project_files(get, url, name)
+        if found is not None:
+            files = found
+            break
+    for location in indexes.find_links:
+        files = files + find_links_files(get, location, name)
+    return files
+
+
+def fetch_registry_wheel(
+    *,
+    name: NormalizedName,
+    version: str,
+    hashes: frozenset[str],
+    indexes: Indexes,
+    interp: Interpreter,
+    cache: Path,
+    get: PageGetter | None = None,
+) -> Fetched:
+    """Make sure the wheel for `name==version` is unpacked in the cache; say which and where."""
+    get = get or page_getter(cache)
+    files = candidate_files(get, indexes, name)
+    if not files:
+        shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
+        raise IndexError_("not found on the index", package=name, source=shown)
+    choice = choose_wheel(files, version, interp, hashes)
+    if choice.file is None:
+        raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
+    if choice.yanked_only:
+        reason = f": {choice.file.yanked}" if choice.file.yanked else ""
+        print(f"warning: {name}=={version} is yanked{reason}", file=sys.stderr)
+    return _fetch_file(choice.file, name, version, hashes, cache)
+
+
+def _where(files: list[DistFile]) -> str:
+    return strip_credentials(files[0].index) if files else ""
+
+
+def _fetch_file(
+    file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
+) -> Fetched:
+    from tasks.http import file_session
+
+    expected = set(hashes) if hashes else ({file.sha256} if file.sha256 else set())
+    known = file.sha256 if file.sha256 and (not hashes or file.sha256 in hashes) else None
+    if known and is_unpacked(unpacked_path(cache, known)):
+        return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
+    target = cache / "downloads-v0" / uuid.uuid4().hex / file.filename
+    sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
+    try:
+        unpacked = unpack_wheel(target, unpacked_path(cache, sha256), package=name, filename=file.filename)
+    finally:
+        target.unlink(missing_ok=True)
+        target.parent.rmdir()
+    return Fetched(name, version, file.filename, sha256, str(unpacked))

@@ -1,0 +1,132 @@
+"""The model of one run, built without network: environments, their pins, and one job per pin."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.utils import NormalizedName
+
+from tasks.config import EnvSpec, Pipeline, pip_index_options
+from tasks.digest import digest
+from tasks.errors import WheelwrightError
+from tasks.interpreter import Interpreter, find_python, probe
+from tasks.reqfile import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
+from tasks.sources import direct_url_identity
+from tasks.venv import check_target, venv_python
+
+
+@dataclass(frozen=True)
+class PinJob:
+    """One distribution to fetch for one target interpreter."""
+
+    line: ReqLine
+    index_layers: tuple[IndexOptions, ...]
+    interp: Interpreter
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.line.name
+
+    @property
+    def version(self) -> str | None:
+        return self.line.pinned_version()
+
+    @property
+    def key(self) -> str:
+        """Everything that decides which file is fetched: a change makes the fetch task stale."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "version": self.version,
+                "source": direct_url_identity(self.line.source),
+                "hashes": sorted(self.line.hashes),
+                "indexes": [layer.__dict__ for layer in self.index_layers],
+                "platform": self.interp.platform_key,
+            },
+            sort_keys=True,
+            default=list,
+        )
+
+
+@dataclass(frozen=True)
+class EnvJob:
+    """One environment of the run, or the error that stops it."""
+
+    spec: EnvSpec
+    interp: Interpreter | None = None
+    pins: tuple[PinJob, ...] = ()
+    files: tuple[Path, ...] = ()
+    error: str | None = None
+    task_names: dict[NormalizedName, str] = field(default_factory=dict)
+
+
+def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
+    merged = RequirementsFile()
+    for path in paths:
+        part = parse_file(path)
+        merged = RequirementsFile(
+            merged.requirements + part.requirements,
+            merged.constraints + part.constraints,
+            merged.index.merged(part.index),
+            merged.files + part.files,
+        )
+    return merged
+
+
+def applies(line: ReqLine, interp: Interpreter) -> bool:
+    marker: Marker | None = line.requirement.marker
+    return marker is None or marker.evaluate({**interp.markers, "extra": ""})
+
+
+def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
+    """The environment's own interpreter when it exists, else the one it will be made from."""
+    python = venv_python(spec.path)
+    if not python.exists():
+        python = find_python(spec.python)
+    return probe(python, cache / "interpreters-v0")
+
+
+def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
+    try:
+        check_target(spec.path)
+        interp = target_interpreter(spec, cache)
+        reqs = read_requirements(spec.requirements)
+        require_pins(reqs)
+    except WheelwrightError as exc:
+        return EnvJob(spec, error=f"{spec.name}: {exc}")
+    layers = (pip_index_options(), spec.index, reqs.index)
+    pins = tuple(PinJob(line, layers, interp) for line in reqs.requirements if applies(line, interp))
+    duplicate = _duplicate(pins)
+    if duplicate:
+        return EnvJob(spec, error=f"{spec.name}: {duplicate} is pinned twice")
+    return EnvJob(spec, interp, pins, reqs.files)
+
+
+def _duplicate(pins: tuple[PinJob, ...]) -> str | None:
+    seen: set[str] = set()
+    for pin in pins:
+        if pin.name in seen:
+            return pin.name
+        seen.add(pin.name)
+    return None
+
+
+def plan_run(pipeline: Pipeline) -> list[EnvJob]:
+    """Every environment of the run, with unique fetch task names across environments."""
+    jobs = [plan_env(spec, pipeline.cache) for spec in pipeline.envs]
+    keys_by_name: dict[str, set[str]] = {}
+    for job in jobs:
+        for pin in job.pins:
+            keys_by_name.setdefault(pin.name, set()).add(pin.key)
+    for job in jobs:
+        for pin in job.pins:
+            clash = len(keys_by_name[pin.name]) > 1
+            job.task_names[pin.name] = f"{pin.name}@{job.spec.name}" if clash else pin.name
+    return jobs
+
+
+def task_key_digest(pin: PinJob) -> str:
+    return digest(pin.key)

@@ -1,0 +1,86 @@
+"""Choosing the file to install for a pin: version, hashes, requires-python, yanked, wheel tags."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_version,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from tasks.index import DistFile
+from tasks.interpreter import Interpreter
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The file chosen for a pin, or why none fits."""
+
+    file: DistFile | None
+    reason: str = ""
+    yanked_only: bool = False
+
+
+def file_version(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+def python_ok(requires_python: str | None, python_version: str) -> bool:
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python_version, prereleases=True)
+    except InvalidSpecifier:
+        return True  # pip ignores an unparsable requires-python
+
+
+def wheel_rank(filename: str, interp: Interpreter) -> int | None:
+    """The best (lowest) priority of a wheel's tags for this interpreter, None if it cannot run."""
+    try:
+        tags = parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return None
+    ranks = [interp.tag_priority[str(t)] for t in tags if str(t) in interp.tag_priority]
+    return min(ranks) if ranks else None
+
+
+def _matches_version(f: DistFile, version: str) -> bool:
+    got = file_version(f.filename)
+    return got is not None and canonicalize_version(got) == canonicalize_version(version)
+
+
+def choose_wheel(
+    files: Iterable[DistFile], version: str, interp: Interpreter, hashes: Collection[str] = ()
+) -> Choice:
+    """The best wheel of `version` for `interp`; non-yanked first, then tag priority."""
+    candidates = [f for f in files if _matches_version(f, version)]
+    if not candidates:
+        return Choice(None, f"version {version} is not on the index")
+    if hashes:
+        candidates = [f for f in candidates if f.sha256 is None or f.sha256 in hashes]
+        if not candidates:
+            return Choice(None, f"no file of version {version} has one of the lock's hashes")
+    candidates = [f for f in candidates if python_ok(f.requires_python, interp.version)]
+    if not candidates:
+        return Choice(None, f"version {version} requires a Python other than {interp.version}")
+    wheels = [
+        (rank, f) for f in candidates if f.is_wheel and (rank := wheel_rank(f.filename, interp)) is not None
+    ]
+    if not wheels:
+        kinds = "only a source distribution" if any(not f.is_wheel for f in candidates) else "no wheel"
+        return Choice(None, f"{kinds} of {version} for this interpreter (Python {interp.version})")
+    wheels.sort(key=lambda item: (item[1].yanked is not None, item[0], item[1].filename))
+    best = wheels[0][1]
+    return Choice(best, yanked_only=best.yanked is not None)

@@ -1,0 +1,90 @@
+"""Fetching direct references (URL and local wheels now; archives, git and paths need a build)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tasks.archive import is_unpacked, unpack_wheel, unpacked_path
+from tasks.download import download, sha256_file
+from tasks.errors import BuildError
+from tasks.fetch import Fetched
+from tasks.pipeline import PinJob
+from tasks.select import wheel_rank
+from tasks.sources import PathSource, UrlSource
+
+
+def archive_direct_url(url: str, sha256: str, subdirectory: str | None = None) -> dict[str, Any]:
+    """PEP 610 direct_url.json for an archive."""
+    data: dict[str, Any] = {
+        "url": url,
+        "archive_info": {"hash": f"sha256={sha256}", "hashes": {"sha256": sha256}},
+    }
+    if subdirectory:
+        data["subdirectory"] = subdirectory
+    return data
+
+
+def fetch_direct(pin: PinJob, cache: Path) -> Fetched:
+    source = pin.line.source
+    if isinstance(source, UrlSource) and source.filename.endswith(".whl"):
+        return _url_wheel(pin, source, cache)
+    if isinstance(source, PathSource) and source.path.suffix == ".whl":
+        return _path_wheel(pin, source, cache)
+    raise BuildError(
+        "building from source is not supported yet (needs the build stages)",
+        package=pin.name,
+        source=source.describe(),
+    )
+
+
+def _check_tags(pin: PinJob, filename: str, where: str) -> None:
+    if wheel_rank(filename, pin.interp) is None:
+        raise BuildError(
+            f"wheel {filename} does not fit Python {pin.interp.version}",
+            package=pin.name,
+            source=where,
+        )
+
+
+def _expected(pin: PinJob, source: UrlSource) -> set[str]:
+    expected = set(pin.line.sha256s())
+    if source.sha256:
+        expected.add(source.sha256.lower())
+    return expected
+
+
+def _url_wheel(pin: PinJob, source: UrlSource, cache: Path) -> Fetched:
+    from tasks.http import file_session
+
+    _check_tags(pin, source.filename, source.describe())
+    expected = _expected(pin, source)
+    for sha in expected:
+        if is_unpacked(unpacked_path(cache, sha)):
+            return _fetched(pin, source.filename, sha, cache, archive_direct_url(source.url, sha))
+    target = cache / "downloads-v0" / uuid.uuid4().hex / source.filename
+    sha = download(file_session(), source.url, target, package=pin.name, expected_sha256=expected)
+    try:
+        unpack_wheel(target, unpacked_path(cache, sha), package=pin.name, filename=source.filename)
+    finally:
+        target.unlink(missing_ok=True)
+        target.parent.rmdir()
+    return _fetched(pin, source.filename, sha, cache, archive_direct_url(source.url, sha))
+
+
+def _path_wheel(pin: PinJob, source: PathSource, cache: Path) -> Fetched:
+    _check_tags(pin, source.path.name, source.describe())
+    sha = sha256_file(source.path)
+    expected = pin.line.sha256s()
+    if expected and sha not in expected:
+        from tasks.errors import HashMismatch
+
+        raise HashMismatch(package=pin.name, source=str(source.path), expected=sorted(expected), got=sha)
+    unpack_wheel(source.path, unpacked_path(cache, sha), package=pin.name, filename=source.path.name)
+    return _fetched(pin, source.path.name, sha, cache, archive_direct_url(source.path.as_uri(), sha))
+
+
+def _fetched(pin: PinJob, filename: str, sha: str, cache: Path, direct_url: dict[str, Any]) -> Fetched:
+    version = filename.split("-")[1]
+    return Fetched(pin.name, version, filename, sha, str(unpacked_path(cache, sha)), direct_url)

@@ -1,0 +1,1 @@
+"""doit task generators, one module per stage: they name tasks, deps, targets and checks only."""

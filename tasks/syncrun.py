@@ -1,0 +1,113 @@
+"""The actions behind `fetch:<pkg>` and `sync:<env>`: plain functions, callable without doit."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName
+
+from tasks.archive import is_unpacked
+from tasks.config import effective_indexes
+from tasks.errors import InstallError, WheelwrightError
+from tasks.interpreter import probe
+from tasks.pipeline import EnvJob, PinJob
+from tasks.sources import RegistrySource
+from tasks.syncplan import Plan, Wanted, plan_sync
+from tasks.venv import ensure_venv, installed_distributions, venv_python
+
+
+def fetch_pin(pin: PinJob, cache: Path) -> dict[str, Any]:
+    """Fetch one pin into the cache; the returned values are what `sync` installs."""
+    from tasks.fetch import fetch_registry_wheel
+    from tasks.sources_fetch import fetch_direct
+
+    if not isinstance(pin.line.source, RegistrySource):
+        return fetch_direct(pin, cache).as_values()
+    version = pin.version
+    assert version is not None  # require_pins guarantees it
+    indexes = effective_indexes(list(pin.index_layers))
+    fetched = fetch_registry_wheel(
+        name=pin.name,
+        version=version,
+        hashes=pin.line.sha256s(),
+        indexes=indexes,
+        interp=pin.interp,
+        cache=cache,
+    )
+    return fetched.as_values()
+
+
+def still_cached(task: Any, values: Mapping[str, Any]) -> bool:
+    """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache."""
+    unpacked = values.get("unpacked")
+    return isinstance(unpacked, str) and is_unpacked(Path(unpacked))
+
+
+def _wanted(values: Mapping[str, Any]) -> Wanted:
+    return Wanted(
+        name=values["name"],
+        version=values["version"],
+        filename=values["filename"],
+        unpacked=values["unpacked"],
+        direct_url=values.get("direct_url"),
+    )
+
+
+def sync_env(job: EnvJob, cache: Path, **pins: Mapping[str, Any]) -> None:
+    """Make the environment equal the lock; prints what changed."""
+    started = time.perf_counter()
+    wanted: dict[NormalizedName, Wanted] = {}
+    missing = [key for key, values in pins.items() if not values or "name" not in values]
+    if missing:
+        raise InstallError(f"{len(missing)} package(s) were not fetched; environment left as it was")
+    for values in pins.values():
+        want = _wanted(values)
+        wanted[want.name] = want
+    path = job.spec.path
+    assert job.interp is not None
+    created = ensure_venv(path, Path(job.interp.executable))
+    interp = probe(venv_python(path), cache / "interpreters-v0")
+    sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
+    plan = plan_sync(installed_distributions(sites), wanted)
+    if not plan.is_empty:
+        apply_plan(plan, interp.scheme(), str(venv_python(path)), path)
+    report(job.spec.name, path, plan, created, time.perf_counter() - started)
+
+
+def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path) -> None:
+    from tasks.install import install_wheel, uninstall
+
+    for have in [*plan.remove, *(old for old, _ in plan.replace)]:
+        uninstall(have.dist_info, env)
+    todo = [*plan.install, *(new for _, new in plan.replace)]
+
+    def one(want: Wanted) -> None:
+        install_wheel(Path(want.unpacked), want.filename, scheme, python, direct_url=want.direct_url)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        errors = [f.exception() for f in [pool.submit(one, w) for w in todo]]
+    failures = [e for e in errors if e is not None]
+    if failures:
+        first = failures[0]
+        if isinstance(first, WheelwrightError):
+            raise first
+        raise InstallError(f"install failed: {first}")
+
+
+def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> None:
+    lines = [f" + {w.name}=={w.version}" for w in plan.install]
+    lines += [f" ~ {old.name} {old.version} -> {new.version}" for old, new in plan.replace]
+    lines += [f" - {old.name}=={old.version}" for old in plan.remove]
+    for line in lines:
+        print(line)
+    made = " (created)" if created else ""
+    print(
+        f"{name}: {path}{made}: {len(plan.install)} installed, {len(plan.replace)} replaced, "
+        f"{len(plan.remove)} removed, {len(plan.keep)} unchanged in {seconds:.2f}s"
+    )
+    sys.stdout.flush()
