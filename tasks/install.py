@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,9 +16,27 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelSource
 
+from tasks.archive import unpacked_executables
 from tasks.errors import InstallError
 
 INSTALLER_NAME = b"wheelwright\n"
+
+
+class _LazyFile:
+    """A cached file that is opened only if installer reads it (linked files never are)."""
+
+    def __init__(self, path: str):
+        self.name = path
+        self._file: BinaryIO | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._file is None:
+            self._file = open(self.name, "rb")  # noqa: SIM115 - closed by close()
+        return getattr(self._file, attr)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 class UnpackedWheel(WheelSource):
@@ -30,6 +48,7 @@ class UnpackedWheel(WheelSource):
         self.root = root
         self._dist_info = _find_dist_info(root, filename)
         self.records: dict[str, tuple[str, str]] = {}
+        self.executables = unpacked_executables(root)
 
     @property
     def dist_info_dir(self) -> str:
@@ -47,13 +66,15 @@ class UnpackedWheel(WheelSource):
 
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
         rows = parse_record_file(self.read_dist_info("RECORD").splitlines())
+        root = str(self.root)
         for path, hash_, size in rows:
-            source = self.root / path
-            if not source.is_file():
-                continue
-            self.records[str(source)] = (hash_, size)
-            with source.open("rb") as stream:
-                yield (path, hash_, size), stream, os.access(source, os.X_OK)
+            source = os.path.join(root, path)
+            self.records[source] = (hash_, size)
+            stream = _LazyFile(source)
+            try:
+                yield (path, hash_, size), stream, path in self.executables  # type: ignore[misc]
+            finally:
+                stream.close()
 
 
 def _find_dist_info(root: Path, filename: str) -> str:
@@ -67,30 +88,47 @@ def _find_dist_info(root: Path, filename: str) -> str:
 class LinkingDestination(SchemeDictionaryDestination):
     """Writes files as hard links to the unpacked cache (copies where links are impossible)."""
 
-    source_records: dict[str, tuple[str, str]] | None = None
+    source_records: dict[str, tuple[str, str]] = field(default_factory=dict)
     can_link: bool = True
+    _made: set[str] = field(default_factory=set)
 
     def write_to_fs(self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
         source = getattr(stream, "name", None)
-        known = (self.source_records or {}).get(source) if isinstance(source, str) else None
-        if known is None or not known[0]:
+        known = self.source_records.get(source) if isinstance(source, str) else None
+        if known is None or not known[0] or scheme == "scripts":
             return super().write_to_fs(scheme, path, stream, is_executable)
-        target = self._path_with_destdir(scheme, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() or target.is_symlink():
-            target.unlink()
-        self._link_or_copy(Path(str(source)), target)
+        assert isinstance(source, str)
+        self._link_or_copy(source, self._target(scheme, path))
         hash_, size = known
         return RecordEntry(path, Hash.parse(hash_), int(size) if size else None)
 
-    def _link_or_copy(self, source: Path, target: Path) -> None:
+    def _target(self, scheme: str, path: str) -> str:
+        base = os.path.abspath(self.scheme_dict[scheme])
+        target = os.path.abspath(os.path.join(base, path))
+        if not target.startswith(base + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return target
+
+    def _link_or_copy(self, source: str, target: str) -> None:
         if self.can_link:
             try:
-                os.link(source, target)
+                _replace_link(source, target)
                 return
             except OSError:
                 self.can_link = False
         shutil.copy2(source, target)
+
+
+def _replace_link(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        os.unlink(target)
+        os.link(source, target)
 
 
 def install_wheel(

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): wheelwright beside uv, pip and pip-tools."""

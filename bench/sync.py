@@ -1,0 +1,137 @@
+"""Benchmark (not a test): `./doit sync` beside `uv pip sync` and `pip install --no-deps`.
+
+Usage: .wheelwright/env/bin/python bench/sync.py [--requirements FILE] [--runs N]
+Every tool gets the same single index: the one pip's configuration names (PIP_INDEX_URL,
+pip.conf), else pip's default. Cold: empty cache, new venv. Warm: warm cache, new venv.
+No-op: the venv already synced. Prints medians and ratios to uv as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.tools import tool_env  # noqa: E402
+
+DEFAULT_REQS = ROOT.parent / "shared" / "bench-requirements" / "requirements-large.txt"
+
+
+def configured_index() -> str:
+    """The one index every tool is given: pip's configured index, else pip's default."""
+    from tasks.config import effective_indexes, pip_index_options
+
+    return effective_indexes([pip_index_options()]).urls[0]
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def new_venv(path: Path, with_pip: bool = False) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    args = [sys.executable, "-m", "venv", str(path)]
+    subprocess.run(args if with_pip else [*args, "--without-pip"], check=True)
+
+
+class Tool:
+    def __init__(self, name: str, sync: Callable[[Path, Path], list[str]], with_pip: bool = False):
+        self.name, self.sync, self.with_pip = name, sync, with_pip
+
+
+def tools(reqs: Path) -> list[Tool]:
+    uv = str(Path(tool_env()) / "bin" / "uv")
+    return [
+        Tool(
+            "wheelwright",
+            lambda venv, cache: [str(ROOT / "doit"), "sync", f"req={reqs}", f"venv={venv}", f"cache={cache}"],
+        ),
+        Tool(
+            "uv",
+            lambda venv, cache: [
+                uv,
+                "pip",
+                "sync",
+                "--cache-dir",
+                str(cache),
+                "--python",
+                str(venv / "bin" / "python"),
+                str(reqs),
+            ],
+        ),
+        Tool(
+            "pip",
+            lambda venv, cache: [
+                str(venv / "bin" / "pip"),
+                "install",
+                "--no-deps",
+                "--cache-dir",
+                str(cache),
+                "-r",
+                str(reqs),
+            ],
+            with_pip=True,
+        ),
+    ]
+
+
+def measure(tool: Tool, work: Path, env: dict[str, str], runs: int) -> dict[str, float]:
+    cache, venv = work / f"{tool.name}-cache", work / f"{tool.name}-venv"
+    times: dict[str, list[float]] = {"cold": [], "warm": [], "no-op": []}
+    for _ in range(runs):
+        shutil.rmtree(cache, ignore_errors=True)
+        new_venv(venv, tool.with_pip)
+        times["cold"].append(run(tool.sync(venv, cache), env))
+        new_venv(venv, tool.with_pip)
+        times["warm"].append(run(tool.sync(venv, cache), env))
+        times["no-op"].append(run(tool.sync(venv, cache), env))
+    return {phase: statistics.median(values) for phase, values in times.items()}
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    lines = ["| tool | cold | warm | no-op |", "|---|---|---|---|"]
+    uv = results["uv"]
+    for name, phases in results.items():
+        cells = [f"{phases[p]:.2f}s ({phases[p] / uv[p]:.2f}x)" for p in ("cold", "warm", "no-op")]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requirements", type=Path, default=DEFAULT_REQS)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    index = configured_index()
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index, "UV_INDEX_URL": index}
+    env.pop("PIP_FIND_LINKS", None)
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="ww-bench-") as tmp:
+        for tool in tools(args.requirements.resolve()):
+            if args.only and tool.name not in args.only:
+                continue
+            results[tool.name] = measure(tool, Path(tmp), env, args.runs)
+            print(f"{tool.name}: {results[tool.name]}", file=sys.stderr)
+    print(f"{args.requirements.name}, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
+    print(table(results) if "uv" in results else results)
+
+
+if __name__ == "__main__":
+    main()

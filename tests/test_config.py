@@ -1,0 +1,63 @@
+"""Configuration: pip's files and variables, layered index options, pipeline.yaml."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tasks.config import effective_indexes, load_pipeline, pip_index_options
+from tasks.errors import ConfigError
+from tasks.reqfile import IndexOptions
+
+
+def test_pip_config_files_and_env_vars(tmp_path: Path) -> None:
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nindex-url = http://127.0.0.1:1/a\nextra-index-url = http://127.0.0.1:2/b\n")
+    env = {"PIP_CONFIG_FILE": str(conf), "HOME": str(tmp_path), "XDG_CONFIG_DIRS": str(tmp_path / "none")}
+    assert pip_index_options(env).index_url == "http://127.0.0.1:1/a"
+    env["PIP_INDEX_URL"] = "http://127.0.0.1:3/c"
+    options = pip_index_options(env)
+    assert options.index_url == "http://127.0.0.1:3/c"
+    assert options.extra_index_urls == ("http://127.0.0.1:2/b",)
+
+
+def test_devnull_config_file_disables_every_file(tmp_path: Path) -> None:
+    (tmp_path / ".config" / "pip").mkdir(parents=True)
+    (tmp_path / ".config" / "pip" / "pip.conf").write_text("[global]\nindex-url = http://127.0.0.1:1/x\n")
+    env = {"PIP_CONFIG_FILE": os.devnull, "HOME": str(tmp_path)}
+    assert pip_index_options(env).index_url is None
+
+
+def test_layers_later_wins_extras_accumulate_no_index() -> None:
+    pip = IndexOptions(index_url="http://127.0.0.1:1/pip", extra_index_urls=("http://127.0.0.1:2/e",))
+    req = IndexOptions(index_url="http://127.0.0.1:3/req/")
+    got = effective_indexes([pip, req], default="http://127.0.0.1:9/default")
+    assert got.urls == ("http://127.0.0.1:3/req", "http://127.0.0.1:2/e")
+    assert effective_indexes([IndexOptions(no_index=True, find_links=("/w",))]).urls == ()
+
+
+def test_default_index_is_what_pip_reports_when_nothing_is_configured() -> None:
+    from pip._internal.models.index import PyPI
+
+    assert effective_indexes([]).urls == (PyPI.simple_url.rstrip("/"),)
+
+
+def test_pipeline_yaml_and_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "pipeline.yaml"
+    cfg.write_text(
+        "cache: c\nindex-url: http://127.0.0.1:1/s\nenvironments:\n"
+        "  web:\n    requirements: [a.txt, b.txt]\n    path: .venvs/web\n    python: python3\n"
+    )
+    pipe = load_pipeline({}, cfg)
+    (web,) = pipe.envs
+    assert pipe.cache == tmp_path / "c"
+    assert web.requirements == (tmp_path / "a.txt", tmp_path / "b.txt")
+    assert web.path == tmp_path / ".venvs" / "web" and web.index.index_url == "http://127.0.0.1:1/s"
+    monkeypatch.setenv("WHEELWRIGHT_CWD", str(tmp_path / "cwd"))
+    cli = load_pipeline({"req": "r.txt", "venv": "v", "cache": "k"}, cfg)
+    assert cli.envs[0].requirements == (tmp_path / "cwd" / "r.txt",)
+    assert cli.cache == tmp_path / "cwd" / "k"
+    with pytest.raises(ConfigError):
+        load_pipeline({"req": "r.txt"}, cfg)
