@@ -48,6 +48,8 @@ def _path(value: str, base: Path) -> Path:
 def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None) -> Pipeline:
     """The pipeline for this run: `req=`/`venv=` on the command line, else pipeline.yaml."""
     cwd = user_cwd()
+    if config_file is None and variables.get("config"):
+        config_file = _path(variables["config"], cwd)
     config_file = config_file or PROJECT_ROOT / "pipeline.yaml"
     data = _read_yaml(config_file) if config_file.is_file() else {}
     base = config_file.parent

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,11 +19,15 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelSource
+from installer.utils import parse_metadata_file
 
 from tasks.archive import unpacked_executables
 from tasks.errors import InstallError
 
 INSTALLER_NAME = b"wheelwright\n"
+
+# installer warns (and skips) when a wheel ships __pycache__ files; pip says nothing either.
+warnings.filterwarnings("ignore", message="Skip installing .*__pycache__", category=RuntimeWarning)
 
 
 class _LazyFile:
@@ -64,10 +72,20 @@ class UnpackedWheel(WheelSource):
     def validate_record(self) -> None:
         """Validated once, when the wheel was unpacked into the cache."""
 
+    @functools.cached_property
+    def rows(self) -> list[tuple[str, str, str]]:
+        return list(parse_record_file(self.read_dist_info("RECORD").splitlines()))
+
+    def root_dirs(self, scheme: dict[str, str]) -> set[str]:
+        """The directories the wheel's root files go to (the .data ones are left to installer)."""
+        wheel = parse_metadata_file(self.read_dist_info("WHEEL"))
+        base = os.path.abspath(scheme["purelib" if wheel["Root-Is-Purelib"] == "true" else "platlib"])
+        data = self.data_dir + "/"
+        return {os.path.dirname(os.path.join(base, p)) for p, _, _ in self.rows if not p.startswith(data)}
+
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
-        rows = parse_record_file(self.read_dist_info("RECORD").splitlines())
         root = str(self.root)
-        for path, hash_, size in rows:
+        for path, hash_, size in self.rows:
             source = os.path.join(root, path)
             self.records[source] = (hash_, size)
             stream = _LazyFile(source)
@@ -131,27 +149,65 @@ def _replace_link(source: str, target: str) -> None:
         os.link(source, target)
 
 
-def install_wheel(
-    unpacked: Path,
-    filename: str,
+def install_wheels(
+    wheels: list[tuple[Path, str, dict[str, Any] | None]],
     scheme: dict[str, str],
     python: str,
-    *,
-    direct_url: dict[str, Any] | None = None,
+    workers: int = 4,
 ) -> None:
-    """Install one unpacked wheel into the environment whose install paths are `scheme`."""
-    source = UnpackedWheel(unpacked, filename)
+    """Install unpacked wheels (root, filename, direct_url) into one environment, in parallel."""
+    sources = [UnpackedWheel(root, filename) for root, filename, _ in wheels]
+    made = make_dirs({d for source in sources for d in source.root_dirs(scheme)}, workers)
+
+    def one(source: UnpackedWheel, direct_url: dict[str, Any] | None) -> None:
+        _install_one(source, scheme, python, direct_url, made)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one, s, w[2]) for s, w in zip(sources, wheels, strict=True)]
+    for future in futures:
+        future.result()
+
+
+def _install_one(
+    source: UnpackedWheel,
+    scheme: dict[str, str],
+    python: str,
+    direct_url: dict[str, Any] | None,
+    made: set[str],
+) -> None:
     destination = LinkingDestination(
         scheme_dict=scheme, interpreter=python, script_kind="posix", overwrite_existing=True
     )
     destination.source_records = source.records
+    destination._made = made
     extra = {"INSTALLER": INSTALLER_NAME}
     if direct_url is not None:
         extra["direct_url.json"] = json.dumps(direct_url, sort_keys=True).encode()
     try:
         install(source, destination, extra)
     except (ValueError, OSError) as exc:
-        raise InstallError(f"cannot install {filename}: {exc}", package=source.distribution) from None
+        raise InstallError(f"cannot install: {exc}", package=source.distribution) from None
+
+
+def make_dirs(dirs: set[str], workers: int) -> set[str]:
+    """Create directories and their missing parents, one depth at a time, in parallel."""
+    todo: set[str] = set()
+    for directory in dirs:
+        while directory not in todo and not os.path.isdir(directory):
+            todo.add(directory)
+            directory = os.path.dirname(directory)
+    by_depth: dict[int, list[str]] = {}
+    for directory in todo:
+        by_depth.setdefault(directory.count(os.sep), []).append(directory)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for depth in sorted(by_depth):
+            list(pool.map(_mkdir, by_depth[depth]))
+    return set(dirs) | todo
+
+
+def _mkdir(path: str) -> None:
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path)
 
 
 # --- removing ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -27,6 +27,10 @@ print(json.dumps({
     "markers": default_environment(),
     "tags": [str(t) for t in tags.sys_tags()],
     "paths": sysconfig.get_paths(),
+    "venv_paths": sysconfig.get_paths(
+        scheme="venv" if "venv" in sysconfig.get_scheme_names() else "posix_prefix",
+        vars={"base": "@VENV@", "platbase": "@VENV@"},
+    ),
 }))
 """
 
@@ -42,6 +46,7 @@ class Interpreter:
     markers: dict[str, str]
     tags: tuple[str, ...]
     paths: dict[str, str]
+    venv_paths: dict[str, str]
 
     @cached_property
     def tag_priority(self) -> dict[str, int]:
@@ -68,7 +73,7 @@ def _packaging_dir() -> str:
 
 def _cache_key(python: Path) -> str:
     real = python.resolve()
-    parts = [str(python), str(real), _stamp(real)]
+    parts = [str(python), str(real), _stamp(real), "v1"]
     cfg = python.parent.parent / "pyvenv.cfg"
     if cfg.exists():
         parts.append(_stamp(cfg))
@@ -120,7 +125,35 @@ def _from_json(data: dict[str, object]) -> Interpreter:
         markers=dict(data["markers"]),  # type: ignore[call-overload]
         tags=tuple(data["tags"]),  # type: ignore[arg-type]
         paths=dict(data["paths"]),  # type: ignore[call-overload]
+        venv_paths=dict(data["venv_paths"]),  # type: ignore[call-overload]
     )
+
+
+def in_venv(base: Interpreter, venv: Path) -> Interpreter:
+    """The interpreter of a virtual environment made from `base`: same tags, its own paths."""
+    paths = {k: v.replace("@VENV@", str(venv)) for k, v in base.venv_paths.items()}
+    return replace(base, executable=str(venv / "bin" / "python"), prefix=str(venv), paths=paths)
+
+
+def venv_base(venv: Path) -> Path | None:
+    """The interpreter a virtual environment was made from, as its pyvenv.cfg says."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text().splitlines()
+    except OSError:
+        return None
+    cfg = {k.strip(): v.strip() for k, _, v in (line.partition("=") for line in lines)}
+    if cfg.get("executable"):
+        return Path(cfg["executable"])
+    home = cfg.get("home")
+    return Path(home) / "python3" if home else None
+
+
+def probe_env(venv: Path, fallback: str, cache_dir: Path) -> Interpreter:
+    """The target's facts: from the venv's base interpreter when it exists, else from `fallback`."""
+    base = venv_base(venv)
+    if base is not None and base.exists():
+        return in_venv(probe(base, cache_dir), venv)
+    return probe(find_python(fallback), cache_dir)
 
 
 def find_python(spec: str) -> Path:

@@ -12,10 +12,10 @@ from packaging.utils import NormalizedName
 from tasks.config import EnvSpec, Pipeline, pip_index_options
 from tasks.digest import digest
 from tasks.errors import WheelwrightError
-from tasks.interpreter import Interpreter, find_python, probe
+from tasks.interpreter import Interpreter, probe_env
 from tasks.reqfile import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
 from tasks.sources import direct_url_identity
-from tasks.venv import check_target, venv_python
+from tasks.venv import check_target
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,8 @@ def applies(line: ReqLine, interp: Interpreter) -> bool:
 
 
 def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
-    """The environment's own interpreter when it exists, else the one it will be made from."""
-    python = venv_python(spec.path)
-    if not python.exists():
-        python = find_python(spec.python)
-    return probe(python, cache / "interpreters-v0")
+    """The environment's interpreter: its base's facts with its own paths, or the one to make it from."""
+    return probe_env(spec.path, spec.python, cache / "interpreters-v0")
 
 
 def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ from packaging.utils import NormalizedName
 
 from tasks.archive import is_unpacked
 from tasks.config import effective_indexes
-from tasks.errors import InstallError, WheelwrightError
-from tasks.interpreter import probe
+from tasks.errors import InstallError
+from tasks.interpreter import probe_env
 from tasks.pipeline import EnvJob, PinJob
 from tasks.sources import RegistrySource
 from tasks.syncplan import Plan, Wanted, plan_sync
@@ -71,7 +70,7 @@ def sync_env(job: EnvJob, cache: Path, **pins: Mapping[str, Any]) -> None:
     path = job.spec.path
     assert job.interp is not None
     created = ensure_venv(path, Path(job.interp.executable))
-    interp = probe(venv_python(path), cache / "interpreters-v0")
+    interp = probe_env(path, job.interp.executable, cache / "interpreters-v0")
     sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
     plan = plan_sync(installed_distributions(sites), wanted)
     if not plan.is_empty:
@@ -80,23 +79,12 @@ def sync_env(job: EnvJob, cache: Path, **pins: Mapping[str, Any]) -> None:
 
 
 def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path) -> None:
-    from tasks.install import install_wheel, uninstall
+    from tasks.install import install_wheels, uninstall
 
     for have in [*plan.remove, *(old for old, _ in plan.replace)]:
         uninstall(have.dist_info, env)
     todo = [*plan.install, *(new for _, new in plan.replace)]
-
-    def one(want: Wanted) -> None:
-        install_wheel(Path(want.unpacked), want.filename, scheme, python, direct_url=want.direct_url)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        errors = [f.exception() for f in [pool.submit(one, w) for w in todo]]
-    failures = [e for e in errors if e is not None]
-    if failures:
-        first = failures[0]
-        if isinstance(first, WheelwrightError):
-            raise first
-        raise InstallError(f"install failed: {first}")
+    install_wheels([(Path(w.unpacked), w.filename, w.direct_url) for w in todo], scheme, python)
 
 
 def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> None:

@@ -14,7 +14,7 @@ from doit.reporter import ExecutedOnlyReporter
 from tasks.config import Pipeline, load_pipeline
 from tasks.errors import WheelwrightError
 
-VARIABLES = ("req", "venv", "python", "cache", "out", "upgrade", "hashes", "pkg")
+VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg")
 
 
 def variables() -> dict[str, str]:
