@@ -12,6 +12,10 @@ class WheelwrightError(Exception):
         self.package = package
         self.source = source
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with package and source (errors cross from worker processes)."""
+        return (_rebuild, (type(self), self.cause, self.package, self.source))
+
     def __str__(self) -> str:
         where = ""
         if self.package and self.source:
@@ -19,6 +23,15 @@ class WheelwrightError(Exception):
         elif self.package or self.source:
             where = f"{self.package or self.source}: "
         return f"{where}{self.cause}"
+
+
+def _rebuild(
+    cls: type[WheelwrightError], cause: str, package: str | None, source: str | None
+) -> WheelwrightError:
+    error = Exception.__new__(cls)
+    Exception.__init__(error, cause)
+    error.cause, error.package, error.source = cause, package, source
+    return error
 
 
 class RequirementsError(WheelwrightError):

@@ -10,7 +10,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName
 
-from tasks.archive import is_unpacked, unpack_wheel, unpacked_path
+from tasks.archive import is_unpacked, unpack_wheel_in_worker, unpacked_path
 from tasks.config import Indexes
 from tasks.digest import strip_credentials
 from tasks.download import download
@@ -95,7 +95,9 @@ def _fetch_file(
     target = cache / "downloads-v0" / uuid.uuid4().hex / file.filename
     sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
     try:
-        unpacked = unpack_wheel(target, unpacked_path(cache, sha256), package=name, filename=file.filename)
+        unpacked = unpack_wheel_in_worker(
+            target, unpacked_path(cache, sha256), package=name, filename=file.filename
+        )
     finally:
         target.unlink(missing_ok=True)
         target.parent.rmdir()

@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tasks.archive import is_unpacked, unpack_wheel, unpacked_path
+from tasks.archive import is_unpacked, unpack_wheel, unpack_wheel_in_worker, unpacked_path
 from tasks.download import download, sha256_file
 from tasks.errors import BuildError
 from tasks.fetch import Fetched
@@ -66,7 +66,7 @@ def _url_wheel(pin: PinJob, source: UrlSource, cache: Path) -> Fetched:
     target = cache / "downloads-v0" / uuid.uuid4().hex / source.filename
     sha = download(file_session(), source.url, target, package=pin.name, expected_sha256=expected)
     try:
-        unpack_wheel(target, unpacked_path(cache, sha), package=pin.name, filename=source.filename)
+        unpack_wheel_in_worker(target, unpacked_path(cache, sha), package=pin.name, filename=source.filename)
     finally:
         target.unlink(missing_ok=True)
         target.parent.rmdir()
