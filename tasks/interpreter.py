@@ -110,6 +110,9 @@ def _run_probe(python: Path) -> dict[str, object]:
             env=env,
             timeout=60,
         ).stdout
+    except subprocess.CalledProcessError as exc:
+        tail = " ".join((exc.stderr or "").strip().splitlines()[-1:]) or f"exit status {exc.returncode}"
+        raise ConfigError(f"cannot run interpreter {python}: {tail}") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"cannot run interpreter {python}: {exc}") from None
     data: dict[str, object] = json.loads(out)

@@ -61,6 +61,13 @@ def _matches_version(f: DistFile, version: str) -> bool:
     return got is not None and canonicalize_version(got) == canonicalize_version(version)
 
 
+def _hash_mismatch(version: str, expected: list[str], offered: list[str]) -> str:
+    return (
+        f"hash mismatch: no file of version {version} has the lock's hashes: "
+        f"expected sha256 {', '.join(expected)}, got {', '.join(offered)} from the index"
+    )
+
+
 def choose_wheel(
     files: Iterable[DistFile], version: str, interp: Interpreter, hashes: Collection[str] = ()
 ) -> Choice:
@@ -69,9 +76,10 @@ def choose_wheel(
     if not candidates:
         return Choice(None, f"version {version} is not on the index")
     if hashes:
+        offered = sorted({f.sha256 for f in candidates if f.sha256})
         candidates = [f for f in candidates if f.sha256 is None or f.sha256 in hashes]
         if not candidates:
-            return Choice(None, f"no file of version {version} has one of the lock's hashes")
+            return Choice(None, _hash_mismatch(version, sorted(hashes), offered))
     candidates = [f for f in candidates if python_ok(f.requires_python, interp.version)]
     if not candidates:
         return Choice(None, f"version {version} requires a Python other than {interp.version}")

@@ -13,7 +13,7 @@ PAGE = "http://127.0.0.1:1/simple/demo/"
 
 def interp(version: str = "3.11.7") -> Interpreter:
     tags = ("cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux_2_17_x86_64", "py3-none-any")
-    return Interpreter("/py", "/p", "/p", version, {}, tags, {})
+    return Interpreter("/py", "/p", "/p", version, {}, tags, {}, {})
 
 
 def test_html_and_json_forms_agree() -> None:

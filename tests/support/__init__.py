@@ -1,0 +1,1 @@
+"""Test support: a loopback package index, wheel and sdist makers, shared fixtures."""
