@@ -1,7 +1,8 @@
 """wheelwright's pipeline: DOIT_CONFIG and the task generators, imported from tasks/stages."""
 
-from tasks.stages.common import Reporter, state_file
+from tasks.stages.common import Reporter
 from tasks.stages.fetch import task_fetch
+from tasks.stages.plan import state_file
 from tasks.stages.sync import task_sync
 from tasks.stages.test import task_test
 

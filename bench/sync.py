@@ -123,7 +123,9 @@ def main() -> None:
     env.pop("PIP_FIND_LINKS", None)
     env.pop("PIP_EXTRA_INDEX_URL", None)
     results = {}
-    with tempfile.TemporaryDirectory(prefix="ww-bench-") as tmp:
+    work = ROOT / "bench" / ".work"  # on the project's disk: /tmp may be another file system
+    work.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sync-", dir=work) as tmp:
         for tool in tools(args.requirements.resolve()):
             if args.only and tool.name not in args.only:
                 continue

@@ -33,7 +33,7 @@ class Pipeline:
 
     cache: Path
     envs: tuple[EnvSpec, ...]
-    config_file: Path | None
+    config_file: Path  # read when it exists
 
 
 def user_cwd() -> Path:
@@ -60,7 +60,7 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
         envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
     else:
         envs = _envs_from_yaml(data, base, config_file, default_index)
-    return Pipeline(cache=cache, envs=envs, config_file=config_file if data else None)
+    return Pipeline(cache=cache, envs=envs, config_file=config_file)
 
 
 def _read_yaml(path: Path) -> dict[str, object]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
 
-from tasks.config import EnvSpec, Pipeline, pip_index_options
-from tasks.digest import digest
+from tasks.config import EnvSpec, Pipeline, pip_config_files, pip_index_options
 from tasks.errors import WheelwrightError
 from tasks.interpreter import Interpreter, probe_env
+from tasks.outline import EnvOutline, Outline, PinOutline
 from tasks.reqfile import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
 from tasks.sources import direct_url_identity
 from tasks.venv import check_target
@@ -125,5 +126,33 @@ def plan_run(pipeline: Pipeline) -> list[EnvJob]:
     return jobs
 
 
-def task_key_digest(pin: PinJob) -> str:
-    return digest(pin.key)
+def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Path]]:
+    """The tasks' outline, and every file whose change could change it."""
+    pins: dict[str, PinOutline] = {}
+    envs = []
+    for job in jobs:
+        for pin in job.pins:
+            task = job.task_names[pin.name]
+            doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
+            pins.setdefault(task, PinOutline(task, pin.key, doc))
+        doc = f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}"
+        tasks = [job.task_names[p.name] for p in job.pins]
+        sites = _sites(job)
+        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path), sites))
+    return Outline(str(pipeline.cache), envs, list(pins.values())), _inputs(pipeline, jobs)
+
+
+def _sites(job: EnvJob) -> list[str]:
+    if job.interp is None or not (job.spec.path / "pyvenv.cfg").exists():
+        return []
+    return sorted({job.interp.paths["purelib"], job.interp.paths["platlib"]})
+
+
+def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
+    inputs = [pipeline.config_file, *pip_config_files(os.environ)]
+    for job in jobs:
+        spec = job.spec
+        inputs += [*job.files, *spec.requirements, spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
+        if job.interp is not None:
+            inputs.append(Path(job.interp.executable))
+    return inputs

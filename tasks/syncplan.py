@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_version
 
@@ -64,3 +65,23 @@ def plan_sync(installed: Mapping[NormalizedName, Installed], wanted: Mapping[Nor
             replace.append((have, want))
     remove = [d for n, d in sorted(installed.items()) if n not in wanted and n not in PROTECTED]
     return Plan(tuple(install), tuple(replace), tuple(remove), tuple(keep))
+
+
+def wanted_from_values(pins: Mapping[str, Mapping[str, Any]]) -> dict[NormalizedName, Wanted]:
+    """What the lock wants, from the fetch tasks' saved values (doit getargs)."""
+    from tasks.errors import InstallError
+
+    missing = [key for key, values in pins.items() if not values or "name" not in values]
+    if missing:
+        raise InstallError(f"{len(missing)} package(s) were not fetched; environment left as it was")
+    wanted = {}
+    for values in pins.values():
+        want = Wanted(
+            name=values["name"],
+            version=values["version"],
+            filename=values["filename"],
+            unpacked=values["unpacked"],
+            direct_url=values.get("direct_url"),
+        )
+        wanted[want.name] = want
+    return wanted

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import NormalizedName
-
-from tasks.archive import is_unpacked
 from tasks.config import effective_indexes
-from tasks.errors import InstallError
 from tasks.interpreter import probe_env
 from tasks.pipeline import EnvJob, PinJob
 from tasks.sources import RegistrySource
-from tasks.syncplan import Plan, Wanted, plan_sync
+from tasks.syncplan import Plan, plan_sync, wanted_from_values
+from tasks.syncquick import report
 from tasks.venv import ensure_venv, installed_distributions, venv_python
 
 
@@ -41,32 +37,10 @@ def fetch_pin(pin: PinJob, cache: Path) -> dict[str, Any]:
     return fetched.as_values()
 
 
-def still_cached(task: Any, values: Mapping[str, Any]) -> bool:
-    """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache."""
-    unpacked = values.get("unpacked")
-    return isinstance(unpacked, str) and is_unpacked(Path(unpacked))
-
-
-def _wanted(values: Mapping[str, Any]) -> Wanted:
-    return Wanted(
-        name=values["name"],
-        version=values["version"],
-        filename=values["filename"],
-        unpacked=values["unpacked"],
-        direct_url=values.get("direct_url"),
-    )
-
-
 def sync_env(job: EnvJob, cache: Path, **pins: Mapping[str, Any]) -> None:
     """Make the environment equal the lock; prints what changed."""
     started = time.perf_counter()
-    wanted: dict[NormalizedName, Wanted] = {}
-    missing = [key for key, values in pins.items() if not values or "name" not in values]
-    if missing:
-        raise InstallError(f"{len(missing)} package(s) were not fetched; environment left as it was")
-    for values in pins.values():
-        want = _wanted(values)
-        wanted[want.name] = want
+    wanted = wanted_from_values(pins)
     path = job.spec.path
     assert job.interp is not None
     created = ensure_venv(path, Path(job.interp.executable))
@@ -85,17 +59,3 @@ def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path) -> No
         uninstall(have.dist_info, env)
     todo = [*plan.install, *(new for _, new in plan.replace)]
     install_wheels([(Path(w.unpacked), w.filename, w.direct_url) for w in todo], scheme, python)
-
-
-def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> None:
-    lines = [f" + {w.name}=={w.version}" for w in plan.install]
-    lines += [f" ~ {old.name} {old.version} -> {new.version}" for old, new in plan.replace]
-    lines += [f" - {old.name}=={old.version}" for old in plan.remove]
-    for line in lines:
-        print(line)
-    made = " (created)" if created else ""
-    print(
-        f"{name}: {path}{made}: {len(plan.install)} installed, {len(plan.replace)} replaced, "
-        f"{len(plan.remove)} removed, {len(plan.keep)} unchanged in {seconds:.2f}s"
-    )
-    sys.stdout.flush()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
-from tasks.config import Pipeline, load_pipeline
 from tasks.errors import WheelwrightError
+
+if TYPE_CHECKING:
+    from tasks.config import Pipeline
 
 VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg")
 
@@ -24,14 +26,9 @@ def variables() -> dict[str, str]:
 
 @functools.cache
 def pipeline() -> Pipeline:
+    from tasks.config import load_pipeline
+
     return load_pipeline(variables())
-
-
-def state_file() -> str:
-    """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
-    cache = pipeline().cache
-    cache.mkdir(parents=True, exist_ok=True)
-    return str(cache / "doit-state.sqlite3")
 
 
 def clean_failures(action: Callable[..., Any]) -> Callable[..., Any]:

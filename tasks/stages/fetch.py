@@ -7,25 +7,17 @@ from typing import Any
 
 from doit.tools import config_changed
 
-from tasks.stages.common import clean_failures, pipeline
-from tasks.stages.plan import run_jobs
-from tasks.syncrun import fetch_pin, still_cached
+from tasks.stages.common import clean_failures
+from tasks.stages.plan import outline, run_fetch, still_cached
 
 
 def task_fetch() -> Iterator[dict[str, Any]]:
     """Fetch each pinned distribution into the cache (one task per package)."""
-    cache = pipeline().cache
-    seen: set[str] = set()
-    for job in run_jobs():
-        for pin in job.pins:
-            name = job.task_names[pin.name]
-            if name in seen:
-                continue
-            seen.add(name)
-            yield {
-                "name": name,
-                "doc": f"fetch {pin.line.requirement} for Python {pin.interp.version}",
-                "actions": [(clean_failures(fetch_pin), [pin, cache])],
-                "uptodate": [config_changed(pin.key), still_cached],
-                "verbosity": 2,
-            }
+    for pin in outline().pins:
+        yield {
+            "name": pin.task,
+            "doc": pin.doc,
+            "actions": [(clean_failures(run_fetch), [pin.task])],
+            "uptodate": [config_changed(pin.key), still_cached],
+            "verbosity": 2,
+        }

@@ -5,29 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tasks.stages.common import clean_failures, failing_task, pipeline
-from tasks.stages.plan import run_jobs
-from tasks.syncrun import sync_env
+from tasks.stages.common import clean_failures, failing_task
+from tasks.stages.plan import outline, run_sync
 
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
 
 
 def task_sync() -> Iterator[dict[str, Any]]:
     """Make each environment equal its lock exactly (install, replace, remove)."""
-    jobs = run_jobs()
-    if not jobs:
+    envs = outline().envs
+    if not envs:
         yield failing_task("none", "no environments: add pipeline.yaml or give req=FILE venv=DIR", DOC)
         return
-    cache = pipeline().cache
-    for job in jobs:
-        if job.error:
-            yield failing_task(job.spec.name, job.error, DOC)
+    for env in envs:
+        if env.error:
+            yield failing_task(env.name, env.error, DOC)
             continue
-        getargs = {f"pin{i}": (f"fetch:{job.task_names[p.name]}", None) for i, p in enumerate(job.pins)}
+        getargs = {f"pin{i}": (f"fetch:{task}", None) for i, task in enumerate(env.pins)}
         yield {
-            "name": job.spec.name,
-            "doc": f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}",
-            "actions": [(clean_failures(sync_env), [job, cache])],
+            "name": env.name,
+            "doc": env.doc,
+            "actions": [(clean_failures(run_sync), [env.name])],
             "getargs": getargs,
             "task_dep": sorted({dep for dep, _ in getargs.values()}),
             "uptodate": [False],
