@@ -19,7 +19,9 @@ def test_memo_is_dropped_when_an_input_changes_appears_or_variables_differ(tmp_p
     lock = tmp_path / "lock.txt"
     lock.write_text("a==1\n")
     later = tmp_path / "pip.conf"
-    outline = Outline("/c", [EnvOutline("e", "doc", ["a"], None, "/v", ["/v/site"])], [PinOutline("a", "{}", "d")])
+    outline = Outline(
+        "/c", [EnvOutline("e", "doc", ["a"], None, "/v", ["/v/site"])], [PinOutline("a", "{}", "d")]
+    )
     save_memo({"req": "x"}, outline, [lock, later])
     assert load_memo({"req": "x"}) == outline
     assert load_memo({"req": "y"}) is None
