@@ -2,6 +2,7 @@
 
 from tasks.stages.common import Reporter
 from tasks.stages.fetch import task_fetch
+from tasks.stages.lock import task_lock
 from tasks.stages.plan import state_file
 from tasks.stages.sync import task_sync
 from tasks.stages.test import task_test
@@ -16,4 +17,4 @@ DOIT_CONFIG = {
     "continue": True,
 }
 
-__all__ = ["DOIT_CONFIG", "task_fetch", "task_sync", "task_test"]
+__all__ = ["DOIT_CONFIG", "task_fetch", "task_lock", "task_sync", "task_test"]

@@ -21,7 +21,7 @@ class EnvSpec:
 
     name: str
     requirements: tuple[Path, ...]
-    path: Path
+    path: Path | None  # None: lock only (no environment to sync)
     python: str
     sources: tuple[Path, ...] = ()  # loose `*.in` inputs that `lock` compiles into requirements[0]
     index: IndexOptions = field(default_factory=IndexOptions)
@@ -56,7 +56,7 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
     cache_value = variables.get("cache") or os.environ.get("WHEELWRIGHT_CACHE")
     cache = _path(cache_value, cwd) if cache_value else _path(str(data.get("cache", "cache")), base)
     default_index = _index_from_yaml(data, config_file)
-    if variables.get("req") or variables.get("venv"):
+    if variables.get("req") or variables.get("venv") or variables.get("out"):
         envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
     else:
         envs = _envs_from_yaml(data, base, config_file, default_index)
@@ -76,11 +76,17 @@ def _read_yaml(path: Path) -> dict[str, object]:
 
 
 def _env_from_vars(variables: Mapping[str, str], cwd: Path, index: IndexOptions) -> EnvSpec:
-    req, venv = variables.get("req"), variables.get("venv")
-    if not req or not venv:
-        raise ConfigError("give both req=FILE and venv=DIR (or neither, to use pipeline.yaml)")
+    """`req=FILE venv=DIR` syncs FILE into DIR; `req=FILE.in out=FILE.txt` locks FILE.in into FILE.txt."""
+    req, venv, out = variables.get("req"), variables.get("venv"), variables.get("out")
+    if not req or not (venv or out):
+        raise ConfigError(
+            "give req=FILE with venv=DIR (sync) or out=FILE (lock), or neither to use pipeline.yaml"
+        )
     python = variables.get("python") or sys.executable
-    return EnvSpec("cli", (_path(req, cwd),), _path(venv, cwd), python, index=index)
+    path = _path(venv, cwd) if venv else None
+    if out:
+        return EnvSpec("cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index)
+    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index)
 
 
 def _envs_from_yaml(

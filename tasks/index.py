@@ -55,10 +55,14 @@ def parse_json_page(text: str, page_url: str, index: str = "") -> list[DistFile]
 def _json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
     yanked = entry.get("yanked", False)
     meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+    url = entry["url"]
+    hashes = entry.get("hashes") or {}
     return DistFile(
         filename=entry["filename"],
-        url=urljoin(page_url, entry["url"]),
-        hashes=tuple(sorted((k, v.lower()) for k, v in (entry.get("hashes") or {}).items())),
+        url=url if url.startswith(("https://", "http://")) else urljoin(page_url, url),
+        hashes=tuple(sorted((k, v.lower()) for k, v in hashes.items()))
+        if len(hashes) != 1
+        else tuple((k, v.lower()) for k, v in hashes.items()),
         requires_python=entry.get("requires-python") or None,
         yanked=None if yanked is False else (yanked if isinstance(yanked, str) else ""),
         metadata_sha256=(meta.get("sha256", "") if isinstance(meta, dict) else None),

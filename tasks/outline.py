@@ -20,7 +20,7 @@ from tasks.digest import digest
 from tasks.fsutil import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = "outline-v2"
+VERSION = "outline-v3"
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,21 @@ class EnvOutline:
 
 
 @dataclass(frozen=True)
+class LockOutline:
+    name: str
+    doc: str
+    out: str
+    deps: list[str]  # the inputs and every file they include
+    key: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Outline:
     cache: str
     envs: list[EnvOutline]
     pins: list[PinOutline]
+    locks: list[LockOutline] = field(default_factory=list)
 
 
 def memo_dir() -> Path:
@@ -93,4 +104,5 @@ def _from_json(data: dict[str, Any]) -> Outline:
         cache=data["cache"],
         envs=[EnvOutline(**env) for env in data["envs"]],
         pins=[PinOutline(**pin) for pin in data["pins"]],
+        locks=[LockOutline(**lock) for lock in data.get("locks", [])],
     )

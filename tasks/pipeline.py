@@ -12,8 +12,8 @@ from packaging.utils import NormalizedName
 
 from tasks.config import EnvSpec, Pipeline, pip_config_files, pip_index_options
 from tasks.errors import WheelwrightError
-from tasks.interpreter import Interpreter, probe_env
-from tasks.outline import EnvOutline, Outline, PinOutline
+from tasks.interpreter import Interpreter, find_python, probe, probe_env
+from tasks.outline import EnvOutline, LockOutline, Outline, PinOutline
 from tasks.reqfile import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
 from tasks.sources import direct_url_identity
 from tasks.venv import check_target
@@ -84,22 +84,30 @@ def applies(line: ReqLine, interp: Interpreter) -> bool:
 
 def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
     """The environment's interpreter: its base's facts with its own paths, or the one to make it from."""
+    if spec.path is None:
+        return probe(find_python(spec.python), cache / "interpreters-v0")
     return probe_env(spec.path, spec.python, cache / "interpreters-v0")
 
 
 def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
     try:
-        check_target(spec.path)
+        if spec.path is not None:
+            check_target(spec.path)
         interp = target_interpreter(spec, cache)
+    except WheelwrightError as exc:
+        return EnvJob(spec, error=f"{spec.name}: {exc}")
+    if spec.path is None:
+        return EnvJob(spec, interp, error=f"{spec.name}: give venv=DIR to sync")
+    try:
         reqs = read_requirements(spec.requirements)
         require_pins(reqs)
     except WheelwrightError as exc:
-        return EnvJob(spec, error=f"{spec.name}: {exc}")
+        return EnvJob(spec, interp, error=f"{spec.name}: {exc}")
     layers = (pip_index_options(), spec.index, reqs.index)
     pins = tuple(PinJob(line, layers, interp) for line in reqs.requirements if applies(line, interp))
     duplicate = _duplicate(pins)
     if duplicate:
-        return EnvJob(spec, error=f"{spec.name}: {duplicate} is pinned twice")
+        return EnvJob(spec, interp, error=f"{spec.name}: {duplicate} is pinned twice")
     return EnvJob(spec, interp, pins, reqs.files)
 
 
@@ -138,12 +146,39 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
         doc = f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}"
         tasks = [job.task_names[p.name] for p in job.pins]
         sites = _sites(job)
-        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path), sites))
-    return Outline(str(pipeline.cache), envs, list(pins.values())), _inputs(pipeline, jobs)
+        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites))
+    locks = [lock_outline(job) for job in jobs if job.spec.sources]
+    inputs = _inputs(pipeline, jobs) + [Path(dep) for lock in locks for dep in lock.deps]
+    return Outline(str(pipeline.cache), envs, list(pins.values()), locks), inputs
+
+
+def lock_outline(job: EnvJob) -> LockOutline:
+    """The `lock:<env>` task: its inputs (with every -r/-c they pull in) and its output."""
+    spec = job.spec
+    out = spec.requirements[0]
+    doc = f"lock {', '.join(str(s) for s in spec.sources)} into {out}"
+    try:
+        deps = [str(p) for p in read_requirements(spec.sources).files]
+    except WheelwrightError as exc:
+        return LockOutline(
+            spec.name, doc, str(out), [str(s) for s in spec.sources], "", f"{spec.name}: {exc}"
+        )
+    if job.interp is None:
+        return LockOutline(spec.name, doc, str(out), deps, "", job.error)
+    key = json.dumps(
+        {
+            "python": job.interp.platform_key,
+            "version": job.interp.version,
+            "indexes": [pip_index_options().__dict__, spec.index.__dict__],
+        },
+        sort_keys=True,
+        default=list,
+    )
+    return LockOutline(spec.name, doc, str(out), deps, key)
 
 
 def _sites(job: EnvJob) -> list[str]:
-    if job.interp is None or not (job.spec.path / "pyvenv.cfg").exists():
+    if job.interp is None or job.spec.path is None or not (job.spec.path / "pyvenv.cfg").exists():
         return []
     return sorted({job.interp.paths["purelib"], job.interp.paths["platlib"]})
 
@@ -152,7 +187,9 @@ def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
     inputs = [pipeline.config_file, *pip_config_files(os.environ)]
     for job in jobs:
         spec = job.spec
-        inputs += [*job.files, *spec.requirements, spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
+        inputs += [*job.files, *spec.requirements, *spec.sources]
+        if spec.path is not None:
+            inputs += [spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
         if job.interp is not None:
             inputs.append(Path(job.interp.executable))
     return inputs

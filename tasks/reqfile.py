@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -244,7 +243,7 @@ def _split_hashes(line: str, origin: Origin) -> tuple[str, tuple[str, ...]]:
         return line, ()
     head, _, tail = line.partition("--hash")
     hashes = []
-    for token in shlex.split("--hash" + tail):
+    for token in ("--hash" + tail).split():
         value = token.removeprefix("--hash").lstrip("=").strip()
         if not value:
             continue

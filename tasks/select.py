@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_version,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import InvalidSdistFilename, canonicalize_version, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
 from tasks.index import DistFile
@@ -28,15 +23,22 @@ class Choice:
     yanked_only: bool = False
 
 
+@functools.cache
 def file_version(filename: str) -> Version | None:
     try:
         if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
+            return _version(filename.split("-")[1]) if filename.count("-") >= 4 else None
         return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+    except (InvalidSdistFilename, InvalidVersion):
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+@functools.lru_cache(maxsize=4096)
 def python_ok(requires_python: str | None, python_version: str) -> bool:
     if not requires_python:
         return True
@@ -48,11 +50,18 @@ def python_ok(requires_python: str | None, python_version: str) -> bool:
 
 def wheel_rank(filename: str, interp: Interpreter) -> int | None:
     """The best (lowest) priority of a wheel's tags for this interpreter, None if it cannot run."""
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+    parts = filename[:-4].split("-")
+    if not filename.endswith(".whl") or len(parts) not in (5, 6):
         return None
-    ranks = [interp.tag_priority[str(t)] for t in tags if str(t) in interp.tag_priority]
+    pythons, abis, platforms = (p.split(".") for p in parts[-3:])
+    priority = interp.tag_priority
+    ranks = [
+        rank
+        for py in pythons
+        for abi in abis
+        for plat in platforms
+        if (rank := priority.get(f"{py}-{abi}-{plat}")) is not None
+    ]
     return min(ranks) if ranks else None
 
 

@@ -42,7 +42,7 @@ def sync_env(job: EnvJob, cache: Path, **pins: Mapping[str, Any]) -> None:
     started = time.perf_counter()
     wanted = wanted_from_values(pins)
     path = job.spec.path
-    assert job.interp is not None
+    assert job.interp is not None and path is not None
     created = ensure_venv(path, Path(job.interp.executable))
     interp = probe_env(path, job.interp.executable, cache / "interpreters-v0")
     sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]

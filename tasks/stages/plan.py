@@ -91,3 +91,18 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
 
     unpacked = values.get("unpacked")
     return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
+
+
+def run_lock(env: str) -> None:
+    """Action of `lock:<env>`."""
+    from tasks.lockrun import lock_env
+    from tasks.stages.common import variables
+
+    job = env_job(env)
+    if job.interp is None:
+        from tasks.errors import ConfigError
+
+        raise ConfigError(job.error or f"{env}: no interpreter")
+    options = variables()
+    hashes = options.get("hashes", "1").lower() not in ("0", "false", "no")
+    lock_env(job.spec, job.interp, cache_root(), upgrade=options.get("upgrade"), hashes=hashes)

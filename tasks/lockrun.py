@@ -1,0 +1,67 @@
+"""The action behind `lock:<env>`: resolve an environment's loose inputs into its lock file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from tasks.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
+from tasks.fsutil import atomic_write_text
+from tasks.interpreter import Interpreter
+from tasks.lockfile import existing_pins, render_lock
+from tasks.pipeline import read_requirements
+from tasks.resolve import SourceMetadata, resolve
+
+
+def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
+    """`upgrade=1` (everything) or `upgrade=pkg[,pkg]` (only those), as pip-compile's flags."""
+    if not value or value.lower() in ("0", "false", "no"):
+        return False
+    if value.lower() in ("1", "true", "yes", "all"):
+        return True
+    return frozenset(canonicalize_name(p) for p in value.split(",") if p.strip())
+
+
+def lock_env(
+    spec: EnvSpec,
+    interp: Interpreter,
+    cache: Path,
+    *,
+    upgrade: str | None = None,
+    hashes: bool = True,
+    source_metadata: SourceMetadata | None = None,
+) -> None:
+    """Compile `spec.sources` into `spec.requirements[0]`, written atomically."""
+    started = time.perf_counter()
+    out = spec.requirements[0]
+    reqs = read_requirements(spec.sources)
+    given = spec.index.merged(reqs.index)
+    indexes = effective_indexes([pip_index_options(), given])
+    resolution = resolve(
+        reqs.requirements,
+        constraints=reqs.constraints,
+        interp=interp,
+        indexes=indexes,
+        cache=cache,
+        preferences=existing_pins(out),
+        upgrade=parse_upgrade(upgrade),
+        source_metadata=source_metadata,
+    )
+    inputs = [_shown(path, out.parent) for path in spec.sources]
+    command = "./doit lock " + (
+        f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
+    )
+    python = ".".join(interp.version.split(".")[:2])
+    text = render_lock(resolution, inputs=inputs, command=command, python=python, index=given, hashes=hashes)
+    atomic_write_text(out, text)
+    seconds = time.perf_counter() - started
+    print(f"{spec.name}: {out}: {len(resolution.pins)} pins in {seconds:.2f}s")
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
