@@ -92,8 +92,10 @@ class Finder:
         wheel_metadata: Callable[[DistFile], dict[str, Any]],
         source_metadata: SourceMetadata | None,
         allow_sdists: bool = True,
+        refresh: bool | frozenset[NormalizedName] = False,
     ):
         self.indexes, self.interp, self.cache, self.get = indexes, interp, cache, get
+        self.refresh = refresh
         self._wheel_metadata, self._source_metadata = wheel_metadata, source_metadata
         self.allow_sdists = allow_sdists and source_metadata is not None
         self._pages: dict[NormalizedName, Future[list[DistFile]]] = {}
@@ -110,8 +112,14 @@ class Finder:
     def _page(self, name: NormalizedName) -> Future[list[DistFile]]:
         with self._lock:
             if name not in self._pages:
-                self._pages[name] = self._pool.submit(candidate_files, self.get, self.indexes, name)
+                self._pages[name] = self._pool.submit(candidate_files, self._getter(name), self.indexes, name)
             return self._pages[name]
+
+    def _getter(self, name: NormalizedName) -> PageGetter:
+        """Pages of names being upgraded are revalidated even within their max-age."""
+        fresh = self.refresh is True or (isinstance(self.refresh, frozenset) and name in self.refresh)
+        get = self.get
+        return (lambda url, fresh_=False: get(url, True)) if fresh else get
 
     def files(self, name: NormalizedName) -> list[DistFile]:
         return self._page(name).result()

@@ -141,9 +141,12 @@ def _file_project(filename: str) -> NormalizedName | None:
 
 
 class PageGetter(Protocol):
-    """GET a URL with the index Accept header; (final url, content-type, text) or None on 404."""
+    """GET a URL with the index Accept header; (final url, content-type, text) or None on 404.
 
-    def __call__(self, url: str) -> tuple[str, str, str] | None: ...
+    `fresh` asks caches to revalidate (a conditional request) even within max-age.
+    """
+
+    def __call__(self, url: str, fresh: bool = False) -> tuple[str, str, str] | None: ...
 
 
 def project_files(get: PageGetter, index_url: str, name: NormalizedName) -> list[DistFile] | None:
@@ -201,11 +204,12 @@ class HttpPageGetter:
     def __init__(self, session: Any) -> None:
         self.session = session
 
-    def __call__(self, url: str) -> tuple[str, str, str] | None:
+    def __call__(self, url: str, fresh: bool = False) -> tuple[str, str, str] | None:
         import requests
 
+        headers = {"Accept": ACCEPT, **({"Cache-Control": "max-age=0"} if fresh else {})}
         try:
-            response = self.session.get(url, headers={"Accept": ACCEPT}, timeout=30)
+            response = self.session.get(url, headers=headers, timeout=30)
         except requests.RequestException as exc:
             raise NetworkError(f"cannot reach index: {_short(exc)}", source=strip_credentials(url)) from None
         if response.status_code == 404:

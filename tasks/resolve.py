@@ -35,7 +35,7 @@ def resolve(
     allow_sdists: bool = True,
 ) -> Resolution:
     """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded."""
-    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists)
+    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, refresh=upgrade)
     env = {**interp.markers, "extra": ""}
     lines = [
         line
@@ -62,6 +62,7 @@ def make_finder(
     cache: Path,
     source_metadata: SourceMetadata | None,
     allow_sdists: bool,
+    refresh: bool | frozenset[NormalizedName] = False,
 ) -> Finder:
     from tasks.fetch import page_getter
     from tasks.http import file_session
@@ -80,6 +81,7 @@ def make_finder(
         wheel_metadata=metadata_of,
         source_metadata=source_metadata,
         allow_sdists=allow_sdists,
+        refresh=refresh,
     )
 
 
