@@ -170,3 +170,20 @@ def test_metadata_cheapest_first(index, wheelhouse: Path, files) -> None:
     ranged = [r for r in index.requests if r.path == "/files/app-2.0-py3-none-any.whl"]
     assert ranged and all(r.status == 206 for r in ranged)
     assert pins(out)["app"] == "2.0"
+
+
+def test_pipeline_yaml_lock_then_sync(index, wheelhouse: Path, tmp_path: Path) -> None:
+    make_wheel(wheelhouse, "app", "1.0", requires_dist=["lib"])
+    make_wheel(wheelhouse, "lib", "1.0")
+    (tmp_path / "web.in").write_text("app\n")
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        f"cache: {tmp_path / 'cache'}\nindex-url: {index.url}\nenvironments:\n"
+        "  web:\n    in: web.in\n    requirements: web.txt\n    path: envs/web\n"
+    )
+    run = doit("lock", f"config={config}")
+    assert run.code == 0, run.err
+    assert pins(tmp_path / "web.txt") == {"app": "1.0", "lib": "1.0"}
+    assert "./doit lock web" in (tmp_path / "web.txt").read_text()
+    assert doit("sync", f"config={config}").code == 0
+    assert installed(tmp_path / "envs" / "web") == {"app": "1.0", "lib": "1.0"}
