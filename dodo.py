@@ -1,5 +1,6 @@
 """wheelwright's pipeline: DOIT_CONFIG and the task generators, imported from tasks/stages."""
 
+from tasks.stages.build import task_build_meta, task_build_wheel
 from tasks.stages.common import Reporter
 from tasks.stages.fetch import task_fetch
 from tasks.stages.lock import task_lock
@@ -17,4 +18,12 @@ DOIT_CONFIG = {
     "continue": True,
 }
 
-__all__ = ["DOIT_CONFIG", "task_fetch", "task_lock", "task_sync", "task_test"]
+__all__ = [
+    "DOIT_CONFIG",
+    "task_build_meta",
+    "task_build_wheel",
+    "task_fetch",
+    "task_lock",
+    "task_sync",
+    "task_test",
+]

@@ -17,7 +17,7 @@ from tasks.download import download
 from tasks.errors import IndexError_, NoMatchingDistribution
 from tasks.index import DistFile, HttpPageGetter, PageGetter, find_links_files, project_files
 from tasks.interpreter import Interpreter
-from tasks.select import choose_wheel
+from tasks.select import choose_wheel, matching_sdist
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Fetched:
     sha256: str
     unpacked: str
     direct_url: dict[str, object] | None = None
+    revision: str | None = None  # of the source it was built from
 
     def as_values(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -72,11 +73,32 @@ def fetch_registry_wheel(
         raise IndexError_("not found on the index", package=name, source=shown)
     choice = choose_wheel(files, version, interp, hashes)
     if choice.file is None:
+        sdist = matching_sdist(files, version, interp, hashes)
+        if sdist is not None:
+            return _build_sdist(name, sdist, hashes, indexes, interp, cache)
         raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
     if choice.yanked_only:
         reason = f": {choice.file.yanked}" if choice.file.yanked else ""
         print(f"warning: {name}=={version} is yanked{reason}", file=sys.stderr)
     return _fetch_file(choice.file, name, version, hashes, cache)
+
+
+def _build_sdist(
+    name: NormalizedName,
+    sdist: DistFile,
+    hashes: frozenset[str],
+    indexes: Indexes,
+    interp: Interpreter,
+    cache: Path,
+) -> Fetched:
+    """An index sdist (no wheel fits): its built wheel, from the cache when already built."""
+    from tasks.sourcebuild import fetched_wheel, source_tree, wheel_of_tree
+    from tasks.sources import RegistrySource
+
+    tree = source_tree(name, RegistrySource(), cache, dist_file=sdist, hashes=hashes)
+    wheel = wheel_of_tree(name, tree, interp, indexes, cache)
+    fetched = fetched_wheel(name, tree, wheel, cache)
+    return Fetched(fetched.name, fetched.version, fetched.filename, fetched.sha256, fetched.unpacked)
 
 
 def _where(files: list[DistFile]) -> str:

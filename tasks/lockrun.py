@@ -13,6 +13,7 @@ from tasks.interpreter import Interpreter
 from tasks.lockfile import existing_pins, render_lock
 from tasks.pipeline import read_requirements
 from tasks.resolve import SourceMetadata, resolve
+from tasks.sourcebuild import metadata_provider
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -47,7 +48,7 @@ def lock_env(
         cache=cache,
         preferences=existing_pins(out),
         upgrade=parse_upgrade(upgrade),
-        source_metadata=source_metadata,
+        source_metadata=source_metadata or metadata_provider(indexes),
     )
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (

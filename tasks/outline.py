@@ -20,7 +20,7 @@ from tasks.digest import digest
 from tasks.fsutil import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = "outline-v3"
+VERSION = "outline-v4"
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,14 @@ class PinOutline:
     task: str  # fetch:<task>
     key: str
     doc: str
+    built: bool = False  # a direct reference built from source: build_meta and build_wheel tasks too
 
 
 @dataclass(frozen=True)
 class EnvOutline:
     name: str
     doc: str
-    pins: list[str] = field(default_factory=list)  # fetch task names, for getargs
+    pins: list[str] = field(default_factory=list)  # the tasks whose values sync installs (getargs)
     error: str | None = None
     path: str = ""
     sites: list[str] = field(default_factory=list)  # site-packages, when the environment exists

@@ -15,7 +15,7 @@ from tasks.errors import WheelwrightError
 from tasks.interpreter import Interpreter, find_python, probe, probe_env
 from tasks.outline import EnvOutline, LockOutline, Outline, PinOutline
 from tasks.reqfile import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
-from tasks.sources import direct_url_identity
+from tasks.sources import GitSource, PathSource, Source, UrlSource, direct_url_identity
 from tasks.venv import check_target
 
 
@@ -62,6 +62,15 @@ class EnvJob:
     files: tuple[Path, ...] = ()
     error: str | None = None
     task_names: dict[NormalizedName, str] = field(default_factory=dict)
+
+
+def needs_build(source: Source) -> bool:
+    """Direct references other than wheels are built from source (by their own build tasks)."""
+    if isinstance(source, UrlSource):
+        return not source.filename.endswith(".whl")
+    if isinstance(source, PathSource):
+        return source.path.suffix != ".whl"
+    return isinstance(source, GitSource)
 
 
 def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
@@ -142,9 +151,12 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
         for pin in job.pins:
             task = job.task_names[pin.name]
             doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
-            pins.setdefault(task, PinOutline(task, pin.key, doc))
+            pins.setdefault(task, PinOutline(task, pin.key, doc, needs_build(pin.line.source)))
         doc = f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}"
-        tasks = [job.task_names[p.name] for p in job.pins]
+        tasks = [
+            ("build_wheel:" if needs_build(p.line.source) else "fetch:") + job.task_names[p.name]
+            for p in job.pins
+        ]
         sites = _sites(job)
         envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites))
     locks = [lock_outline(job) for job in jobs if job.spec.sources]

@@ -101,3 +101,19 @@ def choose_wheel(
     wheels.sort(key=lambda item: (item[1].yanked is not None, item[0], item[1].filename))
     best = wheels[0][1]
     return Choice(best, yanked_only=best.yanked is not None)
+
+
+def matching_sdist(
+    files: Iterable[DistFile], version: str, interp: Interpreter, hashes: Collection[str] = ()
+) -> DistFile | None:
+    """The source distribution of `version` to build when no wheel fits (non-yanked first)."""
+    sdists = [
+        f
+        for f in files
+        if not f.is_wheel
+        and _matches_version(f, version)
+        and python_ok(f.requires_python, interp.version)
+        and (not hashes or f.sha256 is None or f.sha256 in hashes)
+    ]
+    sdists.sort(key=lambda f: (f.yanked is not None, not f.filename.endswith(".tar.gz")))
+    return sdists[0] if sdists else None

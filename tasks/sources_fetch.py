@@ -8,7 +8,7 @@ from typing import Any
 
 from tasks.archive import is_unpacked, unpack_wheel, unpack_wheel_in_worker, unpacked_path
 from tasks.download import download, sha256_file
-from tasks.errors import BuildError
+from tasks.errors import BuildError, HashMismatch
 from tasks.fetch import Fetched
 from tasks.pipeline import PinJob
 from tasks.select import wheel_rank
@@ -32,11 +32,18 @@ def fetch_direct(pin: PinJob, cache: Path) -> Fetched:
         return _url_wheel(pin, source, cache)
     if isinstance(source, PathSource) and source.path.suffix == ".whl":
         return _path_wheel(pin, source, cache)
-    raise BuildError(
-        "building from source is not supported yet (needs the build stages)",
-        package=pin.name,
-        source=source.describe(),
-    )
+    return build_direct(pin, cache)
+
+
+def build_direct(pin: PinJob, cache: Path) -> Fetched:
+    """A URL archive, git ref or local project: its wheel for the target, built only when needed."""
+    from tasks.config import effective_indexes
+    from tasks.sourcebuild import fetched_wheel, source_tree, wheel_of_tree
+
+    tree = source_tree(pin.name, pin.line.source, cache, hashes=pin.line.sha256s())
+    indexes = effective_indexes(list(pin.index_layers))
+    wheel = wheel_of_tree(pin.name, tree, pin.interp, indexes, cache)
+    return fetched_wheel(pin.name, tree, wheel, cache)
 
 
 def _check_tags(pin: PinJob, filename: str, where: str) -> None:
@@ -78,8 +85,6 @@ def _path_wheel(pin: PinJob, source: PathSource, cache: Path) -> Fetched:
     sha = sha256_file(source.path)
     expected = pin.line.sha256s()
     if expected and sha not in expected:
-        from tasks.errors import HashMismatch
-
         raise HashMismatch(package=pin.name, source=str(source.path), expected=sorted(expected), got=sha)
     unpack_wheel(source.path, unpacked_path(cache, sha), package=pin.name, filename=source.path.name)
     return _fetched(pin, source.path.name, sha, cache, archive_direct_url(source.path.as_uri(), sha))

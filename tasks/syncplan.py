@@ -50,7 +50,9 @@ def _identity(direct_url: Mapping[str, object] | None) -> tuple[object, ...] | N
     info = direct_url.get("archive_info") or direct_url.get("vcs_info") or direct_url.get("dir_info") or {}
     assert isinstance(info, dict)
     detail = info.get("commit_id") or info.get("hash") or (info.get("hashes") and str(info.get("hashes")))
-    return (direct_url.get("url"), direct_url.get("subdirectory"), detail)
+    ours = direct_url.get("wheelwright")  # a local directory's content revision
+    revision = ours.get("revision") if isinstance(ours, dict) else None
+    return (direct_url.get("url"), direct_url.get("subdirectory"), detail, revision)
 
 
 def plan_sync(installed: Mapping[NormalizedName, Installed], wanted: Mapping[NormalizedName, Wanted]) -> Plan:

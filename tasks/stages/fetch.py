@@ -8,16 +8,20 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks.stages.common import clean_failures
-from tasks.stages.plan import outline, run_fetch, still_cached
+from tasks.stages.plan import outline, path_exists, revision_unchanged, run_fetch, still_cached
 
 
 def task_fetch() -> Iterator[dict[str, Any]]:
-    """Fetch each pinned distribution into the cache (one task per package)."""
+    """Fetch each pinned distribution: a wheel into the cache, or a source tree to build."""
     for pin in outline().pins:
+        if pin.built:
+            uptodate = [config_changed(pin.key), revision_unchanged(pin.task), path_exists("path")]
+        else:
+            uptodate = [config_changed(pin.key), still_cached]
         yield {
             "name": pin.task,
             "doc": pin.doc,
             "actions": [(clean_failures(run_fetch), [pin.task])],
-            "uptodate": [config_changed(pin.key), still_cached],
+            "uptodate": uptodate,
             "verbosity": 2,
         }

@@ -67,10 +67,85 @@ def env_job(name: str) -> EnvJob:
 
 
 def run_fetch(task: str) -> dict[str, Any]:
-    """Action of `fetch:<task>`."""
+    """Action of `fetch:<task>`: a wheel into the cache, or a source tree for the build tasks."""
+    from tasks.pipeline import needs_build
+
+    pin = pin_job(task)
+    if needs_build(pin.line.source):
+        from tasks.sourcebuild import source_tree, tree_values
+
+        return tree_values(source_tree(pin.name, pin.line.source, cache_root(), hashes=pin.line.sha256s()))
     from tasks.syncrun import fetch_pin
 
-    return fetch_pin(pin_job(task), cache_root())
+    return fetch_pin(pin, cache_root())
+
+
+def _indexes(pin: PinJob) -> Any:
+    from tasks.config import effective_indexes
+
+    return effective_indexes(list(pin.index_layers))
+
+
+def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
+    """Action of `build_meta:<task>`: the source's metadata.json, built only when stale."""
+    from tasks.builtcache import metadata_json
+    from tasks.sourcebuild import metadata_of_tree, tree_from_values
+
+    pin, built = pin_job(task), tree_from_values(tree)
+    metadata_of_tree(pin.name, built, pin.interp, _indexes(pin), cache_root())
+    path = metadata_json(cache_root(), built.bucket)
+    print(f"build_meta:{task}: {path}")
+    return {"revision": built.revision, "metadata": str(path)}
+
+
+def run_build_wheel(task: str, tree: dict[str, Any]) -> dict[str, Any]:
+    """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
+    from tasks.sourcebuild import fetched_wheel, tree_from_values, wheel_of_tree
+
+    pin, built = pin_job(task), tree_from_values(tree)
+    wheel = wheel_of_tree(pin.name, built, pin.interp, _indexes(pin), cache_root())
+    return fetched_wheel(pin.name, built, wheel, cache_root()).as_values()
+
+
+@functools.cache
+def current_revisions() -> dict[str, str | None]:
+    """Every built source's revision upstream, all checked at once (one round trip of wall time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tasks.pipeline import needs_build
+    from tasks.sourcebuild import current_revision
+
+    pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if needs_build(p.line.source)}
+
+    def check(pin: PinJob) -> str | None:
+        try:
+            return current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
+        except Exception:  # the task's own action reports the error
+            return None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = {task: pool.submit(check, pin) for task, pin in pins.items()}
+    return {task: future.result() for task, future in futures.items()}
+
+
+def revision_unchanged(name: str) -> Any:
+    """doit `uptodate`: the source's revision is the one the task last ran for."""
+
+    def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
+        current = current_revisions().get(name)
+        return current is not None and values.get("revision") == current
+
+    return check
+
+
+def path_exists(key: str) -> Any:
+    """doit `uptodate`: the path the last run saved under `key` still exists."""
+
+    def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
+        path = values.get(key)
+        return isinstance(path, str) and Path(path).exists()
+
+    return check
 
 
 def run_sync(env: str, **pins: Any) -> None:

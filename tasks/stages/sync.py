@@ -21,7 +21,7 @@ def task_sync() -> Iterator[dict[str, Any]]:
         if env.error:
             yield failing_task(env.name, env.error, DOC)
             continue
-        getargs = {f"pin{i}": (f"fetch:{task}", None) for i, task in enumerate(env.pins)}
+        getargs = {f"pin{i}": (task, None) for i, task in enumerate(env.pins)}
         yield {
             "name": env.name,
             "doc": env.doc,

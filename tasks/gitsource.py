@@ -1,0 +1,137 @@
+"""Git sources through GitPython: one bare repository per canonical URL, one lock per repository.
+
+A ref resolves to a commit with one `ls-remote` (a full commit sha needs no network); the commit
+is fetched into `git-v0/db/<repo>` when missing and checked out once into
+`git-v0/checkouts/<repo>/<commit>`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tasks.digest import strip_credentials
+from tasks.errors import BuildError, NetworkError
+from tasks.fsutil import publish_dir, temp_beside
+from tasks.sources import GitSource
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def repo_dir(cache: Path, source: GitSource) -> Path:
+    return cache / "git-v0" / "db" / source.repo_digest
+
+
+def _lock(cache: Path, source: GitSource) -> object:
+    from filelock import FileLock
+
+    path = cache / "git-v0" / "locks" / f"{source.repo_digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path))
+
+
+def resolve_ref(source: GitSource, *, package: str) -> str:
+    """The commit `source.ref` names upstream (a full sha is returned as it is)."""
+    ref = source.ref or "HEAD"
+    if FULL_SHA.match(ref):
+        return ref
+    import git
+
+    try:
+        out = git.cmd.Git().ls_remote(source.url, ref)
+    except git.GitCommandError as exc:
+        raise NetworkError(
+            f"git ls-remote failed: {_tail(exc)}", package=package, source=source.describe()
+        ) from None
+    return _pick(str(out), ref, source, package)
+
+
+def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
+    rows = [line.split("\t") for line in out.splitlines() if "\t" in line]
+    wanted = [ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}"]
+    for name in wanted:
+        for sha, found in rows:
+            if found == name:
+                return sha
+    if re.match(r"^[0-9a-f]{7,39}$", ref):
+        raise BuildError(
+            "abbreviated commits cannot be resolved remotely; give the full sha",
+            package=package,
+            source=source.describe(),
+        )
+    raise BuildError(f"git ref {ref!r} does not exist", package=package, source=source.describe())
+
+
+def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
+    """A checkout of `commit`, fetched into the repository's bare clone when missing."""
+    target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
+    if (target / ".git-commit").is_file():
+        return target
+    with _lock(cache, source):  # type: ignore[attr-defined]
+        if (target / ".git-commit").is_file():
+            return target
+        repo = _bare_repo(cache, source)
+        _fetch_commit(repo, source, commit, package)
+        _export(repo, commit, target)
+    return target
+
+
+def _bare_repo(cache: Path, source: GitSource) -> object:
+    import git
+
+    path = repo_dir(cache, source)
+    if (path / "HEAD").exists():
+        return git.Repo(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return git.Repo.init(path, bare=True)
+
+
+def _has_commit(repo: object, commit: str) -> bool:
+    import git
+
+    try:
+        repo.git.cat_file("-e", f"{commit}^{{commit}}")  # type: ignore[attr-defined]
+        return True
+    except git.GitCommandError:
+        return False
+
+
+def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) -> None:
+    import git
+
+    if _has_commit(repo, commit):
+        return
+    refspecs = [commit] if not source.ref or FULL_SHA.match(source.ref) else [source.ref]
+    try:
+        for spec in refspecs:
+            repo.git.fetch(source.url, spec, "--tags", "--force")  # type: ignore[attr-defined]
+        if not _has_commit(repo, commit):
+            repo.git.fetch(source.url, "+refs/heads/*:refs/remotes/origin/*", "--tags")  # type: ignore[attr-defined]
+    except git.GitCommandError as exc:
+        raise NetworkError(
+            f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
+        ) from None
+    if not _has_commit(repo, commit):
+        raise BuildError(
+            f"commit {commit} is not in the repository", package=package, source=source.describe()
+        )
+
+
+def _export(repo: object, commit: str, target: Path) -> None:
+    with temp_beside(target, directory=True) as tmp:
+        import tarfile
+        from io import BytesIO
+
+        data = BytesIO()
+        repo.archive(data, commit, format="tar")  # type: ignore[attr-defined]
+        data.seek(0)
+        with tarfile.open(fileobj=data) as tar:
+            tar.extractall(tmp, filter="data")
+        (tmp / ".git-commit").write_text(commit)
+        publish_dir(tmp, target)
+
+
+def _tail(exc: Exception) -> str:
+    text = strip_credentials(str(getattr(exc, "stderr", "") or exc)).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else type(exc).__name__
