@@ -6,7 +6,7 @@ from tasks.stages.fetch import task_fetch
 from tasks.stages.lock import task_lock
 from tasks.stages.plan import state_file
 from tasks.stages.sync import task_sync
-from tasks.stages.test import task_test
+from tasks.stages.test import task_test, task_test_wheels
 
 DOIT_CONFIG = {
     "default_tasks": ["sync"],
@@ -26,4 +26,5 @@ __all__ = [
     "task_lock",
     "task_sync",
     "task_test",
+    "task_test_wheels",
 ]

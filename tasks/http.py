@@ -47,12 +47,12 @@ def index_session(cache_root: Path) -> Any:
 def _make_index_session(directory: Path) -> Any:
     import requests
     from cachecontrol import CacheControlAdapter
-    from cachecontrol.caches import SeparateBodyFileCache
+    from cachecontrol.caches import FileCache
 
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     adapter = CacheControlAdapter(
-        cache=SeparateBodyFileCache(str(directory)),
+        cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         max_retries=_retry(),
         pool_connections=8,
         pool_maxsize=16,

@@ -1,9 +1,28 @@
-"""Stage `test`: the whole suite (pytest), then ruff and mypy."""
+"""Stage `test`: the build backends the tests serve, then the suite (pytest), ruff and mypy."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEST_WHEELS = PROJECT_ROOT / ".wheelwright" / "test-wheels"
+BACKENDS = PROJECT_ROOT / "requirements" / "test-backends.txt"
+
+
+def task_test_wheels() -> dict[str, Any]:
+    """Download the pinned build backends the tests serve from their loopback index."""
+    python = sys.executable
+    return {
+        "actions": [
+            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps "
+            f"--dest {TEST_WHEELS} -r {BACKENDS}"
+        ],
+        "file_dep": [str(BACKENDS)],
+        "targets": [str(TEST_WHEELS)],
+        "verbosity": 1,
+    }
 
 
 def task_test() -> dict[str, Any]:
@@ -15,6 +34,7 @@ def task_test() -> dict[str, Any]:
             f"{python} -m ruff check tasks tests bench dodo.py",
             f"{python} -m mypy",
         ],
+        "task_dep": ["test_wheels"],
         "verbosity": 2,
         "uptodate": [False],
     }

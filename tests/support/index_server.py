@@ -81,6 +81,7 @@ def _requires_python(metadata: bytes | None) -> str | None:
 class _State:
     root: Path
     max_age: int = 600
+    files_max_age: int = 0  # Cache-Control of /files/ (archives for direct URL tests)
     metadata_files: bool = True
     json_api: bool = True
     ranges: bool = True
@@ -124,6 +125,9 @@ class IndexServer:
 
     # settings, forwarded to the shared state
     max_age = property(lambda s: s.state.max_age, lambda s, v: setattr(s.state, "max_age", v))
+    files_max_age = property(
+        lambda s: s.state.files_max_age, lambda s, v: setattr(s.state, "files_max_age", v)
+    )
     metadata_files = property(
         lambda s: s.state.metadata_files, lambda s, v: setattr(s.state, "metadata_files", v)
     )
@@ -244,14 +248,17 @@ class _Handler(BaseHTTPRequestHandler):
             "Last-Modified": email.utils.formatdate(1577836800, usegmt=True),
         }
         if self.headers.get("If-None-Match") == etag:
-            self._log(304)
-            self.send_response(304)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._not_modified(headers)
             return
         self._send(200, body, kind, headers)
+
+    def _not_modified(self, headers: dict[str, str]) -> None:
+        self._log(304)
+        self.send_response(304)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _entry(self, path: Path) -> dict[str, Any]:
         data = path.read_bytes()
@@ -307,10 +314,19 @@ class _Handler(BaseHTTPRequestHandler):
         data = path.read_bytes()
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         span = _range(self.headers.get("Range"), len(data)) if self.state.ranges else None
-        if truncate:
+        validators = {
+            "ETag": etag,
+            "Last-Modified": email.utils.formatdate(path.stat().st_mtime, usegmt=True),
+            "Cache-Control": f"max-age={self.state.files_max_age}"
+            if self.state.files_max_age
+            else "no-cache",
+        }
+        if self.headers.get("If-None-Match") == etag:
+            self._not_modified(validators)
+        elif truncate:
             self._truncated(data)
         elif span is None:
-            self._send(200, data, "application/octet-stream", {"ETag": etag, "Accept-Ranges": "bytes"})
+            self._send(200, data, "application/octet-stream", {**validators, "Accept-Ranges": "bytes"})
         else:
             start, end = span
             headers = {
