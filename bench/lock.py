@@ -120,9 +120,8 @@ def main() -> None:
             }
             uv_cold, uv_warm, uv_out = results["uv"]
             for tool, (cold, warm, _) in results.items():
-                rows.append(
-                    f"| {name} | {tool} | {cold:.2f}s ({cold / uv_cold:.2f}x) | {warm:.2f}s ({warm / uv_warm:.2f}x) |"
-                )
+                ratios = f"{cold:.2f}s ({cold / uv_cold:.2f}x) | {warm:.2f}s ({warm / uv_warm:.2f}x)"
+                rows.append(f"| {name} | {tool} | {ratios} |")
             ours, theirs = pins(results["wheelwright"][2]), pins(uv_out)
             for pkg in sorted(set(ours) | set(theirs)):
                 if ours.get(pkg) != theirs.get(pkg):
