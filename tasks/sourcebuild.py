@@ -191,6 +191,8 @@ def tree_values(tree: Tree) -> dict[str, Any]:
 
 
 def tree_from_values(values: dict[str, Any]) -> Tree:
+    if "path" not in values:
+        raise BuildError("the source was not fetched")
     return Tree(
         Path(values["path"]), values["revision"], values["bucket"], values["info"], values["direct_url"]
     )

@@ -31,6 +31,7 @@ def task_build_meta() -> Iterator[dict[str, Any]]:
                 "doc": f"metadata of {pin.doc.removeprefix('fetch ')}",
                 "actions": [(clean_failures(run_build_meta), [pin.task])],
                 "getargs": {"tree": (f"fetch:{pin.task}", None)},
+                "task_dep": [f"fetch:{pin.task}"],
                 "uptodate": [revision_unchanged(pin.task), path_exists("metadata")],
                 "verbosity": 2,
             }

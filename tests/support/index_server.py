@@ -56,7 +56,9 @@ def _metadata_of(path: Path) -> bytes | None:
     try:
         if path.name.endswith(".whl"):
             with zipfile.ZipFile(path) as zf:
-                name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+                name = next(
+                    n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                )
                 return zf.read(name)
         if path.name.endswith(".tar.gz"):
             with tarfile.open(path) as tar:

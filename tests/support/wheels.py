@@ -124,7 +124,7 @@ def sdist_tree(
     }
     if ext_module:
         assert backend == "setuptools", "extension modules need setuptools"
-        tree[f"{module}/_speed.c"] = _EXT_SOURCE.replace("MOD", "_speed")
+        tree[f"{module}/_speed.c"] = _EXT_SOURCE.replace("@NAME@", "_speed")
         tree["setup.py"] = (
             "from setuptools import Extension, setup\n"
             f"setup(ext_modules=[Extension('{module}._speed', ['{module}/_speed.c'])])\n"
@@ -134,8 +134,8 @@ def sdist_tree(
 
 
 _EXT_SOURCE = """#include <Python.h>
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "MOD", NULL, -1, NULL};
-PyMODINIT_FUNC PyInit_MOD(void) { return PyModule_Create(&def); }
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "@NAME@", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&def); }
 """
 
 
