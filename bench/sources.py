@@ -1,0 +1,148 @@
+"""Benchmark (not a test): twenty sources built from source, `./doit sync` beside `uv pip sync`.
+
+Usage: .wheelwright/env/bin/python bench/sources.py [--runs N]
+The set is made here, on loopback: 12 index sdists, 4 direct URL sdists and 4 git repositories
+(file://), all flit projects, served with the pinned build backends of `./doit test_wheels`.
+Phases: cold (empty cache, new venv), warm (warm cache, new venv), no-op (synced venv), and
+one stale (a new commit in one git repository: only that one may rebuild).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.tools import tool_env  # noqa: E402
+from tests.support.index_server import IndexServer  # noqa: E402
+from tests.support.wheels import make_sdist, make_sdist_dir  # noqa: E402
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@example.com",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@example.com",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=GIT_ENV)
+
+
+def make_set(work: Path, house: Path, files_url: str, index_url: str) -> tuple[Path, list[Path]]:
+    """Write the twenty sources and the lock naming them."""
+    for wheel in (ROOT / ".wheelwright" / "test-wheels").glob("*.whl"):
+        shutil.copy(wheel, house)
+    lines = [f"--index-url {index_url}"]
+    for i in range(12):
+        make_sdist(house, f"idx{i:02d}", "1.0", backend="flit")
+        lines.append(f"idx{i:02d}==1.0")
+    for i in range(4):
+        make_sdist(house, f"url{i:02d}", "1.0", backend="flit")
+        lines.append(f"url{i:02d} @ {files_url}/url{i:02d}-1.0.tar.gz")
+    repos = []
+    for i in range(4):
+        repo = make_sdist_dir(work / f"git{i:02d}", f"git{i:02d}", "1.0", backend="flit")
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "one")
+        repos.append(repo)
+        lines.append(f"git{i:02d} @ git+{repo.as_uri()}@main")
+    lock = work / "sources.txt"
+    lock.write_text("\n".join(lines) + "\n")
+    return lock, repos
+
+
+def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str) -> list[str]:
+    if tool == "wheelwright":
+        return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}"]
+    uv = str(tool_env() / "bin" / "uv")
+    return [
+        uv,
+        "pip",
+        "sync",
+        "-q",
+        "--cache-dir",
+        str(cache),
+        "--python",
+        str(venv / "bin" / "python"),
+        "--index-url",
+        index_url,
+        str(lock),
+    ]
+
+
+def timed(cmd: list[str]) -> float:
+    import os
+
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def new_venv(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def measure(
+    tool: str, work: Path, lock: Path, repos: list[Path], index_url: str, run: int
+) -> dict[str, float]:
+    cache = work / f"{tool}-cache-{run}"
+    venv = new_venv(work / f"{tool}-venv")
+    times = {"cold": timed(command(tool, lock, venv, cache, index_url))}
+    venv = new_venv(work / f"{tool}-venv")
+    times["warm"] = timed(command(tool, lock, venv, cache, index_url))
+    times["no-op"] = timed(command(tool, lock, venv, cache, index_url))
+    repo = repos[run % len(repos)]
+    (repo / repo.name / "changed.py").write_text(f"RUN = {run!r}  # {tool}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"change {tool} {run}")
+    times["1 of 20 stale"] = timed(command(tool, lock, venv, cache, index_url))
+    shutil.rmtree(cache, ignore_errors=True)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    (ROOT / "bench" / ".work").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sources-", dir=ROOT / "bench" / ".work") as tmp:
+        work = Path(tmp)
+        house = work / "house"
+        house.mkdir()
+        with IndexServer(house) as server:
+            lock, repos = make_set(work, house, server.files_url, server.url)
+            results: dict[str, dict[str, list[float]]] = {}
+            for run in range(args.runs):
+                for tool in ("wheelwright", "uv"):
+                    for phase, seconds in measure(tool, work, lock, repos, server.url, run).items():
+                        results.setdefault(tool, {}).setdefault(phase, []).append(seconds)
+    phases = ["cold", "warm", "no-op", "1 of 20 stale"]
+    print(f"20 sources built from source, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
+    print("| tool | " + " | ".join(phases) + " |\n|---|" + "---|" * len(phases))
+    uv = {p: statistics.median(v) for p, v in results["uv"].items()}
+    for tool, by_phase in results.items():
+        cells = [
+            f"{statistics.median(by_phase[p]):.2f}s ({statistics.median(by_phase[p]) / uv[p]:.2f}x)"
+            for p in phases
+        ]
+        print(f"| {tool} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
