@@ -10,12 +10,15 @@ import json
 import os
 import stat
 import threading
-import zipfile
-from concurrent.futures import Executor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.errors import InstallError
 from tasks.fsutil import publish_dir, temp_beside
+
+if TYPE_CHECKING:
+    import zipfile
+    from concurrent.futures import Executor
 
 MARKER = ".wheelwright-wheel.json"
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -70,6 +73,8 @@ def unpacked_executables(path: Path) -> frozenset[str]:
 
 def _extract(wheel: Path, dest: Path, *, package: str) -> list[str]:
     """Extract every member; RECORD must list them (the archive's sha256 was already checked)."""
+    import zipfile
+
     from installer.sources import WheelFile
 
     made: set[str] = {str(dest)}

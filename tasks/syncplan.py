@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.utils import NormalizedName, canonicalize_version
+from packaging.version import InvalidVersion, Version
 
 from tasks.venv import Installed
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
 
 # The environment's own installer is left alone when the lock does not name it (as pip-sync does).
 PROTECTED = frozenset({"pip"})
@@ -37,9 +40,16 @@ class Plan:
         return not (self.install or self.replace or self.remove)
 
 
+def same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
 def same_distribution(have: Installed, want: Wanted) -> bool:
     """Equal when version and (for direct references) the source identity agree."""
-    if canonicalize_version(have.version) != canonicalize_version(want.version):
+    if not same_version(have.version, want.version):
         return False
     return _identity(have.direct_url) == _identity(want.direct_url)
 

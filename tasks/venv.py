@@ -9,9 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import NormalizedName, canonicalize_name
-
 from tasks.errors import ConfigError, InstallError
+from tasks.names import NormalizedName, canonicalize_name
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+"""Project names normalized (PEP 503) without importing packaging.utils on the no-op path."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+else:
+    NormalizedName = str
+
+__all__ = ["NormalizedName", "canonicalize_name"]
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name: str) -> NormalizedName:
+    """The same result as packaging.utils.canonicalize_name, for the light paths."""
+    return cast("NormalizedName", _SEPARATORS.sub("-", name).lower())
