@@ -341,7 +341,7 @@ def _name_from_project(path: Path) -> str | None:
 def _source_of(req: Requirement, origin: Origin) -> Source:
     if not req.url:
         return RegistrySource()
-    source = source_from_url(req.url, base_dir=origin.path.parent)
+    source = source_from_url(req.url)
     if isinstance(source, UrlSource) and not source.url.startswith(("http://", "https://")):
         raise RequirementsError(f"{origin}: unsupported URL scheme in {req.url!r}")
     if isinstance(source, PathSource) and not source.path.exists():

@@ -90,7 +90,7 @@ def fragment_value(url: str, key: str) -> str | None:
     return _fragment_params(urlsplit(url).fragment).get(key)
 
 
-def source_from_url(url: str, *, base_dir: Path) -> Source:
+def source_from_url(url: str) -> Source:
     """A direct reference's URL (`git+...`, `https://...`, `file:...`) as a Source."""
     parts = urlsplit(url)
     params = _fragment_params(parts.fragment)

@@ -24,7 +24,7 @@ from tasks.download import download, sha256_file
 from tasks.errors import BuildError
 from tasks.fsutil import publish_dir, temp_beside
 from tasks.index import DistFile
-from tasks.sources import GitSource, PathSource, RegistrySource, Source, UrlSource
+from tasks.sources import PathSource
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "build", "dist", ".eggs"}
 
@@ -154,7 +154,3 @@ def path_tree(name: str, source: PathSource, cache: Path) -> Tree:
     revision = tree_digest(location)
     direct = {"url": location.as_uri(), "dir_info": {}, "wheelwright": {"revision": revision}}
     return Tree(location, revision, source.bucket(revision[:16]), {"path": str(location)}, direct)
-
-
-def source_kind(source: Source) -> str:
-    return {RegistrySource: "registry", UrlSource: "url", GitSource: "git", PathSource: "path"}[type(source)]
