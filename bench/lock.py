@@ -103,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="*", default=["black", "trio", "requirements"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tools", nargs="*", default=["wheelwright", "uv", "pip-tools"])
     args = parser.parse_args()
     index = configured_index()
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index, "UV_INDEX_URL": index}
