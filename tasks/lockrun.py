@@ -12,7 +12,7 @@ from tasks.fsutil import atomic_write_text
 from tasks.interpreter import Interpreter
 from tasks.lockfile import existing_pins, render_lock
 from tasks.pipeline import read_requirements
-from tasks.resolve import SourceMetadata, resolve
+from tasks.resolve import Resolution, SourceMetadata, resolve
 from tasks.sourcebuild import metadata_provider
 
 
@@ -50,6 +50,7 @@ def lock_env(
         upgrade=parse_upgrade(upgrade),
         source_metadata=source_metadata or metadata_provider(indexes),
     )
+    resolution = pin_git_commits(resolution)
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (
         f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
@@ -59,6 +60,20 @@ def lock_env(
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started
     print(f"{spec.name}: {out}: {len(resolution.pins)} pins in {seconds:.2f}s")
+
+
+def pin_git_commits(resolution: Resolution) -> Resolution:
+    """Git references in a lock name the commit their ref resolved to (one ls-remote each)."""
+    from dataclasses import replace
+
+    from tasks.gitsource import resolve_ref
+    from tasks.sources import GitSource
+
+    pins = dict(resolution.pins)
+    for name, pin in pins.items():
+        if isinstance(pin.source, GitSource):
+            pins[name] = replace(pin, commit=resolve_ref(pin.source, package=name))
+    return Resolution(pins)
 
 
 def _shown(path: Path, base: Path) -> str:

@@ -20,7 +20,7 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 from tasks.errors import ResolutionError
 from tasks.finder import Release
 from tasks.index import DistFile
-from tasks.sources import GitSource, RegistrySource, Source, direct_url_identity
+from tasks.sources import RegistrySource, Source, direct_url_identity
 
 TOP = "<input>"
 
@@ -217,7 +217,7 @@ def _collect(result: Any) -> Resolution:
                 files,
                 via,
                 candidate.extras,
-                _commit(candidate.source),
+                None,
             )
         else:
             merged = tuple(sorted(set(old.via) | set(via)))
@@ -245,10 +245,6 @@ def _collect(result: Any) -> Resolution:
 
 def _parent(parent: Candidate | None) -> str:
     return TOP if parent is None else parent.name
-
-
-def _commit(source: Source) -> str | None:
-    return source.ref if isinstance(source, GitSource) else None
 
 
 def explain(causes: Iterable[Any], provider: Provider) -> str:

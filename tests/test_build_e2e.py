@@ -271,3 +271,13 @@ def test_bad_sources_fail_with_one_clear_line(
     assert not venv.exists()
     assert (cache / "archive-v0").is_dir()  # the good package's result is kept
     assert metadata_files(cache) == []
+
+
+def test_lock_pins_git_refs_to_their_commit(index, backends: Path, repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.in").write_text(f"-i {index.url}\ngitpkg @ git+{repo.as_uri()}@main\n")
+    run = doit(
+        "lock", f"req={tmp_path / 'in.in'}", f"out={tmp_path / 'out.txt'}", f"cache={tmp_path / 'cache'}"
+    )
+    assert run.code == 0, run.err
+    commit = git(repo, "rev-parse", "HEAD")
+    assert f"gitpkg @ git+{repo.as_uri()}@{commit}" in (tmp_path / "out.txt").read_text()
