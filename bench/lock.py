@@ -116,9 +116,7 @@ def main() -> None:
         work = Path(tmp)
         for name in args.sets:
             req = input_file(name, work)
-            results = {
-                tool: measure(tool, req, work, env, args.runs) for tool in ("wheelwright", "uv", "pip-tools")
-            }
+            results = {tool: measure(tool, req, work, env, args.runs) for tool in args.tools}
             uv_cold, uv_warm, uv_out = results["uv"]
             for tool, (cold, warm, _) in results.items():
                 ratios = f"{cold:.2f}s ({cold / uv_cold:.2f}x) | {warm:.2f}s ({warm / uv_warm:.2f}x)"
