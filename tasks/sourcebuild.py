@@ -8,7 +8,6 @@ and build only what the three outcomes call for.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -151,9 +150,9 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
 
 
 def _wheel_metadata(wheel: Path) -> dict[str, Any]:
-    with zipfile.ZipFile(wheel) as zf:
-        name = next(n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-        return parse_core_metadata(zf.read(name).decode("utf-8", errors="replace"))
+    from tasks.wheelmeta import metadata_text
+
+    return parse_core_metadata(metadata_text(wheel, wheel.name))
 
 
 def fetched_wheel(name: str, tree: Tree, wheel: Path, cache: Path) -> Fetched:

@@ -105,14 +105,19 @@ def _total_size(content_range: str) -> int | None:
 
 
 def _metadata_from_zip(source: Any, file: DistFile) -> str:
+    return metadata_text(source, file.filename)
+
+
+def metadata_text(source: Any, label: str) -> str:
+    """The METADATA text of a wheel (a path or a seekable file), read without extracting it."""
     try:
         with zipfile.ZipFile(source) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
             if len(names) != 1:
-                raise WheelwrightError("wheel has no single .dist-info/METADATA", package=file.filename)
+                raise WheelwrightError("wheel has no single .dist-info/METADATA", package=label)
             return zf.read(names[0]).decode("utf-8", errors="replace")
     except zipfile.BadZipFile as exc:
-        raise WheelwrightError(f"not a wheel: {exc}", package=file.filename) from None
+        raise WheelwrightError(f"not a wheel: {exc}", package=label) from None
 
 
 class RangeFile(io.RawIOBase):
