@@ -49,10 +49,10 @@ class DistFile:
 def parse_json_page(text: str, page_url: str, index: str = "") -> list[DistFile]:
     """A PEP 691 project page."""
     data = json.loads(text)
-    return [_json_file(f, page_url, index) for f in data.get("files", [])]
+    return [json_file(f, page_url, index) for f in data.get("files", [])]
 
 
-def _json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
+def json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
     yanked = entry.get("yanked", False)
     meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
     url = entry["url"]

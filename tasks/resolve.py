@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tasks.config import Indexes
@@ -35,7 +35,8 @@ def resolve(
     allow_sdists: bool = True,
 ) -> Resolution:
     """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded."""
-    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, refresh=upgrade)
+    preferred = _preferences(preferences or {}, upgrade)
+    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, upgrade, preferred)
     env = {**interp.markers, "extra": ""}
     lines = [
         line
@@ -46,12 +47,13 @@ def resolve(
         finder,
         interp.markers,
         constraints=_constraints(constraints, env),
-        preferences=_preferences(preferences or {}, upgrade),
+        preferences=preferred,
         direct=_direct(lines),
     )
-    finder.prefetch(line.name for line in lines if isinstance(line.source, RegistrySource))
+    reqs = [_req(line) for line in lines]
+    finder.prefetch((r.name, r.extras) for r in reqs if r.source is None)
     try:
-        return run_resolver(provider, [_req(line) for line in lines])
+        return run_resolver(provider, reqs)
     finally:
         finder.close()
 
@@ -63,6 +65,7 @@ def make_finder(
     source_metadata: SourceMetadata | None,
     allow_sdists: bool,
     refresh: bool | frozenset[NormalizedName] = False,
+    preferences: Mapping[NormalizedName, Version] | None = None,
 ) -> Finder:
     from tasks.fetch import page_getter
     from tasks.http import file_session
@@ -82,12 +85,13 @@ def make_finder(
         source_metadata=source_metadata,
         allow_sdists=allow_sdists,
         refresh=refresh,
+        preferences=preferences,
     )
 
 
 def _req(line: ReqLine) -> Req:
     source = None if isinstance(line.source, RegistrySource) else line.source
-    extras = frozenset(line.requirement.extras)
+    extras = frozenset(canonicalize_name(e) for e in line.requirement.extras)
     return Req(line.name, line.requirement.specifier, extras, source, str(line.requirement))
 
 

@@ -130,7 +130,8 @@ def test_conflict_is_explained_in_words(index, wheelhouse: Path, files) -> None:
     assert run.code != 0 and not out.exists()
     assert len(run.errors) == 1 and "Traceback" not in run.err, run.err
     message = run.errors[0]
-    assert "shared<2 (required by a==1.0)" in message and "shared>=2 (required by b==1.0)" in message
+    assert "shared<2 (required by a==1.0 ← the input)" in message
+    assert "shared>=2 (required by b==1.0 ← the input)" in message
     req.write_text(f"-i {index.url}\nnothere\n")
     run = lock(req, out, cache)
     assert run.code != 0 and "nothere is on no configured index" in run.err

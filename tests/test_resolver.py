@@ -13,7 +13,7 @@ from packaging.version import Version
 from tasks.errors import ResolutionError
 from tasks.finder import Release
 from tasks.index import DistFile
-from tasks.resolver import Provider, Req, dependencies_of, run_resolver
+from tasks.resolver import Provider, Req, allowed_versions, dependencies_of, run_resolver
 from tasks.sources import Source
 
 ENV = {"python_version": "3.11", "sys_platform": "linux", "python_full_version": "3.11.7"}
@@ -22,13 +22,18 @@ ENV = {"python_version": "3.11", "sys_platform": "linux", "python_full_version":
 class FrozenIndex:
     """name → {version: requires-dist}."""
 
-    def __init__(self, data: dict[str, dict[str, list[str]]]):
-        self.data = data
+    def __init__(self, data: dict[str, dict[str, list[str]]], yanked: dict[str, set[Version]] | None = None):
+        self.data, self.yanked = data, yanked or {}
         self.prefetched: list[str] = []
+        self.asked: list[str] = []
 
-    def releases(self, name: NormalizedName) -> list[Release]:
-        versions = sorted((Version(v) for v in self.data.get(name, {})), reverse=True)
-        return [Release(v, (DistFile(f"{name}-{v}-py3-none-any.whl", "u"),), (), False) for v in versions]
+    def versions(self, name: NormalizedName) -> list[Version]:
+        return sorted((Version(v) for v in self.data.get(name, {})), reverse=True)
+
+    def release(self, name: NormalizedName, version: Version) -> Release | None:
+        self.asked.append(f"{name}=={version}")
+        files = (DistFile(f"{name}-{version}-py3-none-any.whl", "u"),)
+        return Release(version, files, files, version in self.yanked.get(name, ()))
 
     def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
         return {
@@ -40,8 +45,8 @@ class FrozenIndex:
     def direct_metadata(self, name: NormalizedName, source: Source) -> dict[str, Any]:
         raise AssertionError("no direct references here")
 
-    def prefetch(self, names: Iterable[NormalizedName]) -> None:
-        self.prefetched.extend(names)
+    def prefetch(self, wanted: Iterable[tuple[NormalizedName, frozenset[str]]]) -> None:
+        self.prefetched.extend(name for name, _ in wanted)
 
 
 def req(text: str) -> Req:
@@ -83,8 +88,63 @@ def test_markers_and_extras_of_dependencies() -> None:
     assert [d.name for d in dependencies_of(meta, frozenset(), ENV)] == ["z"]
 
 
-def test_conflicts_name_both_sides() -> None:
-    data = {"a": {"1.0": ["c<2"]}, "b": {"1.0": ["c>=2"]}, "c": {"1.0": [], "2.0": []}}
+def test_conflicts_name_both_sides_and_the_chain_to_the_input() -> None:
+    data = {
+        "app": {"1.0": ["a", "mid"]},
+        "mid": {"1.0": ["b"]},
+        "a": {"1.0": ["c<2"]},
+        "b": {"1.0": ["c>=2"]},
+        "c": {"1.0": [], "2.0": []},
+    }
     with pytest.raises(ResolutionError) as err:
-        resolve(data, "a", "b")
-    assert "c<2 (required by a==1.0)" in str(err.value) and "c>=2 (required by b==1.0)" in str(err.value)
+        resolve(data, "app")
+    message = str(err.value)
+    assert "no version of c satisfies all of:" in message and "(available: 2.0, 1.0)" in message
+    assert "c<2 (required by a==1.0 ← app==1.0 ← the input)" in message
+    assert "c>=2 (required by b==1.0 ← mid==1.0 ← app==1.0 ← the input)" in message
+
+
+def test_a_missing_project_is_named() -> None:
+    with pytest.raises(ResolutionError, match="nothere is on no configured index"):
+        resolve({}, "nothere")
+
+
+def test_only_the_releases_tried_are_looked_at() -> None:
+    data = {"a": {f"1.{i}": [] for i in range(50)}}
+    index = FrozenIndex(data)
+    provider = Provider(index, ENV)
+    run_resolver(provider, [req("a")])
+    assert index.asked == ["a==1.49"]
+
+
+def test_yanked_only_when_pinned_exactly() -> None:
+    data = {"a": {"1.0": [], "1.1": []}}
+    yanked = {"a": {Version("1.1")}}
+    for text, want in (("a", "1.0"), ("a ==1.1", "1.1"), ("a >1.0", None)):
+        provider = Provider(FrozenIndex(data, yanked), ENV)
+        if want is None:
+            with pytest.raises(ResolutionError):
+                run_resolver(provider, [req(text)])
+        else:
+            assert run_resolver(provider, [req(text)]).pins["a"].version == want
+
+
+def test_allowed_versions_orders_and_splits_prereleases() -> None:
+    versions = [Version(v) for v in ("3.0b1", "2.0", "1.5", "1.0", "0.9rc1")]
+    finals, pres = allowed_versions(versions, SpecifierSet(">=1.0"), preferred=Version("1.5"))
+    assert [str(v) for v in finals] == ["1.5", "2.0", "1.0"] and [str(v) for v in pres] == ["3.0b1"]
+    finals, pres = allowed_versions(versions, SpecifierSet(">=2.0b1"))
+    assert [str(v) for v in finals] == ["3.0b1", "2.0"] and list(pres) == []
+    finals, _ = allowed_versions(versions, SpecifierSet("<1"), preferred=Version("2.0"))
+    assert list(finals) == []
+
+
+def test_extras_pin_their_base_to_the_same_version() -> None:
+    data = {"a": {"1.0": ["x; extra == 'more'"], "2.0": ["x; extra == 'more'"]}, "x": {"1.0": []}}
+    provider = Provider(FrozenIndex(data), ENV)
+    result = run_resolver(provider, [Req(canonicalize_name("a"), SpecifierSet(), frozenset({"more"}))])
+    assert {n: (p.version, p.extras) for n, p in result.pins.items()} == {
+        "a": ("2.0", frozenset({"more"})),
+        "x": ("1.0", frozenset()),
+    }
+    assert result.pins["x"].via == ("a",)
