@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.digest import scrub
 from tasks.fsutil import atomic_write_text
 from tasks.interpreter import Interpreter
 from tasks.select import wheel_rank
@@ -54,15 +55,43 @@ def wheels_dir(cache: Path, bucket: str) -> Path:
 
 
 def read_entry(cache: Path, bucket: str) -> BuiltEntry | None:
+    """The source's entry; None when there is none, or when it is damaged (then it is removed)."""
+    path = metadata_json(cache, bucket)
     try:
-        data = json.loads(metadata_json(cache, bucket).read_text())
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
-    return BuiltEntry(data.get("data", {}), data.get("source", {}), data.get("prepared"))
+    except (OSError, ValueError) as exc:
+        _evict(path, f"cannot read it ({exc})")
+        return None
+    try:
+        return _parse_entry(json.loads(text))
+    except ValueError as exc:
+        _evict(path, str(exc) or "not JSON")
+        return None
+
+
+def _parse_entry(data: object) -> BuiltEntry:
+    """metadata.json's content, its shape checked (anything else is a damaged entry)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, found {type(data).__name__}")
+    built, source, prepared = data.get("data", {}), data.get("source", {}), data.get("prepared")
+    if not isinstance(built, dict) or not all(isinstance(v, dict) for v in built.values()):
+        raise ValueError("its `data` is not a map of wheel metadata")
+    if not isinstance(source, dict) or not (prepared is None or isinstance(prepared, dict)):
+        raise ValueError("its `source` or `prepared` is not an object")
+    return BuiltEntry(built, source, prepared)
+
+
+def _evict(path: Path, reason: str) -> None:
+    from tasks.events import warn
+
+    path.unlink(missing_ok=True)
+    warn(f"removed damaged cache entry {path}: {reason}; making it again")
 
 
 def write_entry(cache: Path, bucket: str, entry: BuiltEntry) -> None:
-    payload: dict[str, Any] = {"data": entry.data, "source": entry.source}
+    payload: dict[str, Any] = {"data": entry.data, "source": scrub(entry.source)}  # no credentials
     if entry.prepared is not None:
         payload["prepared"] = entry.prepared
     atomic_write_text(metadata_json(cache, bucket), json.dumps(payload, indent=1, sort_keys=True))

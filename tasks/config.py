@@ -192,7 +192,10 @@ def pip_default_index() -> str:
 
 @dataclass(frozen=True)
 class Indexes:
-    """The index URLs to search in order (first that has a project wins), and find-links."""
+    """The index URLs to search in order (first that has a project wins), and find-links.
+
+    Without credentials: those are kept per host by `tasks.auth` and added at request time.
+    """
 
     urls: tuple[str, ...]
     find_links: tuple[str, ...]
@@ -206,5 +209,12 @@ def effective_indexes(layers: list[IndexOptions], default: str | None = None) ->
     if combined.no_index:
         return Indexes((), combined.find_links)
     primary = combined.index_url or default or pip_default_index()
-    urls = tuple(dict.fromkeys((primary, *combined.extra_index_urls)))
-    return Indexes(tuple(u.rstrip("/") for u in urls), combined.find_links)
+    urls = tuple(dict.fromkeys(_learned(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
+    return Indexes(urls, tuple(_learned(u) for u in combined.find_links))
+
+
+def _learned(url: str) -> str:
+    """The URL without credentials; its credentials kept in memory for its host (tasks.auth)."""
+    from tasks.auth import remember
+
+    return remember(url)

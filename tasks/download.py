@@ -1,4 +1,4 @@
-"""Streamed downloads, sha256-checked and retried, written atomically into the cache."""
+"""Streamed downloads, sha256-checked, retried within a bounded budget, written atomically into the cache."""
 
 from __future__ import annotations
 
@@ -17,6 +17,29 @@ from tasks.fsutil import temp_beside
 
 ATTEMPTS = 5
 CHUNK = 1 << 16
+CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 15.0  # seconds one read may wait for data (`timeout=` changes it)
+BUDGET_FACTOR = 3  # a file is retried only while less than this many read timeouts have passed
+
+_read_timeout = DEFAULT_READ_TIMEOUT
+
+
+def set_read_timeout(seconds: float) -> None:
+    """The run's read timeout (from `timeout=SECONDS`); also bounds one file's retry budget."""
+    global _read_timeout
+    if not 0 < seconds < float("inf"):
+        raise ValueError("the timeout must be a positive number of seconds")
+    _read_timeout = float(seconds)
+
+
+def request_timeout() -> tuple[float, float]:
+    """(connect, read) timeouts for one request, as requests takes them."""
+    return min(CONNECT_TIMEOUT, _read_timeout), _read_timeout
+
+
+def retry_budget() -> float:
+    """Seconds after a file's first try past which no new try starts."""
+    return BUDGET_FACTOR * _read_timeout
 
 
 def download(
@@ -46,6 +69,7 @@ def _fetch_with_retries(session: Any, url: str, tmp: Path, package: str) -> str:
         return _copy_local(Path(unquote(urlsplit(url).path)), tmp)
     import requests
 
+    started = time.monotonic()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _fetch_once(session, url, tmp)
@@ -54,13 +78,15 @@ def _fetch_with_retries(session: Any, url: str, tmp: Path, package: str) -> str:
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            if attempt == ATTEMPTS:
+            pause = 0.2 * 2 ** (attempt - 1)
+            spent = time.monotonic() - started
+            if attempt == ATTEMPTS or spent + pause > retry_budget():
                 raise NetworkError(
-                    f"download failed after {ATTEMPTS} attempts: {type(exc).__name__}",
+                    f"download failed after {attempt} attempts in {spent:.0f}s: {_why(exc)}",
                     package=package,
                     source=strip_credentials(url),
                 ) from None
-            time.sleep(0.2 * 2 ** (attempt - 1))
+            time.sleep(pause)
         except _HttpStatus as exc:
             raise NetworkError(
                 f"download answered HTTP {exc.status}",
@@ -75,9 +101,18 @@ class _HttpStatus(Exception):
         self.status = status
 
 
+def _why(exc: Exception) -> str:
+    """A failed try in words: a stall says how long it waited."""
+    import requests
+
+    if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+        return f"no data for {_read_timeout:g}s (read timeout; `timeout=SECONDS` changes it)"
+    return type(exc).__name__
+
+
 def _fetch_once(session: Any, url: str, tmp: Path) -> str:
     digest = hashlib.sha256()
-    with session.get(url, stream=True, timeout=60) as response:
+    with session.get(url, stream=True, timeout=request_timeout()) as response:
         if response.status_code != 200:
             raise _HttpStatus(response.status_code)
         with tmp.open("wb") as out:

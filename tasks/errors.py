@@ -72,3 +72,22 @@ class BuildError(WheelwrightError):
 
 class ResolutionError(WheelwrightError):
     """Loose requirements cannot be resolved into one consistent set of pins."""
+
+
+class UnsafeName(WheelwrightError):
+    """A name from an index, a URL, an archive or a wheel that cannot safely become a path."""
+
+
+class InvalidWheel(InstallError):
+    """A wheel that cannot be read, or whose files do not match its RECORD (hash, size, listing)."""
+
+
+class CacheEntryDamaged(InstallError):
+    """An unpacked wheel in the cache no longer matches its RECORD (a file resized, missing, unreadable).
+
+    `source` is the entry's directory (archive-v0/<sha256>): the one to evict and fetch again.
+    """
+
+    @property
+    def entry(self) -> str:
+        return self.source or ""

@@ -108,13 +108,24 @@ def _where(files: list[DistFile]) -> str:
 def _fetch_file(
     file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
 ) -> Fetched:
-    from tasks.http import file_session
+    from tasks.locks import download_lock
 
     expected = set(hashes) if hashes else ({file.sha256} if file.sha256 else set())
     known = file.sha256 if file.sha256 and (not hashes or file.sha256 in hashes) else None
     if known and is_unpacked(unpacked_path(cache, known)):
         return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
-    target = cache / "downloads-v0" / uuid.uuid4().hex / file.filename
+    with download_lock(cache, known or strip_credentials(file.url), file.filename):
+        if known and is_unpacked(unpacked_path(cache, known)):  # another process fetched it meanwhile
+            return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
+        return _download_file(file, name, version, expected, cache)
+
+
+def _download_file(
+    file: DistFile, name: NormalizedName, version: str, expected: set[str], cache: Path
+) -> Fetched:
+    from tasks.http import file_session
+
+    target = cache / "downloads-v0" / uuid.uuid4().hex / file.local_name(name)
     sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
     try:
         unpacked = unpack_wheel_in_worker(

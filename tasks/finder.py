@@ -27,6 +27,7 @@ from tasks.index import (
     json_file,
     parse_html_page,
     project_files,
+    reported_for,
 )
 from tasks.interpreter import Interpreter
 from tasks.select import file_version, python_ok, wheel_rank
@@ -126,7 +127,8 @@ def _index_project(get: PageGetter, url: str, name: NormalizedName) -> Project |
     final_url, content_type, text = page
     try:
         if content_type.split(";")[0].strip() != JSON_TYPE:
-            return Project.of(parse_html_page(text, final_url, url))
+            with reported_for(name):
+                return Project.of(parse_html_page(text, final_url, url))
         entries = json.loads(text)["files"]
         return Project(
             entries, functools.partial(_json_entry, final_url, url, name), operator.itemgetter("filename")
@@ -137,7 +139,8 @@ def _index_project(get: PageGetter, url: str, name: NormalizedName) -> Project |
 
 def _json_entry(page_url: str, index: str, name: NormalizedName, entry: Any) -> DistFile:
     try:
-        return json_file(entry, page_url, index)
+        with reported_for(name):
+            return json_file(entry, page_url, index)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _unreadable(exc, index, name) from None
 

@@ -8,14 +8,36 @@ is fetched into `git-v0/db/<repo>` when missing and checked out once into
 from __future__ import annotations
 
 import re
+import tarfile
 from pathlib import Path
 
-from tasks.digest import strip_credentials
+from tasks.digest import scrub_text, strip_credentials
 from tasks.errors import BuildError, NetworkError
 from tasks.fsutil import publish_dir, temp_beside
 from tasks.sources import GitSource
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+GIT_SCHEMES = ("https", "http", "ssh", "git", "file")  # not ext:: or fd:: (they run commands)
+
+
+def check_source(source: GitSource, *, package: str) -> None:
+    """Refuse what git would take as a command or an option: other transports, refs starting with `-`."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(source.url).scheme.lower()
+    if scheme not in GIT_SCHEMES or "::" in source.url.split("/", 1)[0]:
+        raise BuildError(
+            f"git URL scheme {scheme or source.url.split(':', 1)[0]!r} is not allowed "
+            f"(use one of {', '.join(GIT_SCHEMES)})",
+            package=package,
+            source=source.describe(),
+        )
+    if source.ref is not None and (source.ref.startswith("-") or not source.ref.strip()):
+        raise BuildError(
+            f"git ref {source.ref!r} is not allowed (a ref may not start with '-')",
+            package=package,
+            source=source.describe(),
+        )
 
 
 def repo_dir(cache: Path, source: GitSource) -> Path:
@@ -32,6 +54,7 @@ def _lock(cache: Path, source: GitSource) -> object:
 
 def resolve_ref(source: GitSource, *, package: str) -> str:
     """The commit `source.ref` names upstream (a full sha is returned as it is)."""
+    check_source(source, package=package)
     ref = source.ref or "HEAD"
     if FULL_SHA.match(ref):
         return ref
@@ -41,8 +64,12 @@ def resolve_ref(source: GitSource, *, package: str) -> str:
         out = git.cmd.Git().ls_remote(source.url, ref)
     except git.GitCommandError as exc:
         raise NetworkError(
-            f"git ls-remote failed: {_tail(exc)}", package=package, source=source.describe()
+            f"cannot read the git repository {strip_credentials(source.url)}: {_tail(exc)}",
+            package=package,
+            source=source.describe(),
         ) from None
+    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
+        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
     return _pick(str(out), ref, source, package)
 
 
@@ -64,6 +91,7 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
 
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
     """A checkout of `commit`, fetched into the repository's bare clone when missing."""
+    check_source(source, package=package)
     target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
     if (target / ".git-commit").is_file():
         return target
@@ -72,7 +100,12 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Pa
             return target
         repo = _bare_repo(cache, source)
         _fetch_commit(repo, source, commit, package)
-        _export(repo, commit, target)
+        try:
+            _export(repo, commit, target)
+        except (tarfile.TarError, OSError, ValueError) as exc:
+            raise BuildError(
+                f"cannot check out {commit[:12]}: {exc}", package=package, source=source.describe()
+            ) from None
     return target
 
 
@@ -111,6 +144,8 @@ def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) ->
         raise NetworkError(
             f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
         ) from None
+    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
+        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
     if not _has_commit(repo, commit):
         raise BuildError(
             f"commit {commit} is not in the repository", package=package, source=source.describe()
@@ -118,20 +153,28 @@ def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) ->
 
 
 def _export(repo: object, commit: str, target: Path) -> None:
-    with temp_beside(target, directory=True) as tmp:
-        import tarfile
-        from io import BytesIO
+    """The commit's tree through `git archive`, extracted with the sdist rules (links stay inside)."""
+    from io import BytesIO
 
+    from tasks.extract import extract_tar
+
+    with temp_beside(target, directory=True) as tmp:
         data = BytesIO()
         repo.archive(data, commit, format="tar")  # type: ignore[attr-defined]
         data.seek(0)
         with tarfile.open(fileobj=data) as tar:
-            tar.extractall(tmp, filter="data")
+            extract_tar(tar, tmp)
         (tmp / ".git-commit").write_text(commit)
         publish_dir(tmp, target)
 
 
 def _tail(exc: Exception) -> str:
-    text = strip_credentials(str(getattr(exc, "stderr", "") or exc)).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """git's own reason: its first `fatal:`/`error:` line (the last is advice such as
+    "and the repository exists."), credentials removed."""
+    text = scrub_text(str(getattr(exc, "stderr", "") or exc)).strip()
+    lines = [line.strip().strip("'\"").strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        for mark in ("fatal:", "error:"):
+            if mark in line:
+                return line.split(mark, 1)[1].strip()[:300]
     return lines[-1][:300] if lines else type(exc).__name__

@@ -1,10 +1,19 @@
-"""Package index pages (PEP 691 JSON, PEP 503 HTML, find-links): parsing is pure, fetching thin."""
+"""Package index pages (PEP 691 JSON, PEP 503 HTML, find-links): parsing is pure, fetching thin.
+
+Names on a page are untrusted: a page whose file name is not one safe path segment (a `/`, a
+`..`, a control character, also through `%2F` in an href), or whose sha256 is not hex digits,
+is refused whole with `UnsafeName` (pip skips such files; a page that lists one is hostile or
+broken, and skipping would only turn the error into a misleading "version not on the index").
+Whether a file belongs to the project it is fetched for is checked where it becomes a path
+(`DistFile.local_name`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,8 +23,9 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.digest import strip_credentials
-from tasks.errors import IndexError_, NetworkError
+from tasks.errors import IndexError_, NetworkError, UnsafeName
 from tasks.reqfile import name_from_filename
+from tasks.safenames import dist_filename, safe_segment, sha256_value
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -42,6 +52,10 @@ class DistFile:
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
 
+    def local_name(self, project: str) -> str:
+        """The filename to store this file under: a valid wheel or sdist name of `project`."""
+        return dist_filename(self.filename, project, source=self.url)
+
 
 # --- parsing (pure) ------------------------------------------------------------------------
 
@@ -56,19 +70,30 @@ def json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
     yanked = entry.get("yanked", False)
     meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
     url = entry["url"]
-    hashes = entry.get("hashes") or {}
+    filename = _checked_filename(entry["filename"], page_url)
+    hashes = {k: _checked_hash(k, v, filename, page_url) for k, v in (entry.get("hashes") or {}).items()}
     return DistFile(
-        filename=entry["filename"],
+        filename=filename,
         url=url if url.startswith(("https://", "http://")) else urljoin(page_url, url),
-        hashes=tuple(sorted((k, v.lower()) for k, v in hashes.items()))
-        if len(hashes) != 1
-        else tuple((k, v.lower()) for k, v in hashes.items()),
+        hashes=tuple(sorted(hashes.items())),
         requires_python=entry.get("requires-python") or None,
         yanked=None if yanked is False else (yanked if isinstance(yanked, str) else ""),
         metadata_sha256=(meta.get("sha256", "") if isinstance(meta, dict) else None),
         has_metadata=bool(meta),
         index=index,
     )
+
+
+def _checked_filename(filename: str, page_url: str) -> str:
+    if not isinstance(filename, str):
+        raise TypeError(f"file name {filename!r} is not a string")
+    return safe_segment(filename, what="file name on the index page", source=page_url)
+
+
+def _checked_hash(algo: str, value: str, filename: str, page_url: str) -> str:
+    if algo == "sha256":
+        return sha256_value(value, filename=filename, source=page_url)
+    return value.lower()
 
 
 class _AnchorParser(HTMLParser):
@@ -111,8 +136,9 @@ def _html_file(attrs: dict[str, str | None], base: str, index: str) -> DistFile 
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     if not filename:
         return None
+    filename = _checked_filename(filename, base)
     algo, _, value = fragment.partition("=")
-    hashes = ((algo, value.lower()),) if value else ()
+    hashes = ((algo, _checked_hash(algo, value, filename, base)),) if value else ()
     meta = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
     meta_hash = meta.partition("=")[2] if meta and meta.startswith("sha256=") else ""
     return DistFile(
@@ -151,19 +177,29 @@ class PageGetter(Protocol):
 
 def project_files(get: PageGetter, index_url: str, name: NormalizedName) -> list[DistFile] | None:
     """The files one index lists for `name`; None when the index does not have it."""
-    if index_url.startswith("file:"):
-        return _local_index_files(index_url, name)
-    page = get(f"{index_url.rstrip('/')}/{name}/")
-    if page is None:
-        return None
-    final_url, content_type, text = page
-    shown = strip_credentials(index_url)
+    with reported_for(name):
+        if index_url.startswith("file:"):
+            return _local_index_files(index_url, name)
+        page = get(f"{index_url.rstrip('/')}/{name}/")
+        if page is None:
+            return None
+        final_url, content_type, text = page
+        try:
+            if content_type.split(";")[0].strip() == JSON_TYPE:
+                return parse_json_page(text, final_url, index_url)
+            return parse_html_page(text, final_url, index_url)
+        except (ValueError, KeyError, TypeError) as exc:
+            shown = strip_credentials(index_url)
+            raise IndexError_(f"unreadable index page: {exc}", package=name, source=shown) from None
+
+
+@contextmanager
+def reported_for(name: str) -> Iterator[None]:
+    """An unsafe name on a page is reported for the project whose page it is."""
     try:
-        if content_type.split(";")[0].strip() == JSON_TYPE:
-            return parse_json_page(text, final_url, index_url)
-        return parse_html_page(text, final_url, index_url)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise IndexError_(f"unreadable index page: {exc}", package=name, source=shown) from None
+        yield
+    except UnsafeName as exc:
+        raise UnsafeName(exc.cause, package=exc.package or name, source=exc.source) from None
 
 
 def _local_index_files(index_url: str, name: NormalizedName) -> list[DistFile] | None:
@@ -195,7 +231,8 @@ def find_links_files(get: PageGetter, location: str, name: NormalizedName) -> li
     if page is None:
         return []
     final_url, _, text = page
-    return files_for_project(parse_html_page(text, final_url, location), name)
+    with reported_for(name):
+        return files_for_project(parse_html_page(text, final_url, location), name)
 
 
 class HttpPageGetter:
@@ -207,9 +244,11 @@ class HttpPageGetter:
     def __call__(self, url: str, fresh: bool = False) -> tuple[str, str, str] | None:
         import requests
 
+        from tasks.download import request_timeout
+
         headers = {"Accept": ACCEPT, **({"Cache-Control": "max-age=0"} if fresh else {})}
         try:
-            response = self.session.get(url, headers=headers, timeout=30)
+            response = self.session.get(url, headers=headers, timeout=request_timeout())
         except requests.RequestException as exc:
             raise NetworkError(f"cannot reach index: {_short(exc)}", source=strip_credentials(url)) from None
         if response.status_code == 404:

@@ -1,12 +1,17 @@
-"""Writing a lock the way pip-compile users expect it, and reading the pins of an existing one."""
+"""Writing a lock the way pip-compile users expect it, and reading the pins of an existing one.
+
+A lock never holds a secret: URLs are written with their credentials removed, except a
+`${VAR}` reference, which stays as the input wrote it (`tasks.digest.redact_url`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from tasks.digest import redact_url
 from tasks.reqfile import IndexOptions, parse_file
 from tasks.resolver import TOP, Resolution, ResolvedPin
 from tasks.sources import GitSource, PathSource, RegistrySource, UrlSource
@@ -20,8 +25,12 @@ def render_lock(
     python: str,
     index: IndexOptions,
     hashes: bool = True,
+    as_written: Mapping[str, str] | None = None,
 ) -> str:
-    """The lock's text: header, index options, sorted pins with hashes and `# via` lines (pure)."""
+    """The lock's text: header, index options, sorted pins with hashes and `# via` lines (pure).
+
+    `as_written` maps a direct reference's URL (variables expanded) to the input's own text of it.
+    """
     top = [f"-r {name}" for name in inputs]
     lines = [
         "#",
@@ -33,20 +42,22 @@ def render_lock(
         *index_lines(index),
     ]
     for name in sorted(resolution.pins):
-        lines += pin_lines(resolution.pins[name], top, hashes)
+        lines += pin_lines(resolution.pins[name], top, hashes, as_written or {})
     return "\n".join(lines) + "\n"
 
 
 def index_lines(index: IndexOptions) -> list[str]:
-    lines = [f"--index-url {index.index_url}"] if index.index_url else []
-    lines += [f"--extra-index-url {url}" for url in index.extra_index_urls]
-    lines += [f"--find-links {link}" for link in index.find_links]
+    lines = [f"--index-url {redact_url(index.index_url)}"] if index.index_url else []
+    lines += [f"--extra-index-url {redact_url(url)}" for url in index.extra_index_urls]
+    lines += [f"--find-links {redact_url(link)}" for link in index.find_links]
     lines += ["--no-index"] if index.no_index else []
     return lines + ([""] if lines else [])
 
 
-def pin_lines(pin: ResolvedPin, top: list[str], hashes: bool) -> list[str]:
-    head = requirement_text(pin)
+def pin_lines(
+    pin: ResolvedPin, top: list[str], hashes: bool, as_written: Mapping[str, str] | None = None
+) -> list[str]:
+    head = requirement_text(pin, as_written or {})
     digests = sorted({f.sha256 for f in pin.files if f.sha256}) if hashes else []
     lines = [head + (" \\" if digests else "")]
     lines += [
@@ -61,19 +72,21 @@ def pin_lines(pin: ResolvedPin, top: list[str], hashes: bool) -> list[str]:
     return lines
 
 
-def requirement_text(pin: ResolvedPin) -> str:
+def requirement_text(pin: ResolvedPin, as_written: Mapping[str, str] | None = None) -> str:
     source = pin.source
+    written = as_written or {}
     if isinstance(source, RegistrySource):
         return f"{pin.name}=={pin.version}"
     if isinstance(source, GitSource):
         ref = pin.commit or source.ref
         at = f"@{ref}" if ref else ""
         sub = f"#subdirectory={source.subdirectory}" if source.subdirectory else ""
-        return f"{pin.name} @ git+{source.url}{at}{sub}"
+        return f"{pin.name} @ git+{redact_url(written.get(source.url, source.url))}{at}{sub}"
     if isinstance(source, UrlSource):
         frags = [f"sha256={source.sha256}"] if source.sha256 else []
         frags += [f"subdirectory={source.subdirectory}"] if source.subdirectory else []
-        return f"{pin.name} @ {source.url}" + ("#" + "&".join(frags) if frags else "")
+        url = redact_url(written.get(source.url, source.url))
+        return f"{pin.name} @ {url}" + ("#" + "&".join(frags) if frags else "")
     assert isinstance(source, PathSource)
     return f"{pin.name} @ {source.path.as_uri()}"
 

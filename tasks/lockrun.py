@@ -12,8 +12,10 @@ from tasks.fsutil import atomic_write_text
 from tasks.interpreter import Interpreter
 from tasks.lockfile import existing_pins, render_lock
 from tasks.pipeline import read_requirements
+from tasks.reqfile import IndexOptions, RequirementsFile
 from tasks.resolve import Resolution, SourceMetadata, resolve
 from tasks.sourcebuild import metadata_provider
+from tasks.sources import GitSource, UrlSource
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -56,10 +58,44 @@ def lock_env(
         f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
-    text = render_lock(resolution, inputs=inputs, command=command, python=python, index=given, hashes=hashes)
+    index, urls = as_written(spec.sources, reqs)
+    text = render_lock(
+        resolution,
+        inputs=inputs,
+        command=command,
+        python=python,
+        index=spec.index.merged(index),
+        hashes=hashes,
+        as_written=urls,
+    )
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started
     print(f"{spec.name}: {out}: {len(resolution.pins)} pins in {seconds:.2f}s")
+
+
+def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[IndexOptions, dict[str, str]]:
+    """The inputs' index options, and their direct URLs (expanded → written), with `${VAR}` unexpanded.
+
+    A lock keeps a variable reference as its input wrote it, never the secret it expands to;
+    when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
+    """
+    from tasks.errors import WheelwrightError
+    from tasks.reqfile import parse_file
+
+    try:
+        raw = [parse_file(path, environ={}) for path in sources]
+    except WheelwrightError:
+        return expanded.index, {}
+    index = IndexOptions()
+    for part in raw:
+        index = index.merged(part.index)
+    written = {line.name: line.source for part in raw for line in part.requirements}
+    urls: dict[str, str] = {}
+    for line in expanded.requirements:
+        source, original = line.source, written.get(line.name)
+        if isinstance(source, (UrlSource, GitSource)) and type(original) is type(source):
+            urls[source.url] = original.url
+    return index, urls
 
 
 def pin_git_commits(resolution: Resolution) -> Resolution:

@@ -5,6 +5,9 @@ Naming the tasks needs the locks parsed and their markers evaluated, which impor
 every file it was read from (pipeline.yaml, the locks and their includes, pip's configuration,
 the target's pyvenv.cfg and interpreter) is unchanged, and the variables and environment that
 shape it are the same. The actions rebuild the full plan only when they actually run.
+
+An outline holds no credentials (`without_credentials`): its keys become doit state and the
+memo is a file, so both use index URLs with user:password@ removed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasks.digest import digest
+from tasks.digest import digest, scrub, scrub_text
 from tasks.fsutil import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +68,9 @@ def memo_dir() -> Path:
 
 def _shaping_environment() -> dict[str, str]:
     keep = ("PIP_", "WHEELWRIGHT_", "XDG_")
-    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(keep) or k in ("HOME", "PATH")}
+    return {
+        k: scrub_text(v) for k, v in sorted(os.environ.items()) if k.startswith(keep) or k in ("HOME", "PATH")
+    }
 
 
 def outline_key(variables: Mapping[str, str]) -> str:
@@ -95,8 +100,13 @@ def load_memo(variables: Mapping[str, str]) -> Outline | None:
     return _from_json(data["outline"])
 
 
+def without_credentials(outline: Outline) -> Outline:
+    """The outline with user:password@ removed from every URL in its keys, docs and errors."""
+    return _from_json(scrub(asdict(outline)))
+
+
 def save_memo(variables: Mapping[str, str], outline: Outline, inputs: Iterable[Path]) -> None:
-    data = {"outline": asdict(outline), "stamps": stamps(inputs)}
+    data = {"outline": scrub(asdict(outline)), "stamps": stamps(inputs)}
     atomic_write_text(memo_dir() / f"{outline_key(variables)}.json", json.dumps(data))
 
 

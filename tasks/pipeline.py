@@ -98,10 +98,22 @@ def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
     return probe_env(spec.path, spec.python, cache / "interpreters-v0")
 
 
+def _check_target(path: Path, cache: Path) -> None:
+    """check_target, asked again under the environment's lock when it fails: a concurrent sync may
+    be creating the environment right now (its directory exists before its pyvenv.cfg)."""
+    try:
+        check_target(path)
+    except WheelwrightError:
+        from tasks.locks import venv_lock
+
+        with venv_lock(cache, path):
+            check_target(path)
+
+
 def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
     try:
         if spec.path is not None:
-            check_target(spec.path)
+            _check_target(spec.path, cache)
         interp = target_interpreter(spec, cache)
     except WheelwrightError as exc:
         return EnvJob(spec, error=f"{spec.name}: {exc}")

@@ -14,6 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.errors import RequirementsError
 from tasks.sources import (
     ARCHIVE_SUFFIXES,
+    GitSource,
     PathSource,
     RegistrySource,
     Source,
@@ -262,7 +263,20 @@ def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
     else:
         req = _pep508(text if not marker else f"{text} ; {marker}", origin)
     source = _source_of(req, origin)
+    if hashes:
+        _check_hashable(req, source, origin)
     return ReqLine(canonicalize_name(req.name), req, source, origin, hashes)
+
+
+def _check_hashable(req: Requirement, source: Source, origin: Origin) -> None:
+    """pip's rule: `--hash` cannot verify a git repository or a local directory, so it is refused."""
+    if isinstance(source, GitSource):
+        what = "a git repository (there is no archive to hash); pin the commit in the URL instead"
+    elif isinstance(source, PathSource) and source.path.is_dir():
+        what = "a local directory (there is no archive to hash); point to a built archive instead"
+    else:
+        return
+    raise RequirementsError(f"{origin}: --hash cannot verify {what}", package=req.name)
 
 
 def _split_marker(text: str) -> tuple[str, str]:
@@ -341,7 +355,7 @@ def _name_from_project(path: Path) -> str | None:
 def _source_of(req: Requirement, origin: Origin) -> Source:
     if not req.url:
         return RegistrySource()
-    source = source_from_url(req.url)
+    source = source_from_url(req.url, package=req.name)
     if isinstance(source, UrlSource) and not source.url.startswith(("http://", "https://")):
         raise RequirementsError(f"{origin}: unsupported URL scheme in {req.url!r}")
     if isinstance(source, PathSource) and not source.path.exists():

@@ -131,13 +131,13 @@ def metadata_of_tree(
 
 
 def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path) -> Path:
-    """A built wheel for `interp`: reused when fresh and compatible, else built (added or replacing)."""
+    """A built wheel for `interp`: reused when fresh, compatible and sound, else built (added or replaced)."""
     with _locked(cache, tree):
         entry = read_entry(cache, tree.bucket)
         if is_fresh(entry, tree.revision):
             assert entry is not None
             best = entry.compatible(interp)
-            if best is not None and (wheels_dir(cache, tree.bucket) / best).is_file():
+            if best is not None and _sound(name, wheels_dir(cache, tree.bucket) / best, cache):
                 return wheels_dir(cache, tree.bucket) / best
         wheel = Builder(tree.path, interp, indexes, cache, name).wheel(wheels_dir(cache, tree.bucket))
         metadata = _check_name(name, _wheel_metadata(wheel), tree)
@@ -147,6 +147,27 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
         if tree.bucket.startswith("path/"):
             drop_other_revisions(cache, tree.bucket)
         return wheel
+
+
+def _sound(name: str, wheel: Path, cache: Path) -> bool:
+    """A cached built wheel that reads and matches its RECORD (unpacked now if it was not yet).
+
+    One that does not (truncated, damaged) is removed with a warning, so the caller builds it again.
+    """
+    from tasks.archive import unpack_wheel, unpacked_path
+    from tasks.download import sha256_file
+    from tasks.errors import InvalidWheel
+    from tasks.events import warn
+
+    if not wheel.is_file():
+        return False
+    try:
+        unpack_wheel(wheel, unpacked_path(cache, sha256_file(wheel)), package=name, filename=wheel.name)
+    except InvalidWheel as exc:
+        wheel.unlink(missing_ok=True)
+        warn(f"removed damaged cache entry {wheel}: {exc.cause}; building it again")
+        return False
+    return True
 
 
 def _wheel_metadata(wheel: Path) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
@@ -31,7 +30,10 @@ class UrlSource:
 
     @property
     def filename(self) -> str:
-        return unquote(posixpath.basename(urlsplit(self.url).path)) or "archive"
+        """The URL's decoded basename, one safe path segment (checked by source_from_url already)."""
+        from tasks.safenames import url_filename
+
+        return url_filename(self.url)
 
     @property
     def bucket(self) -> str:
@@ -90,8 +92,12 @@ def fragment_value(url: str, key: str) -> str | None:
     return _fragment_params(urlsplit(url).fragment).get(key)
 
 
-def source_from_url(url: str) -> Source:
-    """A direct reference's URL (`git+...`, `https://...`, `file:...`) as a Source."""
+def source_from_url(url: str, package: str | None = None) -> Source:
+    """A direct reference's URL (`git+...`, `https://...`, `file:...`) as a Source.
+
+    An archive URL whose basename cannot be a file name (`..%2Fx.cfg`) raises UnsafeName here,
+    before anything is planned or fetched.
+    """
     parts = urlsplit(url)
     params = _fragment_params(parts.fragment)
     subdirectory = params.get("subdirectory")
@@ -101,6 +107,9 @@ def source_from_url(url: str) -> Source:
         return PathSource(Path(unquote(parts.path)).resolve())
     sha256 = params.get("sha256")
     bare = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+    from tasks.safenames import url_filename
+
+    url_filename(bare, package=package)
     return UrlSource(bare, subdirectory=subdirectory, sha256=sha256)
 
 

@@ -11,6 +11,7 @@ from tasks.download import download, sha256_file
 from tasks.errors import BuildError, HashMismatch
 from tasks.fetch import Fetched
 from tasks.pipeline import PinJob
+from tasks.safenames import dist_filename
 from tasks.select import wheel_rank
 from tasks.sources import PathSource, UrlSource
 
@@ -63,13 +64,24 @@ def _expected(pin: PinJob, source: UrlSource) -> set[str]:
 
 
 def _url_wheel(pin: PinJob, source: UrlSource, cache: Path) -> Fetched:
-    from tasks.http import file_session
-
+    dist_filename(source.filename, pin.name, source=source.url)
     _check_tags(pin, source.filename, source.describe())
     expected = _expected(pin, source)
     for sha in expected:
         if is_unpacked(unpacked_path(cache, sha)):
             return _fetched(pin, source.filename, sha, cache, archive_direct_url(source.url, sha))
+    from tasks.locks import download_lock
+
+    with download_lock(cache, source.describe(), source.filename):
+        for sha in expected:  # another process may have fetched it while this one waited
+            if is_unpacked(unpacked_path(cache, sha)):
+                return _fetched(pin, source.filename, sha, cache, archive_direct_url(source.url, sha))
+        return _download_url_wheel(pin, source, expected, cache)
+
+
+def _download_url_wheel(pin: PinJob, source: UrlSource, expected: set[str], cache: Path) -> Fetched:
+    from tasks.http import file_session
+
     target = cache / "downloads-v0" / uuid.uuid4().hex / source.filename
     sha = download(file_session(), source.url, target, package=pin.name, expected_sha256=expected)
     try:
@@ -81,6 +93,7 @@ def _url_wheel(pin: PinJob, source: UrlSource, cache: Path) -> Fetched:
 
 
 def _path_wheel(pin: PinJob, source: PathSource, cache: Path) -> Fetched:
+    dist_filename(source.path.name, pin.name, source=str(source.path))
     _check_tags(pin, source.path.name, source.describe())
     sha = sha256_file(source.path)
     expected = pin.line.sha256s()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasks.digest import url_digest
+from tasks.digest import strip_credentials, url_digest
 from tasks.download import download, sha256_file
 from tasks.errors import BuildError
 from tasks.fsutil import publish_dir, temp_beside
@@ -58,23 +58,10 @@ def extract_archive(archive: Path, target: Path, *, package: str) -> Path:
 
 
 def _extract_into(archive: Path, dest: Path) -> None:
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                _check_member(dest, info.filename)
-                mode = info.external_attr >> 16
-                if mode and (mode & 0o170000) == 0o120000:
-                    raise ValueError(f"link member {info.filename!r} in a zip archive")
-            zf.extractall(dest)
-        return
-    with tarfile.open(archive) as tar:
-        tar.extractall(dest, filter="data")  # refuses members and links that point outside
+    """Every member and link checked before anything is written (see tasks.extract)."""
+    from tasks.extract import extract_archive_file
 
-
-def _check_member(dest: Path, name: str) -> None:
-    target = os.path.normpath(os.path.join(dest, name))
-    if not target.startswith(str(dest) + os.sep) and target != str(dest):
-        raise ValueError(f"member {name!r} points outside the archive")
+    extract_archive_file(archive, dest)
 
 
 def project_root(extracted: Path, subdirectory: str | None, *, package: str, where: str) -> Path:
@@ -105,16 +92,17 @@ def registry_tree(
     """An index sdist: immutable, so known by its sha256 and never revalidated."""
     from tasks.http import file_session
 
+    filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""
     extracted = cache / "sources-v0" / sha
     if not sha or not (extracted / ".complete").exists():
-        archive = cache / "sdists-v0" / (sha or "unknown") / file.filename
+        archive = cache / "sdists-v0" / (sha or "unknown") / filename
         wanted = set(expected) or ({sha} if sha else set())
         sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
         extracted = extract_archive(archive, cache / "sources-v0" / sha, package=name)
         archive.unlink(missing_ok=True)
-    root = project_root(extracted, None, package=name, where=file.url)
-    info = {"url": file.url, "sha256": sha}
+    root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
+    info = {"url": strip_credentials(file.url), "sha256": sha}
     return Tree(root, sha, registry_bucket(file, default_index), info)
 
 

@@ -66,12 +66,13 @@ def _identity(direct_url: Mapping[str, object] | None) -> tuple[object, ...] | N
 
 
 def plan_sync(installed: Mapping[NormalizedName, Installed], wanted: Mapping[NormalizedName, Wanted]) -> Plan:
+    """An incomplete distribution (no RECORD: an install cut short) is replaced even when equal."""
     install, replace, keep = [], [], []
     for name, want in sorted(wanted.items()):
         have = installed.get(name)
         if have is None:
             install.append(want)
-        elif same_distribution(have, want):
+        elif have.complete and same_distribution(have, want):
             keep.append(have)
         else:
             replace.append((have, want))

@@ -8,9 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import InstallError
+from tasks.errors import ConfigError, InstallError
 from tasks.syncplan import Plan, plan_sync, wanted_from_values
 from tasks.venv import installed_distributions
+
+LINK_MODES = ("hardlink", "copy", "symlink")  # how files get from the cache into an environment
+
+
+def link_mode(value: str | None) -> str:
+    """The `link=` variable checked (default: hardlink)."""
+    mode = (value or "hardlink").strip().lower()
+    if mode not in LINK_MODES:
+        raise ConfigError(f"link={value}: expected one of {', '.join(LINK_MODES)}")
+    return mode
 
 
 def already_synced(name: str, path: str, sites: list[str], pins: Mapping[str, Mapping[str, Any]]) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.digest import strip_credentials, url_digest
-from tasks.download import CHUNK
+from tasks.download import CHUNK, request_timeout
 from tasks.errors import HashMismatch, NetworkError
 from tasks.fsutil import atomic_write_text, temp_beside
 
@@ -45,7 +45,14 @@ def load_state(cache: Path, url: str) -> UrlState | None:
 
 
 def archive_path(cache: Path, url: str, sha256: str, filename: str) -> Path:
-    return url_dir(cache, url) / sha256 / filename
+    return url_dir(cache, url) / sha256 / _segment(filename, url)
+
+
+def _segment(filename: str, url: str) -> str:
+    """The archive's file name, once more checked to be one path component (the URL is untrusted)."""
+    from tasks.safenames import safe_segment
+
+    return safe_segment(filename, what="file name in the URL", source=url)
 
 
 def revalidate(
@@ -91,12 +98,12 @@ def _fetch(
 
     shown = strip_credentials(url)
     try:
-        with session.get(url, headers=headers, stream=True, timeout=60) as response:
+        with session.get(url, headers=headers, stream=True, timeout=request_timeout()) as response:
             if response.status_code == 304 and state is not None:
                 return _save(cache, url, _validated(state, response))
             if response.status_code != 200:
                 raise NetworkError(f"HTTP {response.status_code}", package=package, source=shown)
-            scratch = url_dir(cache, url) / "incoming" / filename
+            scratch = url_dir(cache, url) / "incoming" / _segment(filename, url)
             with temp_beside(scratch) as tmp:
                 digest = hashlib.sha256()
                 with tmp.open("wb") as out:

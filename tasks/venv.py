@@ -15,12 +15,13 @@ from tasks.names import NormalizedName, canonicalize_name
 
 @dataclass(frozen=True)
 class Installed:
-    """A distribution found in the environment's site-packages."""
+    """A distribution found in the environment's site-packages (complete once its RECORD is there)."""
 
     name: NormalizedName
     version: str
     dist_info: Path
     direct_url: dict[str, object] | None
+    complete: bool = True  # False: RECORD missing, an install was cut short; reinstall it
 
 
 def own_environment() -> Path:
@@ -36,6 +37,8 @@ def check_target(path: Path) -> None:
     resolved = path.resolve()
     if resolved == own_environment():
         raise ConfigError(f"{path} is the pipeline's own environment; choose another target")
+    if resolved.exists() and not resolved.is_dir():
+        raise ConfigError(f"{path} exists and is not a directory; give venv= a directory")
     if resolved.exists() and any(resolved.iterdir()) and not (resolved / "pyvenv.cfg").exists():
         raise ConfigError(f"{path} exists and is not a virtual environment; refusing to touch it")
 
@@ -62,7 +65,10 @@ def ensure_venv(path: Path, python: Path) -> bool:
 
 
 def installed_distributions(site_dirs: list[Path]) -> dict[NormalizedName, Installed]:
-    """Every `*.dist-info` in the site directories, read from METADATA's first headers only."""
+    """Every `*.dist-info` in the site directories, read from METADATA's first headers only.
+
+    A distribution is complete only when its RECORD is in place (it is written last).
+    """
     found: dict[NormalizedName, Installed] = {}
     for site in dict.fromkeys(site_dirs):
         if not site.is_dir():
@@ -93,7 +99,8 @@ def _read_dist(dist_info: Path) -> Installed | None:
         return None
     if not name or not version:
         return None
-    return Installed(canonicalize_name(name), version, dist_info, _direct_url(dist_info))
+    complete = (dist_info / "RECORD").is_file()
+    return Installed(canonicalize_name(name), version, dist_info, _direct_url(dist_info), complete)
 
 
 def _direct_url(dist_info: Path) -> dict[str, object] | None:

@@ -56,8 +56,10 @@ def _remote_metadata(file: DistFile, session: Any) -> str:
 def _get(session: Any, url: str, file: DistFile, headers: dict[str, str] | None = None) -> Any:
     import requests
 
+    from tasks.download import request_timeout
+
     try:
-        response = session.get(url, headers=headers or {}, timeout=60)
+        response = session.get(url, headers=headers or {}, timeout=request_timeout())
     except requests.RequestException as exc:
         raise NetworkError(
             f"cannot fetch metadata: {type(exc).__name__}",

@@ -1,22 +1,29 @@
-"""What every stage shares: the run's configuration, clean failures, and the console reporter."""
+"""What every stage shares: the run's configuration, clean one-line failures, and the console reporter."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import os
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
-from tasks.errors import WheelwrightError
+from tasks.digest import scrub_text as scrub
+from tasks.errors import ConfigError, WheelwrightError
 
 if TYPE_CHECKING:
     from tasks.config import Pipeline
 
-VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg")
+VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link")
 
 
 def variables() -> dict[str, str]:
@@ -31,8 +38,61 @@ def pipeline() -> Pipeline:
     return load_pipeline(variables())
 
 
+def apply_network_settings() -> None:
+    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget."""
+    value = get_var("timeout", None)
+    if not value:
+        return
+    from tasks.download import set_read_timeout
+
+    try:
+        set_read_timeout(float(value))
+    except ValueError:
+        raise ConfigError(f"timeout={value}: give a positive number of seconds") from None
+
+
+def check_cache_writable(state: Path) -> None:
+    """Refuse a cache wheelwright cannot write (read-only mount, no permission) before doit opens it."""
+    probe = state.parent / f".write-check-{os.getpid()}-{threading.get_ident()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        os.unlink(probe)
+        if state.exists():
+            os.close(os.open(state, os.O_WRONLY))
+    except OSError as exc:
+        raise ConfigError(
+            f"the cache {state.parent} is not writable ({exc.strerror}); give a writable one with cache=DIR"
+        ) from None
+
+
+# The machine's faults that need no traceback: said in one line, with the path they hit.
+_MACHINE_FAULTS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def machine_fault(exc: BaseException) -> str | None:
+    """A full disk, a read-only file system or a refused permission, in words; None for anything else."""
+    if not isinstance(exc, OSError) or exc.errno not in _MACHINE_FAULTS:
+        return None
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{_MACHINE_FAULTS[exc.errno]}{where}"
+
+
+class NamedFailure(TaskFailed):  # type: ignore[misc]
+    """A failure the reporter shows after its task's name (the message does not name the package)."""
+
+
 def clean_failures(action: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a project error into doit's TaskFailed: one line, no traceback."""
+    """Turn any failure of an action into doit's TaskFailed: one line, no traceback on the terminal.
+
+    Project errors say package, source and cause; a full disk or a refused write says so; anything
+    else is an internal error whose traceback goes to a log file under the cache.
+    """
 
     @functools.wraps(action)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -40,8 +100,65 @@ def clean_failures(action: Callable[..., Any]) -> Callable[..., Any]:
             return action(*args, **kwargs)
         except WheelwrightError as exc:
             return TaskFailed(str(exc))
+        except Exception as exc:
+            return NamedFailure(machine_fault(exc) or internal_error(exc))
 
     return run
+
+
+def internal_error(exc: BaseException) -> str:
+    """`internal error: <cause> (details: <log>)`, the traceback written to the log."""
+    import traceback
+
+    log = write_log("".join(traceback.format_exception(exc)))
+    return f"internal error: {_cause(exc)} (details: {log})"
+
+
+def _cause(exc: BaseException) -> str:
+    text = scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
+def write_log(text: str) -> str:
+    """Write `text` to `cache/logs/internal-<time>-<n>.log` (a temp directory when the cache fails)."""
+    import tempfile
+
+    name = f"internal-{time.strftime('%Y%m%d-%H%M%S')}-"
+    for directory in (_log_dir(), Path(tempfile.gettempdir()) / "wheelwright-logs"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, path = tempfile.mkstemp(dir=directory, prefix=name, suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(scrub(text))
+            return path
+        except OSError:
+            continue
+    return "no log: nowhere writable"
+
+
+def _log_dir() -> Path:
+    import tempfile
+
+    try:
+        from tasks.stages.plan import cache_root
+
+        return cache_root() / "logs"
+    except Exception:  # the cache itself is what failed
+        return Path(tempfile.gettempdir()) / "wheelwright-logs"
+
+
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """Around the work dodo.py does when doit loads it: a failure is one line and exit status 2/3."""
+    try:
+        yield
+    except WheelwrightError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
+    except Exception as exc:
+        fault = machine_fault(exc)
+        sys.stderr.write(f"error: {f'cannot plan the run: {fault}' if fault else internal_error(exc)}\n")
+        raise SystemExit(2 if fault else 3) from None
 
 
 def failing_task(name: str, message: str, doc: str) -> dict[str, Any]:
@@ -59,13 +176,18 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
             self.write(f".  {task.name}\n")
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:
-        fail = result["exception"]
+        fail, task = result["exception"], result["task"].name
         if isinstance(fail, UnmetDependency):
             return
-        if not fail.traceback:
+        if isinstance(fail, NamedFailure):
+            sys.stderr.write(f"error: {task}: {fail.message}\n")
+        elif not fail.traceback:
             sys.stderr.write(f"error: {fail.message}\n")
-            return
-        sys.stderr.write(f"error: {result['task'].name}: {fail.get_msg()}\n")
+        else:  # doit caught it outside an action (an uptodate check, getargs): still one line
+            log = write_log(fail.get_msg())
+            last = [line for line in "".join(fail.traceback).splitlines() if line.strip()][-1:]
+            cause = scrub(" ".join(last) or fail.message)[:300]
+            sys.stderr.write(f"error: {task}: internal error: {cause} (details: {log})\n")
 
     def complete_run(self) -> None:
         if self.runtime_errors:

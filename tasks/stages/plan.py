@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tasks.outline import Outline, load_memo, save_memo
+from tasks.digest import scrub, scrub_text
+from tasks.errors import WheelwrightError
+from tasks.outline import Outline, load_memo, save_memo, without_credentials
 from tasks.stages.common import pipeline, variables
 
 if TYPE_CHECKING:
     from tasks.pipeline import EnvJob, PinJob
 
 _lock = threading.Lock()
+_Action = TypeVar("_Action", bound=Callable[..., Any])
+
+
+def secret_free(action: _Action) -> _Action:
+    """An action whose doit values and error line carry no credentials (doit keeps values on disk)."""
+
+    @functools.wraps(action)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return scrub(action(*args, **kwargs))
+        except WheelwrightError as exc:
+            exc.args = tuple(scrub(list(exc.args)))
+            exc.cause = scrub_text(exc.cause)
+            exc.source = scrub_text(exc.source) if exc.source else exc.source
+            exc.package = scrub_text(exc.package) if exc.package else exc.package
+            raise
+
+    return run  # type: ignore[return-value]
 
 
 @functools.cache
@@ -24,7 +45,8 @@ def outline() -> Outline:
         return memo
     from tasks.pipeline import outline_of
 
-    fresh, inputs = outline_of(pipeline(), list(full_jobs()))
+    planned, inputs = outline_of(pipeline(), list(full_jobs()))
+    fresh = without_credentials(planned)  # the same keys whether planned or read from the memo
     if not any(env.error for env in fresh.envs):
         save_memo(variables(), fresh, inputs)
     return fresh
@@ -66,6 +88,7 @@ def env_job(name: str) -> EnvJob:
     return next(job for job in full_jobs() if job.spec.name == name)
 
 
+@secret_free
 def run_fetch(task: str) -> dict[str, Any]:
     """Action of `fetch:<task>`: a wheel into the cache, or a source tree for the build tasks."""
     from tasks.pipeline import needs_build
@@ -86,6 +109,7 @@ def _indexes(pin: PinJob) -> Any:
     return effective_indexes(list(pin.index_layers))
 
 
+@secret_free
 def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
     """Action of `build_meta:<task>`: the source's metadata.json, built only when stale."""
     from tasks.builtcache import metadata_json
@@ -98,6 +122,7 @@ def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
     return {"revision": built.revision, "metadata": str(path)}
 
 
+@secret_free
 def run_build_wheel(task: str, tree: dict[str, Any]) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
     from tasks.sourcebuild import fetched_wheel, tree_from_values, wheel_of_tree
@@ -148,16 +173,18 @@ def path_exists(key: str) -> Any:
     return check
 
 
+@secret_free
 def run_sync(env: str, **pins: Any) -> None:
     """Action of `sync:<env>`: a quick check of the environment first, the full plan if needed."""
-    from tasks.syncquick import already_synced
+    from tasks.syncquick import already_synced, link_mode
 
+    link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
     if already_synced(summary.name, summary.path, summary.sites, pins):
         return
     from tasks.syncrun import sync_env
 
-    sync_env(env_job(env), cache_root(), **pins)
+    sync_env(env_job(env), cache_root(), link=link, **pins)
 
 
 def still_cached(task: Any, values: dict[str, Any]) -> bool:
@@ -168,6 +195,7 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
     return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
 
 
+@secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
     from tasks.lockrun import lock_env

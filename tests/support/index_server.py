@@ -36,9 +36,11 @@ class LoggedRequest:
 @dataclass
 class _Fault:
     prefix: str
-    kind: str  # "status" | "reset" | "truncate"
+    kind: str  # "status" | "reset" | "truncate" | "stall" | "delay"
     times: int
     status: int = 503
+    retry_after: str | None = None  # a Retry-After header sent with the status
+    seconds: float = 0.0  # how long a stall sleeps after the headers, or a delay before them
 
 
 def project_of(filename: str) -> str | None:
@@ -91,6 +93,7 @@ class _State:
     faults: list[_Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def files(self, project: str) -> list[Path]:
         return sorted(
@@ -160,7 +163,20 @@ class IndexServer:
     def truncate(self, path_prefix: str, times: int = 1) -> None:
         self.state.faults.append(_Fault(path_prefix, "truncate", times))
 
+    def throttle(self, path_prefix: str, times: int = 1, retry_after: str | None = None) -> None:
+        """Answer 429 Too Many Requests, with a Retry-After header only when given."""
+        self.state.faults.append(_Fault(path_prefix, "status", times, 429, retry_after=retry_after))
+
+    def stall(self, path_prefix: str, times: int = 1, seconds: float = 60.0) -> None:
+        """Send the headers, then no body for `seconds` (or until the server stops)."""
+        self.state.faults.append(_Fault(path_prefix, "stall", times, seconds=seconds))
+
+    def delay(self, path_prefix: str, seconds: float, times: int = 1) -> None:
+        """Wait `seconds` before answering normally (a slow server, for tests of concurrent runs)."""
+        self.state.faults.append(_Fault(path_prefix, "delay", times, seconds=seconds))
+
     def stop(self) -> None:
+        self.state.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -194,8 +210,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         if fault and fault.kind == "status":
-            self._send(fault.status, b"fault\n", "text/plain")
+            extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+            self._send(fault.status, b"fault\n", "text/plain", extra)
             return
+        if fault and fault.kind == "stall":
+            self._stall(fault.seconds)
+            return
+        if fault and fault.kind == "delay":
+            self.state.stopping.wait(fault.seconds)
+            fault = None
         if path.startswith("/files/"):
             self._file(path[len("/files/") :], truncate=bool(fault))
         elif path in ("/simple", "/simple/"):
@@ -345,6 +368,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not found\n", "text/plain")
             return
         self._send(200, metadata, "application/octet-stream")
+
+    def _stall(self, seconds: float) -> None:
+        self._log(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.flush()
+        self.state.stopping.wait(seconds)
+        self.close_connection = True
 
     def _truncated(self, data: bytes) -> None:
         self._log(200)
