@@ -29,7 +29,7 @@ DEFAULT_REQS = ROOT.parent / "shared" / "bench-requirements" / "requirements-lar
 
 def configured_index() -> str:
     """The one index every tool is given: pip's configured index, else pip's default."""
-    from tasks.config import effective_indexes, pip_index_options
+    from tasks.inputs.config import effective_indexes, pip_index_options
 
     return effective_indexes([pip_index_options()]).urls[0]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import effective_indexes, load_pipeline, pip_index_options
-from tasks.errors import ConfigError
-from tasks.reqfile import IndexOptions
+from tasks.core.errors import ConfigError
+from tasks.inputs.config import effective_indexes, load_pipeline, pip_index_options
+from tasks.inputs.requirements import IndexOptions
 
 
 def test_pip_config_files_and_env_vars(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.outline import EnvOutline, Outline, PinOutline, load_memo, save_memo
+from tasks.run.outline import EnvOutline, Outline, PinOutline, load_memo, save_memo
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import RequirementsError
-from tasks.reqfile import logical_lines, parse_file, require_pins
-from tasks.sources import GitSource, PathSource, RegistrySource, UrlSource
+from tasks.core.errors import RequirementsError
+from tasks.inputs.requirements import logical_lines, parse_file, require_pins
+from tasks.inputs.sources import GitSource, PathSource, RegistrySource, UrlSource
 
 
 def write(path: Path, text: str) -> Path:

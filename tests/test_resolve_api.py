@@ -1,4 +1,4 @@
-"""`tasks.resolve.resolve` called as a plain function (as source builds call it), on a loopback index."""
+"""`tasks.lock.resolve.resolve` called as a plain function (as source builds call it), on a loopback index."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from tasks.config import Indexes
-from tasks.errors import ResolutionError
-from tasks.finder import Project
-from tasks.index import DistFile, json_file
-from tasks.interpreter import Interpreter, find_python, probe
-from tasks.reqfile import parse_file
-from tasks.resolve import resolve
-from tasks.sources import Source
+from tasks.core.errors import ResolutionError
+from tasks.index.pages import DistFile, json_file
+from tasks.inputs.config import Indexes
+from tasks.inputs.requirements import parse_file
+from tasks.inputs.sources import Source
+from tasks.lock.finder import Project
+from tasks.lock.resolve import resolve
+from tasks.target.interpreter import Interpreter, find_python, probe
 from tests.support.wheels import make_sdist, make_wheel
 
 pytestmark = pytest.mark.usefixtures("isolated_env")

@@ -10,11 +10,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from tasks.errors import ResolutionError
-from tasks.finder import Release
-from tasks.index import DistFile
-from tasks.resolver import Provider, Req, allowed_versions, dependencies_of, run_resolver
-from tasks.sources import Source
+from tasks.core.errors import ResolutionError
+from tasks.index.pages import DistFile
+from tasks.inputs.sources import Source
+from tasks.lock.finder import Release
+from tasks.lock.provider import Provider, Req, allowed_versions, dependencies_of, run_resolver
 
 ENV = {"python_version": "3.11", "sys_platform": "linux", "python_full_version": "3.11.7"}
 

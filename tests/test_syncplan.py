@@ -6,8 +6,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from tasks.syncplan import Wanted, plan_sync
-from tasks.venv import Installed
+from tasks.sync.plan import Wanted, plan_sync
+from tasks.target.venv import Installed
 
 
 def have(name: str, version: str, direct_url: dict[str, object] | None = None) -> Installed:

@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tasks.errors import BuildError, UnsafeName
-from tasks.safenames import dist_filename, member_parts, safe_segment, script_name, url_filename
-from tasks.sourcetree import extract_archive
+from tasks.core.errors import BuildError, UnsafeName
+from tasks.core.safenames import dist_filename, member_parts, safe_segment, script_name, url_filename
+from tasks.source.trees import extract_archive
 from tests.e2e import Run, doit, site_packages, sync
 from tests.support.hostile import HostileServer
 from tests.support.index_server import IndexServer

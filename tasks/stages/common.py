@@ -17,11 +17,11 @@ from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
-from tasks.digest import scrub_text as scrub
-from tasks.errors import ConfigError, WheelwrightError
+from tasks.core.errors import ConfigError, WheelwrightError
+from tasks.core.urls import scrub_text as scrub
 
 if TYPE_CHECKING:
-    from tasks.config import Pipeline
+    from tasks.inputs.config import Pipeline
 
 VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link")
 
@@ -33,7 +33,7 @@ def variables() -> dict[str, str]:
 
 @functools.cache
 def pipeline() -> Pipeline:
-    from tasks.config import load_pipeline
+    from tasks.inputs.config import load_pipeline
 
     return load_pipeline(variables())
 
@@ -43,7 +43,7 @@ def apply_network_settings() -> None:
     value = get_var("timeout", None)
     if not value:
         return
-    from tasks.download import set_read_timeout
+    from tasks.core.download import set_read_timeout
 
     try:
         set_read_timeout(float(value))

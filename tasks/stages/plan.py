@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tasks.digest import scrub, scrub_text
-from tasks.errors import WheelwrightError
-from tasks.outline import Outline, load_memo, save_memo, without_credentials
+from tasks.core.errors import WheelwrightError
+from tasks.core.urls import scrub, scrub_text
+from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
 from tasks.stages.common import pipeline, variables
 
 if TYPE_CHECKING:
-    from tasks.pipeline import EnvJob, PinJob
+    from tasks.run.model import EnvJob, PinJob
 
 _lock = threading.Lock()
 _Action = TypeVar("_Action", bound=Callable[..., Any])
@@ -43,7 +43,7 @@ def outline() -> Outline:
     memo = load_memo(variables())
     if memo is not None:
         return memo
-    from tasks.pipeline import outline_of
+    from tasks.run.model import outline_of
 
     planned, inputs = outline_of(pipeline(), list(full_jobs()))
     fresh = without_credentials(planned)  # the same keys whether planned or read from the memo
@@ -60,7 +60,7 @@ def full_jobs() -> tuple[EnvJob, ...]:
 
 @functools.cache
 def _full_jobs() -> tuple[EnvJob, ...]:
-    from tasks.pipeline import plan_run
+    from tasks.run.model import plan_run
 
     return tuple(plan_run(pipeline()))
 
@@ -91,20 +91,20 @@ def env_job(name: str) -> EnvJob:
 @secret_free
 def run_fetch(task: str) -> dict[str, Any]:
     """Action of `fetch:<task>`: a wheel into the cache, or a source tree for the build tasks."""
-    from tasks.pipeline import needs_build
+    from tasks.run.model import needs_build
 
     pin = pin_job(task)
     if needs_build(pin.line.source):
-        from tasks.sourcebuild import source_tree, tree_values
+        from tasks.source.build import source_tree, tree_values
 
         return tree_values(source_tree(pin.name, pin.line.source, cache_root(), hashes=pin.line.sha256s()))
-    from tasks.syncrun import fetch_pin
+    from tasks.run.sync import fetch_pin
 
     return fetch_pin(pin, cache_root())
 
 
 def _indexes(pin: PinJob) -> Any:
-    from tasks.config import effective_indexes
+    from tasks.inputs.config import effective_indexes
 
     return effective_indexes(list(pin.index_layers))
 
@@ -112,8 +112,8 @@ def _indexes(pin: PinJob) -> Any:
 @secret_free
 def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
     """Action of `build_meta:<task>`: the source's metadata.json, built only when stale."""
-    from tasks.builtcache import metadata_json
-    from tasks.sourcebuild import metadata_of_tree, tree_from_values
+    from tasks.source.build import metadata_of_tree, tree_from_values
+    from tasks.source.builtcache import metadata_json
 
     pin, built = pin_job(task), tree_from_values(tree)
     metadata_of_tree(pin.name, built, pin.interp, _indexes(pin), cache_root())
@@ -125,7 +125,7 @@ def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
 @secret_free
 def run_build_wheel(task: str, tree: dict[str, Any]) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
-    from tasks.sourcebuild import fetched_wheel, tree_from_values, wheel_of_tree
+    from tasks.source.build import fetched_wheel, tree_from_values, wheel_of_tree
 
     pin, built = pin_job(task), tree_from_values(tree)
     wheel = wheel_of_tree(pin.name, built, pin.interp, _indexes(pin), cache_root())
@@ -137,8 +137,8 @@ def current_revisions() -> dict[str, str | None]:
     """Every built source's revision upstream, all checked at once (one round trip of wall time)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tasks.pipeline import needs_build
-    from tasks.sourcebuild import current_revision
+    from tasks.run.model import needs_build
+    from tasks.source.build import current_revision
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if needs_build(p.line.source)}
 
@@ -176,20 +176,20 @@ def path_exists(key: str) -> Any:
 @secret_free
 def run_sync(env: str, **pins: Any) -> None:
     """Action of `sync:<env>`: a quick check of the environment first, the full plan if needed."""
-    from tasks.syncquick import already_synced, link_mode
+    from tasks.sync.quick import already_synced, link_mode
 
     link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
     if already_synced(summary.name, summary.path, summary.sites, pins):
         return
-    from tasks.syncrun import sync_env
+    from tasks.run.sync import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
 
 
 def still_cached(task: Any, values: dict[str, Any]) -> bool:
     """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache."""
-    from tasks.archive import MARKER
+    from tasks.wheels.unpacked import MARKER
 
     unpacked = values.get("unpacked")
     return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
@@ -198,12 +198,12 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
 @secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
-    from tasks.lockrun import lock_env
+    from tasks.run.lock import lock_env
     from tasks.stages.common import variables
 
     job = env_job(env)
     if job.interp is None:
-        from tasks.errors import ConfigError
+        from tasks.core.errors import ConfigError
 
         raise ConfigError(job.error or f"{env}: no interpreter")
     options = variables()

@@ -1,0 +1,126 @@
+"""HTTP sessions: retries with backoff, and an RFC 9111 cache for index pages.
+
+Index pages are cached by CacheControl (the implementation pip uses) in `cache/http-v0/`;
+archives go through a session without that cache, streamed to disk by `tasks.core.download`.
+Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule); the HTTP
+cache never stores a credential (a response that varies on Authorization keeps only its hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str, str], Any] = {}
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)  # 429 too: retried with backoff when it has no Retry-After
+
+
+def _retry(read: int = 5) -> Any:
+    """urllib3's retries; `read=0` leaves read timeouts to the caller's own bounded loop."""
+    from urllib3.util.retry import Retry
+
+    return Retry(
+        total=5,
+        connect=5,
+        read=read,
+        status=5,
+        backoff_factor=0.25,
+        backoff_max=8,  # seconds between two tries at most
+        retry_after_max=30,  # a server's Retry-After is honoured up to this many seconds
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        raise_on_status=False,
+    )
+
+
+def _user_agent() -> str:
+    return "wheelwright/0.1"
+
+
+def index_session(cache_root: Path) -> Any:
+    """A shared session whose GETs are HTTP-cached under `cache_root/http-v0`."""
+    key = ("index", str(cache_root))
+    with _lock:
+        if key not in _sessions:
+            _sessions[key] = _make_index_session(cache_root / "http-v0")
+        return _sessions[key]
+
+
+def _make_index_session(directory: Path) -> Any:
+    import requests
+    from cachecontrol import CacheControlAdapter
+    from cachecontrol.caches import FileCache
+
+    from tasks.core.auth import HostAuth
+
+    session = requests.Session()
+    session.headers["User-Agent"] = _user_agent()
+    session.auth = HostAuth()
+    adapter = CacheControlAdapter(
+        cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
+        serializer=_secret_free_serializer(),
+        max_retries=_retry(),
+        pool_connections=8,
+        pool_maxsize=16,
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def file_session() -> Any:
+    """A shared session for archives: retries, no HTTP cache (archives live in their own cache)."""
+    key = ("files", "")
+    with _lock:
+        if key not in _sessions:
+            _sessions[key] = _make_file_session()
+        return _sessions[key]
+
+
+def _make_file_session() -> Any:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from tasks.core.auth import HostAuth
+
+    session = requests.Session()
+    session.headers["User-Agent"] = _user_agent()
+    session.auth = HostAuth()
+    adapter = HTTPAdapter(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _hashed(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _without_secrets(request: Any) -> Any:
+    """A copy of `request` whose credential headers hold their hash instead of their value."""
+    copy = request.copy()
+    for name in list(copy.headers):
+        if name.lower() in SECRET_HEADERS:
+            copy.headers[name] = _hashed(copy.headers[name])
+    return copy
+
+
+def _secret_free_serializer() -> Any:
+    """CacheControl's serializer, except a `Vary: Authorization` entry stores a hash, not the secret."""
+    from cachecontrol.serialize import Serializer
+
+    class SecretFreeSerializer(Serializer):
+        def dumps(self, request: Any, response: Any, body: bytes | None = None) -> bytes:
+            return bytes(super().dumps(_without_secrets(request), response, body))
+
+        def loads(self, request: Any, data: bytes, body_file: Any = None) -> Any:
+            return super().loads(_without_secrets(request), data, body_file)
+
+    return SecretFreeSerializer()

@@ -1,0 +1,57 @@
+"""Cross-process locks kept in the cache: one sync per target environment, one download per file.
+
+Lock files live in `cache/locks-v0/`, named by a digest (of the environment's absolute path, or of
+the file's expected sha256 or URL), so they work before the environment exists and never touch
+the user's directories. They are left in place (removing a lock file is racy) and are tiny.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tasks.core.urls import digest
+
+NOTICE_AFTER = 1.0  # seconds of waiting before saying why
+
+
+def locks_dir(cache: Path) -> Path:
+    return cache / "locks-v0"
+
+
+def notice(message: str) -> None:
+    """The one place a wait is reported: a line on stderr (stdout stays the sync's summary)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def held(path: Path, waiting: str) -> Iterator[None]:
+    """Hold the lock file `path`; when it takes longer than NOTICE_AFTER, say `waiting` once."""
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=NOTICE_AFTER)
+    except Timeout:
+        notice(waiting)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def venv_lock(cache: Path, venv: Path) -> contextlib.AbstractContextManager[None]:
+    """Held while a sync creates or changes `venv` (keyed by its resolved absolute path)."""
+    key = digest(str(venv.resolve()))
+    return held(locks_dir(cache) / f"venv-{key}.lock", f"waiting for another sync of {venv}")
+
+
+def download_lock(cache: Path, key: str, filename: str) -> contextlib.AbstractContextManager[None]:
+    """Held around check-download-unpack of one file, so processes sharing a cache fetch it once."""
+    return held(
+        locks_dir(cache) / f"download-{digest(key)}.lock", f"waiting for another download of {filename}"
+    )

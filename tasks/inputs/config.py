@@ -1,0 +1,220 @@
+"""Configuration: pipeline.yaml environments, command-line variables, and the index as pip sees it."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasks.core.errors import ConfigError
+from tasks.inputs.requirements import IndexOptions
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One environment to sync: its name, lock file(s), target directory, interpreter."""
+
+    name: str
+    requirements: tuple[Path, ...]
+    path: Path | None  # None: lock only (no environment to sync)
+    python: str
+    sources: tuple[Path, ...] = ()  # loose `*.in` inputs that `lock` compiles into requirements[0]
+    index: IndexOptions = field(default_factory=IndexOptions)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Everything the tasks need to know before touching the network."""
+
+    cache: Path
+    envs: tuple[EnvSpec, ...]
+    config_file: Path  # read when it exists
+
+
+def user_cwd() -> Path:
+    """The directory the user ran ./doit from (the wrapper changes into the project root)."""
+    return Path(os.environ.get("WHEELWRIGHT_CWD") or os.getcwd())
+
+
+def _path(value: str, base: Path) -> Path:
+    return (base / os.path.expanduser(value)).resolve()
+
+
+def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None) -> Pipeline:
+    """The pipeline for this run: `req=`/`venv=` on the command line, else pipeline.yaml."""
+    cwd = user_cwd()
+    if config_file is None and variables.get("config"):
+        config_file = _path(variables["config"], cwd)
+    config_file = config_file or PROJECT_ROOT / "pipeline.yaml"
+    data = _read_yaml(config_file) if config_file.is_file() else {}
+    base = config_file.parent
+    cache_value = variables.get("cache") or os.environ.get("WHEELWRIGHT_CACHE")
+    cache = _path(cache_value, cwd) if cache_value else _path(str(data.get("cache", "cache")), base)
+    default_index = _index_from_yaml(data, config_file)
+    if variables.get("req") or variables.get("venv") or variables.get("out"):
+        envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
+    else:
+        envs = _envs_from_yaml(data, base, config_file, default_index)
+    return Pipeline(cache=cache, envs=envs, config_file=config_file)
+
+
+def _read_yaml(path: Path) -> dict[str, object]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _env_from_vars(variables: Mapping[str, str], cwd: Path, index: IndexOptions) -> EnvSpec:
+    """`req=FILE venv=DIR` syncs FILE into DIR; `req=FILE.in out=FILE.txt` locks FILE.in into FILE.txt."""
+    req, venv, out = variables.get("req"), variables.get("venv"), variables.get("out")
+    if not req or not (venv or out):
+        raise ConfigError(
+            "give req=FILE with venv=DIR (sync) or out=FILE (lock), or neither to use pipeline.yaml"
+        )
+    python = variables.get("python") or sys.executable
+    path = _path(venv, cwd) if venv else None
+    if out:
+        return EnvSpec("cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index)
+    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index)
+
+
+def _envs_from_yaml(
+    data: Mapping[str, object], base: Path, config_file: Path, index: IndexOptions
+) -> tuple[EnvSpec, ...]:
+    envs = data.get("environments") or {}
+    if not isinstance(envs, dict):
+        raise ConfigError(f"{config_file}: `environments` must map names to settings")
+    return tuple(_env_from_yaml(str(n), s, base, config_file, index) for n, s in envs.items())
+
+
+def _as_paths(value: object, base: Path) -> tuple[Path, ...]:
+    items = value if isinstance(value, list) else [value] if value else []
+    return tuple(_path(str(item), base) for item in items)
+
+
+def _env_from_yaml(
+    name: str, settings: object, base: Path, config_file: Path, index: IndexOptions
+) -> EnvSpec:
+    if not isinstance(settings, dict) or "requirements" not in settings or "path" not in settings:
+        raise ConfigError(f"{config_file}: environment {name!r} needs `requirements` and `path`")
+    python = str(settings.get("python") or sys.executable)
+    own_index = _index_from_yaml(settings, config_file)
+    return EnvSpec(
+        name=name,
+        requirements=_as_paths(settings["requirements"], base),
+        path=_path(str(settings["path"]), base),
+        python=python,
+        sources=_as_paths(settings.get("in"), base),
+        index=index.merged(own_index),
+    )
+
+
+def _index_from_yaml(data: Mapping[str, object], config_file: Path) -> IndexOptions:
+    extra = data.get("extra-index-urls") or []
+    links = data.get("find-links") or []
+    if not isinstance(extra, list) or not isinstance(links, list):
+        raise ConfigError(f"{config_file}: extra-index-urls and find-links are lists")
+    index_url = data.get("index-url")
+    return IndexOptions(
+        index_url=str(index_url) if index_url else None,
+        extra_index_urls=tuple(str(u) for u in extra),
+        find_links=tuple(str(u) for u in links),
+        no_index=bool(data.get("no-index", False)),
+    )
+
+
+# --- pip's configuration -------------------------------------------------------------------
+
+
+def pip_config_files(environ: Mapping[str, str]) -> list[Path]:
+    """pip's configuration files in the order pip loads them (later ones win)."""
+    env_file = environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:
+        return []
+    xdg_dirs = environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+    files = [Path(d) / "pip" / "pip.conf" for d in xdg_dirs] + [Path("/etc/pip.conf")]
+    if not (env_file and Path(env_file).exists()):
+        home = Path(environ.get("HOME", "~")).expanduser()
+        xdg_home = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+        files += [home / ".pip" / "pip.conf", xdg_home / "pip" / "pip.conf"]
+    files.append(Path(sys.prefix) / "pip.conf")
+    if env_file:
+        files.append(Path(env_file))
+    return files
+
+
+def _pip_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for path in pip_config_files(environ):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (OSError, configparser.Error):
+            continue
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                settings.update(parser.items(section))
+    for key, value in environ.items():
+        if key.startswith("PIP_"):
+            settings[key[4:].lower().replace("_", "-")] = value
+    return settings
+
+
+def pip_index_options(environ: Mapping[str, str] | None = None) -> IndexOptions:
+    """The index options pip would use from its config files and PIP_* variables."""
+    settings = _pip_settings(os.environ if environ is None else environ)
+    no_index = settings.get("no-index", "").lower() in ("1", "true", "yes", "on")
+    return IndexOptions(
+        index_url=settings.get("index-url") or None,
+        extra_index_urls=tuple(settings.get("extra-index-url", "").split()),
+        find_links=tuple(settings.get("find-links", "").split()),
+        no_index=no_index,
+    )
+
+
+def pip_default_index() -> str:
+    """The index pip in the pipeline's own environment uses when nothing is configured."""
+    from pip._internal.models.index import PyPI  # the installed pip's own default
+
+    return str(PyPI.simple_url)
+
+
+@dataclass(frozen=True)
+class Indexes:
+    """The index URLs to search in order (first that has a project wins), and find-links.
+
+    Without credentials: those are kept per host by `tasks.core.auth` and added at request time.
+    """
+
+    urls: tuple[str, ...]
+    find_links: tuple[str, ...]
+
+
+def effective_indexes(layers: list[IndexOptions], default: str | None = None) -> Indexes:
+    """Combine option layers, lowest precedence first (pip config, pipeline.yaml, requirements)."""
+    combined = IndexOptions()
+    for layer in layers:
+        combined = combined.merged(layer)
+    if combined.no_index:
+        return Indexes((), combined.find_links)
+    primary = combined.index_url or default or pip_default_index()
+    urls = tuple(dict.fromkeys(_learned(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
+    return Indexes(urls, tuple(_learned(u) for u in combined.find_links))
+
+
+def _learned(url: str) -> str:
+    """The URL without credentials; its credentials kept in memory for its host (tasks.core.auth)."""
+    from tasks.core.auth import remember
+
+    return remember(url)

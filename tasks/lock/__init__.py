@@ -1,0 +1,1 @@
+"""Resolution: the finder over the indexes, the resolvelib provider, and the lock file writer."""

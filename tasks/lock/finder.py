@@ -1,0 +1,347 @@
+"""What the resolver may choose from: versions of a project on the indexes, and their metadata."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import operator
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from tasks.core.errors import IndexError_, ResolutionError, WheelwrightError
+from tasks.core.urls import strip_credentials
+from tasks.index.choice import file_version, python_ok, wheel_rank
+from tasks.index.pages import (
+    JSON_TYPE,
+    DistFile,
+    PageGetter,
+    find_links_files,
+    json_file,
+    parse_html_page,
+    project_files,
+    reported_for,
+)
+from tasks.inputs.config import Indexes
+from tasks.inputs.sources import PathSource, RegistrySource, Source, UrlSource
+from tasks.target.interpreter import Interpreter
+
+
+class SourceMetadata(Protocol):
+    """Core metadata of a source that needs a build (index sdist, URL, git, path)."""
+
+    def __call__(
+        self,
+        name: NormalizedName,
+        source: Source,
+        interp: Interpreter,
+        cache: Path,
+        dist_file: DistFile | None,
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version of a project: the files usable for the target, and whether all are yanked."""
+
+    version: Version
+    files: tuple[DistFile, ...]
+    all_files: tuple[DistFile, ...]
+    yanked: bool
+
+    def best_wheel(self, interp: Interpreter) -> DistFile | None:
+        ranked = [
+            (r, f) for f in self.files if f.is_wheel and (r := wheel_rank(f.filename, interp)) is not None
+        ]
+        return min(ranked, key=lambda item: (item[1].yanked is not None, item[0]))[1] if ranked else None
+
+    def sdist(self) -> DistFile | None:
+        return next((f for f in self.files if not f.is_wheel), None)
+
+
+class Project:
+    """One project's files on the index, by version, newest first.
+
+    A PEP 691 page lists every file ever released (tens of thousands for some projects); the
+    resolver looks at a few versions, so entries become DistFiles only when their version is
+    first looked at.
+    """
+
+    def __init__(
+        self, entries: Iterable[Any], make: Callable[[Any], DistFile], filename: Callable[[Any], str]
+    ):
+        by_text: dict[str, list[Any]] = {}
+        for entry in entries:
+            text = _version_text(filename(entry))
+            if text in by_text:
+                by_text[text].append(entry)
+            else:
+                by_text[text] = [entry]
+        groups: dict[Version, list[Any]] = {}
+        for text, group in by_text.items():
+            version = _parse_version(text) if text else None
+            if version is not None:
+                groups.setdefault(version, []).extend(group)
+                continue
+            for entry in group:  # not a name-version filename we know: ask the careful parser
+                if (parsed := file_version(filename(entry))) is not None:
+                    groups.setdefault(parsed, []).append(entry)
+        self.versions = sorted(groups, reverse=True)
+        self._groups, self._make = groups, make
+
+    @classmethod
+    def of(cls, files: Iterable[DistFile]) -> Project:
+        return cls(files, lambda f: f, lambda f: f.filename)
+
+    def files(self, version: Version) -> tuple[DistFile, ...]:
+        return tuple(self._make(entry) for entry in self._groups.get(version, ()))
+
+
+def project(get: PageGetter, indexes: Indexes, name: NormalizedName) -> Project:
+    """`name`'s files on the first index that has it (no dependency confusion), plus find-links."""
+    found: Project | None = None
+    for url in indexes.urls:
+        if (found := _index_project(get, url, name)) is not None:
+            break
+    extra = [f for location in indexes.find_links for f in find_links_files(get, location, name)]
+    if extra:  # find-links are few: all files join eagerly
+        listed = [f for v in found.versions for f in found.files(v)] if found else []
+        return Project.of(listed + extra)
+    return found or Project.of([])
+
+
+def _index_project(get: PageGetter, url: str, name: NormalizedName) -> Project | None:
+    if url.startswith("file:"):
+        files = project_files(get, url, name)
+        return None if files is None else Project.of(files)
+    page = get(f"{url.rstrip('/')}/{name}/")
+    if page is None:
+        return None
+    final_url, content_type, text = page
+    try:
+        if content_type.split(";")[0].strip() != JSON_TYPE:
+            with reported_for(name):
+                return Project.of(parse_html_page(text, final_url, url))
+        entries = json.loads(text)["files"]
+        return Project(
+            entries, functools.partial(_json_entry, final_url, url, name), operator.itemgetter("filename")
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _unreadable(exc, url, name) from None
+
+
+def _json_entry(page_url: str, index: str, name: NormalizedName, entry: Any) -> DistFile:
+    try:
+        with reported_for(name):
+            return json_file(entry, page_url, index)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _unreadable(exc, index, name) from None
+
+
+def _unreadable(exc: Exception, index: str, name: NormalizedName) -> IndexError_:
+    return IndexError_(f"unreadable index page: {exc!r}", package=name, source=strip_credentials(index))
+
+
+def _version_text(filename: str) -> str:
+    """The version part of a wheel or sdist filename, without parsing ("" when unsure)."""
+    if filename.endswith(".whl"):
+        return filename.split("-", 2)[1] if 4 <= filename.count("-") <= 5 else ""
+    for suffix in (".tar.gz", ".zip"):
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)].rpartition("-")[2]
+    return ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def usable_release(
+    version: Version, group: tuple[DistFile, ...], interp: Interpreter, allow_sdists: bool
+) -> Release | None:
+    """The release of `version` for the target, None when no file of it is usable (pure)."""
+    usable = tuple(
+        f for f in group if python_ok(f.requires_python, interp.version) and _usable(f, interp, allow_sdists)
+    )
+    if not usable:
+        return None
+    return Release(version, usable, group, all(f.yanked is not None for f in usable))
+
+
+def _usable(file: DistFile, interp: Interpreter, allow_sdists: bool) -> bool:
+    if file.is_wheel:
+        return wheel_rank(file.filename, interp) is not None
+    return allow_sdists
+
+
+class Finder:
+    """Project files and metadata, memoized for one resolution (safe to share across threads).
+
+    Each index page, once fetched, is looked ahead of the resolver in the background: the
+    metadata of its likeliest release (the lock's pin, else the newest final with a wheel) is
+    read and the pages of that release's dependencies are fetched in turn. The resolver then
+    mostly finds what it asks for ready, instead of waiting one round trip per tree level.
+    """
+
+    def __init__(
+        self,
+        *,
+        indexes: Indexes,
+        interp: Interpreter,
+        cache: Path,
+        get: PageGetter,
+        wheel_metadata: Callable[[DistFile], dict[str, Any]],
+        source_metadata: SourceMetadata | None,
+        allow_sdists: bool = True,
+        refresh: bool | frozenset[NormalizedName] = False,
+        preferences: Mapping[NormalizedName, Version] | None = None,
+    ):
+        self.indexes, self.interp, self.cache, self.get = indexes, interp, cache, get
+        self.refresh, self.preferences = refresh, dict(preferences or {})
+        self._wheel_metadata, self._source_metadata = wheel_metadata, source_metadata
+        self.allow_sdists = allow_sdists
+        self._pages: dict[NormalizedName, Future[Project]] = {}
+        self._memo: dict[tuple[str, ...], Future[Any]] = {}
+        self._ahead: dict[NormalizedName, set[frozenset[str]]] = {}  # extras looked ahead for
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=16)
+
+    def prefetch(self, wanted: Iterable[tuple[NormalizedName, frozenset[str]]]) -> None:
+        """Start fetching the pages of these projects (with these extras) in the background."""
+        for name, extras in wanted:
+            page = self._page(name)
+            with self._lock:
+                new = extras not in self._ahead.setdefault(name, set())
+                self._ahead[name].add(extras)
+            if new:
+                page.add_done_callback(functools.partial(self._after_page, name, extras))
+
+    def _page(self, name: NormalizedName) -> Future[Project]:
+        with self._lock:
+            if name not in self._pages:
+                self._pages[name] = self._pool.submit(project, self._getter(name), self.indexes, name)
+            return self._pages[name]
+
+    def _after_page(self, name: NormalizedName, extras: frozenset[str], _: object) -> None:
+        with contextlib.suppress(RuntimeError):  # closed: the resolution is over
+            self._pool.submit(self._look_ahead, name, extras)
+
+    def _look_ahead(self, name: NormalizedName, extras: frozenset[str]) -> None:
+        """Read the likeliest release's metadata and prefetch its dependencies (never builds)."""
+        from tasks.lock.provider import dependencies_of
+
+        try:
+            release = self._likeliest(name)
+            if release is None:
+                return
+            metadata = self.release_metadata(name, release)
+        except WheelwrightError:
+            return  # the resolver meets the same error if it needs this release
+        deps = dependencies_of(metadata, extras, self.interp.markers)
+        self.prefetch((dep.name, dep.extras) for dep in deps)
+
+    def _likeliest(self, name: NormalizedName) -> Release | None:
+        preferred = self.preferences.get(name)
+        versions = self.versions(name)
+        ordered = ([preferred] if preferred in versions else []) + versions
+        for version in ordered:
+            release = self.release(name, version)
+            if release is not None and not release.yanked and not version.is_prerelease:
+                return release if release.best_wheel(self.interp) is not None else None
+        return None
+
+    def _getter(self, name: NormalizedName) -> PageGetter:
+        """Pages of names being upgraded are revalidated even within their max-age."""
+        fresh = self.refresh is True or (isinstance(self.refresh, frozenset) and name in self.refresh)
+        get = self.get
+        return (lambda url, fresh_=False: get(url, True)) if fresh else get
+
+    def _once(self, key: tuple[str, ...], work: Callable[[], Any]) -> Any:
+        """`work()`'s result, computed once per key however many threads ask at the same time."""
+        with self._lock:
+            future, mine = self._memo.get(key), False
+            if future is None:
+                future, mine = self._memo.setdefault(key, Future()), True
+        if mine:
+            try:
+                future.set_result(work())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    def versions(self, name: NormalizedName) -> list[Version]:
+        """Every version the indexes list for `name`, newest first (usable or not)."""
+        return self._page(name).result().versions
+
+    def release(self, name: NormalizedName, version: Version) -> Release | None:
+        """The files of `version` the target can use, worked out when first asked for."""
+        files = self._page(name).result().files
+        result: Release | None = self._once(
+            ("release", name, str(version)),
+            lambda: usable_release(version, files(version), self.interp, self.allow_sdists),
+        )
+        return result
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
+        result: dict[str, Any] = self._once(
+            ("metadata", name, str(release.version)),
+            lambda: self._check(name, self._release_metadata(name, release)),
+        )
+        return result
+
+    def _release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
+        wheel = release.best_wheel(self.interp)
+        if wheel is not None:
+            return self._wheel_metadata(wheel)
+        sdist = release.sdist()
+        if sdist is None or self._source_metadata is None:
+            raise ResolutionError(
+                f"{release.version} has only a source distribution, which needs a source build", package=name
+            )
+        return self._source_metadata(name, RegistrySource(), self.interp, self.cache, sdist)
+
+    def direct_metadata(self, name: NormalizedName, source: Source) -> dict[str, Any]:
+        result: dict[str, Any] = self._once(
+            ("direct", name, repr(source)), lambda: self._check(name, self._direct_metadata(name, source))
+        )
+        return result
+
+    def _direct_metadata(self, name: NormalizedName, source: Source) -> dict[str, Any]:
+        wheel = _direct_wheel(source)
+        if wheel is not None:
+            return self._wheel_metadata(wheel)
+        if self._source_metadata is None:
+            raise ResolutionError(
+                "a direct reference needs a source build", package=name, source=source.describe()
+            )
+        return self._source_metadata(name, source, self.interp, self.cache, None)
+
+    def _check(self, name: NormalizedName, metadata: dict[str, Any]) -> dict[str, Any]:
+        found = canonicalize_name(str(metadata.get("name", "")))
+        if found != name:
+            raise WheelwrightError(f"metadata names {found!r}, not {name!r}", package=name)
+        return metadata
+
+
+def _direct_wheel(source: Source) -> DistFile | None:
+    """A direct reference to a wheel, as a file whose metadata can be read without a build."""
+    if isinstance(source, UrlSource) and source.filename.endswith(".whl"):
+        hashes = (("sha256", source.sha256),) if source.sha256 else ()
+        return DistFile(source.filename, source.url, hashes)
+    if isinstance(source, PathSource) and source.path.suffix == ".whl":
+        return DistFile(source.path.name, source.path.as_uri())
+    return None

@@ -1,0 +1,349 @@
+"""Resolution with resolvelib: a provider over a Finder, and conflicts explained in words.
+
+The provider does no I/O of its own: versions and metadata come from the Finder, so tests can
+drive it with frozen data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from tasks.core.errors import ResolutionError
+from tasks.index.pages import DistFile
+from tasks.inputs.sources import RegistrySource, Source, direct_url_identity
+from tasks.lock.finder import Release
+
+TOP = "<input>"
+
+
+@dataclass(frozen=True)
+class Req:
+    """A requirement as the resolver sees it (markers already evaluated)."""
+
+    name: NormalizedName
+    specifier: SpecifierSet
+    extras: frozenset[str] = frozenset()
+    source: Source | None = None  # a direct reference
+    text: str = ""
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str] = frozenset()
+    source: Source = field(default_factory=RegistrySource)
+    release: Release | None = None
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+
+def _key(name: str, extras: frozenset[str]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+class Metadata(Protocol):
+    """What the provider asks of the outside world."""
+
+    def versions(self, name: NormalizedName) -> list[Version]: ...
+    def release(self, name: NormalizedName, version: Version) -> Release | None: ...
+    def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]: ...
+    def direct_metadata(self, name: NormalizedName, source: Source) -> dict[str, Any]: ...
+    def prefetch(self, wanted: Iterable[tuple[NormalizedName, frozenset[str]]]) -> None: ...
+
+
+def dependencies_of(metadata: Mapping[str, Any], extras: frozenset[str], env: Mapping[str, str]) -> list[Req]:
+    """The Requires-Dist entries that apply to the target, for the given extras (pure)."""
+    found = []
+    for line in metadata.get("requires-dist", []):
+        req = _parse_requirement(line)
+        if req is None:
+            continue
+        if req.marker is not None and not _marker_applies(req.marker, extras, env):
+            continue
+        found.append(_req(req))
+    return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_requirement(line: str) -> Requirement | None:
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None  # pip skips what it cannot parse, too
+
+
+def _marker_applies(marker: Marker, extras: frozenset[str], env: Mapping[str, str]) -> bool:
+    return any(marker.evaluate({**env, "extra": extra}) for extra in (extras or {""}))
+
+
+def _req(req: Requirement, source: Source | None = None) -> Req:
+    name = canonicalize_name(req.name)
+    return Req(name, req.specifier, frozenset(canonicalize_name(e) for e in req.extras), source, str(req))
+
+
+def allowed_versions(
+    versions: Sequence[Version], spec: SpecifierSet, preferred: Version | None = None
+) -> tuple[Iterator[Version], Iterator[Version]]:
+    """The versions `spec` allows, as (first choices, pre-releases to fall back on), lazily.
+
+    Newest first, the version already in the lock (if still allowed) before all. When a
+    specifier names a pre-release, pre-releases are first choices like any other version.
+    """
+    names_pre = bool(spec.prereleases)
+
+    def ordered(pre: bool) -> Iterator[Version]:
+        order: Iterable[Version] = versions
+        if preferred is not None and preferred in versions:
+            order = [preferred, *(v for v in versions if v is not preferred and v != preferred)]
+        for version in order:
+            if (names_pre or version.is_prerelease == pre) and spec.contains(version, prereleases=True):
+                yield version
+
+    return ordered(False), iter(()) if names_pre else ordered(True)
+
+
+class Provider(AbstractProvider[Req, Candidate, str]):
+    """resolvelib's provider over a Metadata source, preferences and constraints."""
+
+    def __init__(
+        self,
+        metadata: Metadata,
+        env: Mapping[str, str],
+        *,
+        constraints: Mapping[NormalizedName, SpecifierSet] | None = None,
+        preferences: Mapping[NormalizedName, Version] | None = None,
+        direct: Mapping[NormalizedName, Source] | None = None,
+    ):
+        self.metadata, self.env = metadata, env
+        self.constraints = dict(constraints or {})
+        self.preferences = dict(preferences or {})
+        self.direct = dict(direct or {})
+        self.required_by: dict[NormalizedName, set[str]] = {}  # for explaining conflicts
+        self._satisfied: dict[tuple[int, Version], tuple[Req, bool]] = {}
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self, identifier: str, resolutions: Any, candidates: Any, information: Any, backtrack_causes: Any
+    ) -> Any:
+        name = canonicalize_name(identifier.split("[")[0])
+        infos = list(information[identifier])
+        pinned = any(s.operator in ("==", "===") for i in infos for s in i.requirement.specifier)
+        causes = {c.requirement.name for c in backtrack_causes}
+        return (name not in self.direct, not pinned, name not in causes, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
+        reqs = list(requirements[identifier])
+        name = canonicalize_name(identifier.split("[")[0])
+        extras = frozenset().union(*(r.extras for r in reqs)) if reqs else frozenset()
+        bad = {c.version for c in incompatibilities[identifier]}
+        if name in self.direct:
+            return self._direct(name, extras, reqs, bad)
+        spec = SpecifierSet()
+        for req in reqs:
+            spec &= req.specifier
+        spec &= self.constraints.get(name, SpecifierSet())
+        exact = [s for r in reqs for s in r.specifier if s.operator in ("==", "===") and "*" not in s.version]
+        versions = [v for v in self.metadata.versions(name) if v not in bad]
+        preferred = self.preferences.get(name)
+        return lambda: self._candidates(name, extras, *allowed_versions(versions, spec, preferred), exact)
+
+    def _candidates(
+        self,
+        name: NormalizedName,
+        extras: frozenset[str],
+        finals: Iterator[Version],
+        pres: Iterator[Version],
+        exact: list[Specifier],
+    ) -> Iterator[Candidate]:
+        """Usable releases in order, worked out lazily: most resolutions take the first.
+
+        Pre-releases come only when no final release is usable (pip's rule), or are among
+        `finals` already when a specifier names one.
+        """
+        found = False
+        for version in finals:
+            if (release := self._pickable(name, version, exact)) is not None:
+                found = True
+                yield Candidate(name, version, extras, RegistrySource(), release)
+        for version in () if found else pres:
+            if (release := self._pickable(name, version, exact)) is not None:
+                yield Candidate(name, version, extras, RegistrySource(), release)
+
+    def _pickable(self, name: NormalizedName, version: Version, exact: list[Specifier]) -> Release | None:
+        """The usable release of `version`; a yanked one only when pinned to it exactly (PEP 592)."""
+        release = self.metadata.release(name, version)
+        if release is None or not release.yanked:
+            return release
+        return release if any(s.contains(version, prereleases=True) for s in exact) else None
+
+    def _direct(
+        self, name: NormalizedName, extras: frozenset[str], reqs: list[Req], bad: set[Version]
+    ) -> list[Candidate]:
+        source = self.direct[name]
+        version = Version(str(self.metadata.direct_metadata(name, source)["version"]))
+        if version in bad or not all(r.specifier.contains(version, prereleases=True) for r in reqs):
+            return []
+        return [Candidate(name, version, extras, source)]
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if requirement.source is not None:
+            return direct_url_identity(requirement.source) == direct_url_identity(candidate.source)
+        key = (id(requirement), candidate.version)  # resolvelib asks the same questions every round
+        known = self._satisfied.get(key)
+        if known is None or known[0] is not requirement:
+            known = self._satisfied[key] = (
+                requirement,
+                requirement.specifier.contains(candidate.version, prereleases=True),
+            )
+        return known[1]
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        metadata = self._metadata(candidate)
+        deps = dependencies_of(metadata, candidate.extras, self.env)
+        self.metadata.prefetch((d.name, d.extras) for d in deps if d.name not in self.direct)
+        if candidate.extras:  # the extra's candidate pins its base to the same version
+            pin = f"=={candidate.version}"
+            deps.append(Req(candidate.name, SpecifierSet(pin), text=f"{candidate.name}{pin}"))
+        for dep in deps:
+            self.required_by.setdefault(dep.name, set()).add(f"{candidate.name}=={candidate.version}")
+        return [d for d in deps if not (d.name == candidate.name and d.extras == candidate.extras)]
+
+    def _metadata(self, candidate: Candidate) -> dict[str, Any]:
+        if candidate.release is None:
+            return self.metadata.direct_metadata(candidate.name, candidate.source)
+        return self.metadata.release_metadata(candidate.name, candidate.release)
+
+
+@dataclass(frozen=True)
+class ResolvedPin:
+    """One pinned distribution of a resolution."""
+
+    name: NormalizedName
+    version: str
+    source: Source
+    files: tuple[DistFile, ...] = ()
+    via: tuple[str, ...] = ()
+    extras: frozenset[str] = frozenset()
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    pins: dict[NormalizedName, ResolvedPin]
+
+
+def run_resolver(provider: Provider, requirements: Sequence[Req], max_rounds: int = 2000) -> Resolution:
+    """Resolve, and translate resolvelib's failures into one readable ResolutionError."""
+    for req in requirements:
+        provider.required_by.setdefault(req.name, set()).add(TOP)
+    try:
+        result = Resolver(provider, BaseReporter()).resolve(requirements, max_rounds=max_rounds)
+    except ResolutionImpossible as exc:
+        raise ResolutionError(explain(exc.causes, provider)) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(f"gave up after {max_rounds} rounds of backtracking") from None
+    return _collect(result)
+
+
+def _collect(result: Any) -> Resolution:
+    pins: dict[NormalizedName, ResolvedPin] = {}
+    for key, candidate in sorted(result.mapping.items()):
+        via = tuple(sorted({_parent(info.parent) for info in result.criteria[key].information}))
+        old = pins.get(candidate.name)
+        files = candidate.release.all_files if candidate.release else ()
+        if old is None:
+            pins[candidate.name] = ResolvedPin(
+                candidate.name,
+                str(candidate.version),
+                candidate.source,
+                files,
+                via,
+                candidate.extras,
+                None,
+            )
+        else:
+            merged = tuple(sorted(set(old.via) | set(via)))
+            pins[candidate.name] = ResolvedPin(
+                old.name,
+                old.version,
+                old.source,
+                old.files or files,
+                merged,
+                old.extras | candidate.extras,
+                old.commit,
+            )
+    for name, pin in pins.items():  # an extra's own candidate is not a reason to show
+        pins[name] = ResolvedPin(
+            pin.name,
+            pin.version,
+            pin.source,
+            pin.files,
+            tuple(v for v in pin.via if v != name),
+            pin.extras,
+            pin.commit,
+        )
+    return Resolution(pins)
+
+
+def _parent(parent: Candidate | None) -> str:
+    return TOP if parent is None else parent.name
+
+
+def explain(causes: Iterable[Any], provider: Provider) -> str:
+    """Which requirements clash, and through which chain each was asked for, in words."""
+    by_name: dict[str, list[str]] = {}
+    for cause in causes:
+        req, parent = cause.requirement, cause.parent
+        who = "the input" if parent is None else " ← ".join(chain(parent, provider.required_by))
+        by_name.setdefault(req.name, []).append(f"{req.text or req.name} (required by {who})")
+    parts = []
+    for name, wants in by_name.items():
+        versions = provider.metadata.versions(canonicalize_name(name))
+        if not versions:
+            parts.append(f"{name} is on no configured index (wanted: {'; '.join(wants)})")
+            continue
+        shown = ", ".join(str(v) for v in versions[:8]) + (", …" if len(versions) > 8 else "")
+        usable = any(provider.metadata.release(canonicalize_name(name), v) for v in versions)
+        note = "" if usable else "; none has a file usable on the target interpreter"
+        parts.append(f"no version of {name} satisfies all of: {'; '.join(wants)} (available: {shown}{note})")
+    return "cannot resolve: " + " | ".join(parts)
+
+
+def chain(parent: Candidate, required_by: Mapping[NormalizedName, set[str]]) -> list[str]:
+    """`parent` and who asked for it, up to the input, by the shortest path seen (pure)."""
+    start = f"{parent.name}=={parent.version}"
+    paths: dict[str, list[str]] = {start: [start]}
+    queue = [start]
+    for node in queue:
+        name = canonicalize_name(node.partition("==")[0])
+        for up in sorted(required_by.get(name, ())):
+            if up == TOP:
+                return paths[node] + ["the input"]
+            if up not in paths:
+                paths[up] = paths[node] + [up]
+                queue.append(up)
+    return paths[start]

@@ -1,0 +1,132 @@
+"""Resolving requirements into pins: the entry point the lock stage and build environments call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from tasks.core.errors import ResolutionError
+from tasks.index.pages import DistFile
+from tasks.inputs.config import Indexes
+from tasks.inputs.requirements import ReqLine
+from tasks.inputs.sources import RegistrySource, Source
+from tasks.lock.finder import Finder, SourceMetadata
+from tasks.lock.provider import Provider, Req, Resolution, ResolvedPin, run_resolver
+from tasks.target.interpreter import Interpreter
+
+__all__ = ["Resolution", "ResolvedPin", "SourceMetadata", "resolve"]
+
+
+def resolve(
+    requirements: Sequence[ReqLine],
+    *,
+    constraints: Sequence[ReqLine] = (),
+    interp: Interpreter,
+    indexes: Indexes,
+    cache: Path,
+    preferences: Mapping[NormalizedName, str] | None = None,
+    upgrade: bool | frozenset[NormalizedName] = False,
+    source_metadata: SourceMetadata | None = None,
+    allow_sdists: bool = True,
+) -> Resolution:
+    """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded."""
+    preferred = _preferences(preferences or {}, upgrade)
+    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, upgrade, preferred)
+    env = {**interp.markers, "extra": ""}
+    lines = [
+        line
+        for line in requirements
+        if line.requirement.marker is None or line.requirement.marker.evaluate(env)
+    ]
+    provider = Provider(
+        finder,
+        interp.markers,
+        constraints=_constraints(constraints, env),
+        preferences=preferred,
+        direct=_direct(lines),
+    )
+    reqs = [_req(line) for line in lines]
+    finder.prefetch((r.name, r.extras) for r in reqs if r.source is None)
+    try:
+        return run_resolver(provider, reqs)
+    finally:
+        finder.close()
+
+
+def make_finder(
+    interp: Interpreter,
+    indexes: Indexes,
+    cache: Path,
+    source_metadata: SourceMetadata | None,
+    allow_sdists: bool,
+    refresh: bool | frozenset[NormalizedName] = False,
+    preferences: Mapping[NormalizedName, Version] | None = None,
+) -> Finder:
+    from tasks.core.http import file_session
+    from tasks.index.wheelmeta import wheel_metadata
+    from tasks.wheels.fetch import page_getter
+
+    session = file_session()
+
+    def metadata_of(file: DistFile) -> dict[str, Any]:
+        return wheel_metadata(file, cache, session)
+
+    return Finder(
+        indexes=indexes,
+        interp=interp,
+        cache=cache,
+        get=page_getter(cache),
+        wheel_metadata=metadata_of,
+        source_metadata=source_metadata,
+        allow_sdists=allow_sdists,
+        refresh=refresh,
+        preferences=preferences,
+    )
+
+
+def _req(line: ReqLine) -> Req:
+    source = None if isinstance(line.source, RegistrySource) else line.source
+    extras = frozenset(canonicalize_name(e) for e in line.requirement.extras)
+    return Req(line.name, line.requirement.specifier, extras, source, str(line.requirement))
+
+
+def _direct(lines: Sequence[ReqLine]) -> dict[NormalizedName, Source]:
+    direct: dict[NormalizedName, Source] = {}
+    for line in lines:
+        if isinstance(line.source, RegistrySource):
+            continue
+        if line.name in direct and direct[line.name] != line.source:
+            raise ResolutionError("two different direct references", package=line.name)
+        direct[line.name] = line.source
+    return direct
+
+
+def _constraints(lines: Sequence[ReqLine], env: dict[str, str]) -> dict[NormalizedName, SpecifierSet]:
+    found: dict[NormalizedName, SpecifierSet] = {}
+    for line in lines:
+        marker = line.requirement.marker
+        if marker is None or marker.evaluate(env):
+            found[line.name] = found.get(line.name, SpecifierSet()) & line.requirement.specifier
+    return found
+
+
+def _preferences(
+    pins: Mapping[NormalizedName, str], upgrade: bool | frozenset[NormalizedName]
+) -> dict[NormalizedName, Version]:
+    if upgrade is True:
+        return {}
+    skip = upgrade if isinstance(upgrade, frozenset) else frozenset()
+    found = {}
+    for name, version in pins.items():
+        if name in skip:
+            continue
+        try:
+            found[name] = Version(version)
+        except InvalidVersion:
+            continue
+    return found

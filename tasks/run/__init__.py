@@ -1,0 +1,1 @@
+"""One run: the model of environments and pins, and the actions the stages call."""

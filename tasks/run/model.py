@@ -1,0 +1,219 @@
+"""The model of one run, built without network: environments, their pins, and one job per pin."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.utils import NormalizedName
+
+from tasks.core.errors import WheelwrightError
+from tasks.inputs.config import EnvSpec, Pipeline, pip_config_files, pip_index_options
+from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
+from tasks.inputs.sources import GitSource, PathSource, Source, UrlSource, direct_url_identity
+from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
+from tasks.target.interpreter import Interpreter, find_python, probe, probe_env
+from tasks.target.venv import check_target
+
+
+@dataclass(frozen=True)
+class PinJob:
+    """One distribution to fetch for one target interpreter."""
+
+    line: ReqLine
+    index_layers: tuple[IndexOptions, ...]
+    interp: Interpreter
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.line.name
+
+    @property
+    def version(self) -> str | None:
+        return self.line.pinned_version()
+
+    @property
+    def key(self) -> str:
+        """Everything that decides which file is fetched: a change makes the fetch task stale."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "version": self.version,
+                "source": direct_url_identity(self.line.source),
+                "hashes": sorted(self.line.hashes),
+                "indexes": [layer.__dict__ for layer in self.index_layers],
+                "platform": self.interp.platform_key,
+            },
+            sort_keys=True,
+            default=list,
+        )
+
+
+@dataclass(frozen=True)
+class EnvJob:
+    """One environment of the run, or the error that stops it."""
+
+    spec: EnvSpec
+    interp: Interpreter | None = None
+    pins: tuple[PinJob, ...] = ()
+    files: tuple[Path, ...] = ()
+    error: str | None = None
+    task_names: dict[NormalizedName, str] = field(default_factory=dict)
+
+
+def needs_build(source: Source) -> bool:
+    """Direct references other than wheels are built from source (by their own build tasks)."""
+    if isinstance(source, UrlSource):
+        return not source.filename.endswith(".whl")
+    if isinstance(source, PathSource):
+        return source.path.suffix != ".whl"
+    return isinstance(source, GitSource)
+
+
+def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
+    merged = RequirementsFile()
+    for path in paths:
+        part = parse_file(path)
+        merged = RequirementsFile(
+            merged.requirements + part.requirements,
+            merged.constraints + part.constraints,
+            merged.index.merged(part.index),
+            merged.files + part.files,
+        )
+    return merged
+
+
+def applies(line: ReqLine, interp: Interpreter) -> bool:
+    marker: Marker | None = line.requirement.marker
+    return marker is None or marker.evaluate({**interp.markers, "extra": ""})
+
+
+def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
+    """The environment's interpreter: its base's facts with its own paths, or the one to make it from."""
+    if spec.path is None:
+        return probe(find_python(spec.python), cache / "interpreters-v0")
+    return probe_env(spec.path, spec.python, cache / "interpreters-v0")
+
+
+def _check_target(path: Path, cache: Path) -> None:
+    """check_target, asked again under the environment's lock when it fails: a concurrent sync may
+    be creating the environment right now (its directory exists before its pyvenv.cfg)."""
+    try:
+        check_target(path)
+    except WheelwrightError:
+        from tasks.core.locks import venv_lock
+
+        with venv_lock(cache, path):
+            check_target(path)
+
+
+def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
+    try:
+        if spec.path is not None:
+            _check_target(spec.path, cache)
+        interp = target_interpreter(spec, cache)
+    except WheelwrightError as exc:
+        return EnvJob(spec, error=f"{spec.name}: {exc}")
+    if spec.path is None:
+        return EnvJob(spec, interp, error=f"{spec.name}: give venv=DIR to sync")
+    try:
+        reqs = read_requirements(spec.requirements)
+        require_pins(reqs)
+    except WheelwrightError as exc:
+        return EnvJob(spec, interp, error=f"{spec.name}: {exc}")
+    layers = (pip_index_options(), spec.index, reqs.index)
+    pins = tuple(PinJob(line, layers, interp) for line in reqs.requirements if applies(line, interp))
+    duplicate = _duplicate(pins)
+    if duplicate:
+        return EnvJob(spec, interp, error=f"{spec.name}: {duplicate} is pinned twice")
+    return EnvJob(spec, interp, pins, reqs.files)
+
+
+def _duplicate(pins: tuple[PinJob, ...]) -> str | None:
+    seen: set[str] = set()
+    for pin in pins:
+        if pin.name in seen:
+            return pin.name
+        seen.add(pin.name)
+    return None
+
+
+def plan_run(pipeline: Pipeline) -> list[EnvJob]:
+    """Every environment of the run, with unique fetch task names across environments."""
+    jobs = [plan_env(spec, pipeline.cache) for spec in pipeline.envs]
+    keys_by_name: dict[str, set[str]] = {}
+    for job in jobs:
+        for pin in job.pins:
+            keys_by_name.setdefault(pin.name, set()).add(pin.key)
+    for job in jobs:
+        for pin in job.pins:
+            clash = len(keys_by_name[pin.name]) > 1
+            job.task_names[pin.name] = f"{pin.name}@{job.spec.name}" if clash else pin.name
+    return jobs
+
+
+def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Path]]:
+    """The tasks' outline, and every file whose change could change it."""
+    pins: dict[str, PinOutline] = {}
+    envs = []
+    for job in jobs:
+        for pin in job.pins:
+            task = job.task_names[pin.name]
+            doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
+            pins.setdefault(task, PinOutline(task, pin.key, doc, needs_build(pin.line.source)))
+        doc = f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}"
+        tasks = [
+            ("build_wheel:" if needs_build(p.line.source) else "fetch:") + job.task_names[p.name]
+            for p in job.pins
+        ]
+        sites = _sites(job)
+        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites))
+    locks = [lock_outline(job) for job in jobs if job.spec.sources]
+    inputs = _inputs(pipeline, jobs) + [Path(dep) for lock in locks for dep in lock.deps]
+    return Outline(str(pipeline.cache), envs, list(pins.values()), locks), inputs
+
+
+def lock_outline(job: EnvJob) -> LockOutline:
+    """The `lock:<env>` task: its inputs (with every -r/-c they pull in) and its output."""
+    spec = job.spec
+    out = spec.requirements[0]
+    doc = f"lock {', '.join(str(s) for s in spec.sources)} into {out}"
+    try:
+        deps = [str(p) for p in read_requirements(spec.sources).files]
+    except WheelwrightError as exc:
+        return LockOutline(
+            spec.name, doc, str(out), [str(s) for s in spec.sources], "", f"{spec.name}: {exc}"
+        )
+    if job.interp is None:
+        return LockOutline(spec.name, doc, str(out), deps, "", job.error)
+    key = json.dumps(
+        {
+            "python": job.interp.platform_key,
+            "version": job.interp.version,
+            "indexes": [pip_index_options().__dict__, spec.index.__dict__],
+        },
+        sort_keys=True,
+        default=list,
+    )
+    return LockOutline(spec.name, doc, str(out), deps, key)
+
+
+def _sites(job: EnvJob) -> list[str]:
+    if job.interp is None or job.spec.path is None or not (job.spec.path / "pyvenv.cfg").exists():
+        return []
+    return sorted({job.interp.paths["purelib"], job.interp.paths["platlib"]})
+
+
+def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
+    inputs = [pipeline.config_file, *pip_config_files(os.environ)]
+    for job in jobs:
+        spec = job.spec
+        inputs += [*job.files, *spec.requirements, *spec.sources]
+        if spec.path is not None:
+            inputs += [spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
+        if job.interp is not None:
+            inputs.append(Path(job.interp.executable))
+    return inputs

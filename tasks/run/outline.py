@@ -1,0 +1,119 @@
+"""The run's task outline (names, keys, environments), memoized as JSON between runs.
+
+Naming the tasks needs the locks parsed and their markers evaluated, which imports most of
+`packaging`. A no-op run needs none of that: the outline of the last run is reused while
+every file it was read from (pipeline.yaml, the locks and their includes, pip's configuration,
+the target's pyvenv.cfg and interpreter) is unchanged, and the variables and environment that
+shape it are the same. The actions rebuild the full plan only when they actually run.
+
+An outline holds no credentials (`without_credentials`): its keys become doit state and the
+memo is a file, so both use index URLs with user:password@ removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tasks.core.files import atomic_write_text
+from tasks.core.urls import digest, scrub, scrub_text
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSION = "outline-v4"
+
+
+@dataclass(frozen=True)
+class PinOutline:
+    task: str  # fetch:<task>
+    key: str
+    doc: str
+    built: bool = False  # a direct reference built from source: build_meta and build_wheel tasks too
+
+
+@dataclass(frozen=True)
+class EnvOutline:
+    name: str
+    doc: str
+    pins: list[str] = field(default_factory=list)  # the tasks whose values sync installs (getargs)
+    error: str | None = None
+    path: str = ""
+    sites: list[str] = field(default_factory=list)  # site-packages, when the environment exists
+
+
+@dataclass(frozen=True)
+class LockOutline:
+    name: str
+    doc: str
+    out: str
+    deps: list[str]  # the inputs and every file they include
+    key: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outline:
+    cache: str
+    envs: list[EnvOutline]
+    pins: list[PinOutline]
+    locks: list[LockOutline] = field(default_factory=list)
+
+
+def memo_dir() -> Path:
+    return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / "outlines-v0"
+
+
+def _shaping_environment() -> dict[str, str]:
+    keep = ("PIP_", "WHEELWRIGHT_", "XDG_")
+    return {
+        k: scrub_text(v) for k, v in sorted(os.environ.items()) if k.startswith(keep) or k in ("HOME", "PATH")
+    }
+
+
+def outline_key(variables: Mapping[str, str]) -> str:
+    return digest(json.dumps([VERSION, sorted(variables.items()), _shaping_environment()]))
+
+
+def stamp(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def stamps(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    return [(str(p), stamp(p)) for p in sorted(set(paths))]
+
+
+def load_memo(variables: Mapping[str, str]) -> Outline | None:
+    """The memoized outline, when every file it was read from is unchanged."""
+    try:
+        data = json.loads((memo_dir() / f"{outline_key(variables)}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if any(stamp(Path(p)) != s for p, s in data["stamps"]):
+        return None
+    return _from_json(data["outline"])
+
+
+def without_credentials(outline: Outline) -> Outline:
+    """The outline with user:password@ removed from every URL in its keys, docs and errors."""
+    return _from_json(scrub(asdict(outline)))
+
+
+def save_memo(variables: Mapping[str, str], outline: Outline, inputs: Iterable[Path]) -> None:
+    data = {"outline": scrub(asdict(outline)), "stamps": stamps(inputs)}
+    atomic_write_text(memo_dir() / f"{outline_key(variables)}.json", json.dumps(data))
+
+
+def _from_json(data: dict[str, Any]) -> Outline:
+    return Outline(
+        cache=data["cache"],
+        envs=[EnvOutline(**env) for env in data["envs"]],
+        pins=[PinOutline(**pin) for pin in data["pins"]],
+        locks=[LockOutline(**lock) for lock in data.get("locks", [])],
+    )

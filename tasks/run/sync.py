@@ -1,0 +1,130 @@
+"""The actions behind `fetch:<pkg>` and `sync:<env>`: plain functions, callable without doit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tasks.core.errors import InstallError
+from tasks.core.locks import venv_lock
+from tasks.core.names import NormalizedName
+from tasks.inputs.config import effective_indexes
+from tasks.inputs.sources import RegistrySource
+from tasks.run.model import EnvJob, PinJob
+from tasks.sync.plan import Plan, Wanted, plan_sync, wanted_from_values
+from tasks.sync.quick import report
+from tasks.target.interpreter import probe_env
+from tasks.target.venv import ensure_venv, installed_distributions, venv_python
+
+
+def fetch_pin(pin: PinJob, cache: Path) -> dict[str, Any]:
+    """Fetch one pin into the cache; the returned values are what `sync` installs."""
+    from tasks.run.direct import fetch_direct
+    from tasks.wheels.fetch import fetch_registry_wheel
+
+    if not isinstance(pin.line.source, RegistrySource):
+        return fetch_direct(pin, cache).as_values()
+    version = pin.version
+    assert version is not None  # require_pins guarantees it
+    indexes = effective_indexes(list(pin.index_layers))
+    fetched = fetch_registry_wheel(
+        name=pin.name,
+        version=version,
+        hashes=pin.line.sha256s(),
+        indexes=indexes,
+        interp=pin.interp,
+        cache=cache,
+    )
+    return fetched.as_values()
+
+
+def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
+    """Make the environment equal the lock; prints what changed. `link`: hardlink, copy or symlink."""
+    started = time.perf_counter()
+    wanted = wanted_from_values(pins)
+    path = job.spec.path
+    assert job.interp is not None and path is not None
+    with venv_lock(cache, path):  # one sync of an environment at a time, across processes
+        created = ensure_venv(path, Path(job.interp.executable))
+        interp = probe_env(path, job.interp.executable, cache / "interpreters-v0")
+        sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
+        target = _Target(interp.scheme(), str(venv_python(path)), path, link)
+        plan = _install_healing(job, cache, wanted, sites, target)
+    report(job.spec.name, path, plan, created, time.perf_counter() - started)
+
+
+def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path, link: str = "hardlink") -> None:
+    """Remove, then install; a distribution without RECORD is removed by its wheel's own RECORD."""
+    from tasks.wheels.install import install_wheels, uninstall
+
+    for have in plan.remove:
+        uninstall(have.dist_info, env)
+    for have, new in plan.replace:
+        uninstall(have.dist_info, env, fallback_record=Path(new.unpacked) / have.dist_info.name / "RECORD")
+    todo = [*plan.install, *(new for _, new in plan.replace)]
+    install_wheels([(Path(w.unpacked), w.filename, w.direct_url) for w in todo], scheme, python, link=link)
+
+
+# --- a damaged cache entry: evicted, fetched again, installed in the same run -----------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    scheme: dict[str, str]
+    python: str
+    path: Path
+    link: str
+
+
+def _install_healing(
+    job: EnvJob, cache: Path, wanted: dict[NormalizedName, Wanted], sites: list[Path], target: _Target
+) -> Plan:
+    """Apply the plan; entries found damaged, before or while installing, are fetched again (once)."""
+    from tasks.core.errors import CacheEntryDamaged
+
+    first = plan_sync(installed_distributions(sites), wanted)
+    if first.is_empty:
+        return first
+    wanted = _refetched(job, cache, wanted, _damaged([*first.install, *(n for _, n in first.replace)]))
+    for retry in (False, True):
+        plan = plan_sync(installed_distributions(sites), wanted)
+        try:
+            apply_plan(plan, target.scheme, target.python, target.path, target.link)
+            break
+        except CacheEntryDamaged as exc:
+            hit = [w for w in wanted.values() if w.unpacked == exc.entry]
+            if retry or not hit:
+                raise
+            wanted = _refetched(job, cache, wanted, [(w, exc.cause) for w in hit])
+    return first
+
+
+def _damaged(todo: list[Wanted]) -> list[tuple[Wanted, str]]:
+    """The wheels to install whose cache entry no longer matches its RECORD (sizes: one stat a file)."""
+    from tasks.wheels.unpacked import entry_damage
+
+    found = [(want, entry_damage(Path(want.unpacked))) for want in todo]
+    return [(want, damage) for want, damage in found if damage is not None]
+
+
+def _refetched(
+    job: EnvJob, cache: Path, wanted: dict[NormalizedName, Wanted], damaged: list[tuple[Wanted, str]]
+) -> dict[NormalizedName, Wanted]:
+    """`wanted` after evicting each damaged entry and fetching its pin again.
+
+    Each entry is checked once more just before it is evicted: another run may have remade it.
+    """
+    from tasks.wheels.unpacked import entry_damage, evict
+
+    healed = dict(wanted)
+    for want, damage in damaged:
+        if entry_damage(Path(want.unpacked)) is not None:
+            evict(Path(want.unpacked), damage)
+        pin = next((p for p in job.pins if p.name == want.name), None)
+        if pin is None:
+            raise InstallError(f"damaged cache entry ({damage}) with no pin to fetch", package=want.name)
+        healed.update(wanted_from_values({want.name: fetch_pin(pin, cache)}))
+    return healed

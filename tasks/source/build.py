@@ -1,0 +1,239 @@
+"""Source distributions tied to remote freshness: a tree per source, then metadata and wheels.
+
+`source_tree` finds (and, when upstream changed, fetches) the tree and its revision;
+`source_metadata` and `built_wheel` consult the source's metadata.json under a per-source lock
+and build only what the three outcomes call for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from tasks.core.coremeta import parse_core_metadata
+from tasks.core.errors import BuildError
+from tasks.index.pages import DistFile
+from tasks.inputs.config import Indexes
+from tasks.inputs.sources import GitSource, PathSource, RegistrySource, Source, UrlSource
+from tasks.source.builder import Builder
+from tasks.source.builtcache import (
+    drop_other_revisions,
+    drop_stale_wheels,
+    is_fresh,
+    read_entry,
+    wheels_dir,
+    with_prepared,
+    with_wheel,
+    write_entry,
+)
+from tasks.source.trees import Tree, extract_archive, path_tree, project_root, registry_tree
+from tasks.target.interpreter import Interpreter
+from tasks.wheels.fetch import Fetched
+
+
+def source_tree(
+    name: str,
+    source: Source,
+    cache: Path,
+    *,
+    dist_file: DistFile | None = None,
+    hashes: frozenset[str] = frozenset(),
+) -> Tree:
+    """The tree to build and its current revision (the one network check a source needs)."""
+    if isinstance(source, RegistrySource):
+        assert dist_file is not None
+        from tasks.inputs.config import pip_default_index
+
+        return registry_tree(name, dist_file, hashes, cache, pip_default_index())
+    if isinstance(source, UrlSource):
+        return _url_tree(name, source, cache, hashes)
+    if isinstance(source, GitSource):
+        return _git_tree(name, source, cache)
+    assert isinstance(source, PathSource)
+    return path_tree(name, source, cache)
+
+
+def _url_tree(name: str, source: UrlSource, cache: Path, hashes: frozenset[str]) -> Tree:
+    from tasks.core.http import file_session
+    from tasks.source.url import archive_path, revalidate
+
+    expected = hashes | ({source.sha256} if source.sha256 else set())
+    state = revalidate(
+        file_session(), source.url, source.filename, cache, package=name, expected=frozenset(expected)
+    )
+    archive = archive_path(cache, source.url, state.sha256, source.filename)
+    extracted = extract_archive(archive, cache / "sources-v0" / state.sha256, package=name)
+    root = project_root(extracted, source.subdirectory, package=name, where=source.describe())
+    info = {
+        "url": source.describe(),
+        "sha256": state.sha256,
+        "etag": state.etag,
+        "last-modified": state.last_modified,
+    }
+    from tasks.run.direct import archive_direct_url
+
+    direct = archive_direct_url(source.url, state.sha256, source.subdirectory)
+    return Tree(root, state.sha256, source.bucket, info, direct)
+
+
+def _git_tree(name: str, source: GitSource, cache: Path) -> Tree:
+    from tasks.source.git import checkout, resolve_ref
+
+    commit = resolve_ref(source, package=name)
+    root = checkout(source, commit, cache, package=name)
+    root = project_root(root, source.subdirectory, package=name, where=source.describe())
+    vcs = {"vcs": "git", "commit_id": commit, **({"requested_revision": source.ref} if source.ref else {})}
+    direct: dict[str, Any] = {"url": source.url, "vcs_info": vcs}
+    if source.subdirectory:
+        direct["subdirectory"] = source.subdirectory
+    return Tree(root, commit, source.bucket(commit), {"url": source.describe(), "commit": commit}, direct)
+
+
+def _locked(cache: Path, tree: Tree) -> AbstractContextManager[Any]:
+    """One build per source at a time, across processes."""
+    from filelock import FileLock
+
+    path = cache / "locks-v0" / f"{hashlib.sha256(tree.bucket.encode()).hexdigest()[:32]}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path))
+
+
+def _check_name(name: str, metadata: dict[str, Any], tree: Tree) -> dict[str, Any]:
+    found = str(metadata.get("name", ""))
+    if canonicalize_name(found) != canonicalize_name(name):
+        raise BuildError(
+            f"the built metadata names {found!r}, not {name!r}",
+            package=name,
+            source=str(tree.info.get("url") or tree.info.get("path") or ""),
+        )
+    return metadata
+
+
+def metadata_of_tree(
+    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path
+) -> dict[str, Any]:
+    """Metadata for the tree's revision: from metadata.json when fresh, else prepared and stored."""
+    with _locked(cache, tree):
+        entry = read_entry(cache, tree.bucket)
+        if is_fresh(entry, tree.revision):
+            assert entry is not None
+            known = entry.any_metadata(interp)
+            if known is not None:
+                return known
+        metadata = _check_name(name, Builder(tree.path, interp, indexes, cache, name).metadata(), tree)
+        write_entry(cache, tree.bucket, with_prepared(entry, tree.revision, tree.info, metadata))
+        return metadata
+
+
+def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path) -> Path:
+    """A built wheel for `interp`: reused when fresh, compatible and sound, else built (added or replaced)."""
+    with _locked(cache, tree):
+        entry = read_entry(cache, tree.bucket)
+        if is_fresh(entry, tree.revision):
+            assert entry is not None
+            best = entry.compatible(interp)
+            if best is not None and _sound(name, wheels_dir(cache, tree.bucket) / best, cache):
+                return wheels_dir(cache, tree.bucket) / best
+        wheel = Builder(tree.path, interp, indexes, cache, name).wheel(wheels_dir(cache, tree.bucket))
+        metadata = _check_name(name, _wheel_metadata(wheel), tree)
+        updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
+        write_entry(cache, tree.bucket, updated)
+        drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
+        if tree.bucket.startswith("path/"):
+            drop_other_revisions(cache, tree.bucket)
+        return wheel
+
+
+def _sound(name: str, wheel: Path, cache: Path) -> bool:
+    """A cached built wheel that reads and matches its RECORD (unpacked now if it was not yet).
+
+    One that does not (truncated, damaged) is removed with a warning, so the caller builds it again.
+    """
+    from tasks.core.download import sha256_file
+    from tasks.core.errors import InvalidWheel
+    from tasks.core.events import warn
+    from tasks.wheels.unpacked import unpack_wheel, unpacked_path
+
+    if not wheel.is_file():
+        return False
+    try:
+        unpack_wheel(wheel, unpacked_path(cache, sha256_file(wheel)), package=name, filename=wheel.name)
+    except InvalidWheel as exc:
+        wheel.unlink(missing_ok=True)
+        warn(f"removed damaged cache entry {wheel}: {exc.cause}; building it again")
+        return False
+    return True
+
+
+def _wheel_metadata(wheel: Path) -> dict[str, Any]:
+    from tasks.index.wheelmeta import metadata_text
+
+    return parse_core_metadata(metadata_text(wheel, wheel.name))
+
+
+def fetched_wheel(name: str, tree: Tree, wheel: Path, cache: Path) -> Fetched:
+    """The built wheel unpacked for installing, with its PEP 610 record."""
+    from tasks.core.download import sha256_file
+    from tasks.wheels.unpacked import unpack_wheel, unpacked_path
+
+    sha = sha256_file(wheel)
+    unpacked = unpack_wheel(wheel, unpacked_path(cache, sha), package=name, filename=wheel.name)
+    version = wheel.name.split("-")[1]
+    return Fetched(name, version, wheel.name, sha, str(unpacked), tree.direct_url, tree.revision)
+
+
+def metadata_provider(indexes: Indexes) -> Callable[..., dict[str, Any]]:
+    """The resolver's SourceMetadata for sources that need a build, using `indexes` for backends."""
+
+    def provide(
+        name: NormalizedName, source: Source, interp: Interpreter, cache: Path, dist_file: DistFile | None
+    ) -> dict[str, Any]:
+        tree = source_tree(name, source, cache, dist_file=dist_file)
+        return metadata_of_tree(name, tree, interp, indexes, cache)
+
+    return provide
+
+
+def tree_values(tree: Tree) -> dict[str, Any]:
+    """A tree as doit values (what `fetch:<pkg>` hands to `build_meta` and `build_wheel`)."""
+    return {
+        "path": str(tree.path),
+        "revision": tree.revision,
+        "bucket": tree.bucket,
+        "info": tree.info,
+        "direct_url": tree.direct_url,
+    }
+
+
+def tree_from_values(values: dict[str, Any]) -> Tree:
+    if "path" not in values:
+        raise BuildError("the source was not fetched")
+    return Tree(
+        Path(values["path"]), values["revision"], values["bucket"], values["info"], values["direct_url"]
+    )
+
+
+def current_revision(name: str, source: Source, cache: Path, hashes: frozenset[str]) -> str:
+    """The source's revision upstream now: one conditional GET, one ls-remote, or a content digest."""
+    if isinstance(source, GitSource):
+        from tasks.source.git import resolve_ref
+
+        return resolve_ref(source, package=name)
+    if isinstance(source, PathSource):
+        from tasks.core.download import sha256_file
+        from tasks.source.trees import tree_digest
+
+        return sha256_file(source.path) if source.path.is_file() else tree_digest(source.path)
+    assert isinstance(source, UrlSource)
+    from tasks.core.http import file_session
+    from tasks.source.url import revalidate
+
+    expected = hashes | ({source.sha256} if source.sha256 else set())
+    return revalidate(
+        file_session(), source.url, source.filename, cache, package=name, expected=frozenset(expected)
+    ).sha256

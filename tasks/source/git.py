@@ -1,0 +1,180 @@
+"""Git sources through GitPython: one bare repository per canonical URL, one lock per repository.
+
+A ref resolves to a commit with one `ls-remote` (a full commit sha needs no network); the commit
+is fetched into `git-v0/db/<repo>` when missing and checked out once into
+`git-v0/checkouts/<repo>/<commit>`.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+from pathlib import Path
+
+from tasks.core.errors import BuildError, NetworkError
+from tasks.core.files import publish_dir, temp_beside
+from tasks.core.urls import scrub_text, strip_credentials
+from tasks.inputs.sources import GitSource
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+GIT_SCHEMES = ("https", "http", "ssh", "git", "file")  # not ext:: or fd:: (they run commands)
+
+
+def check_source(source: GitSource, *, package: str) -> None:
+    """Refuse what git would take as a command or an option: other transports, refs starting with `-`."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(source.url).scheme.lower()
+    if scheme not in GIT_SCHEMES or "::" in source.url.split("/", 1)[0]:
+        raise BuildError(
+            f"git URL scheme {scheme or source.url.split(':', 1)[0]!r} is not allowed "
+            f"(use one of {', '.join(GIT_SCHEMES)})",
+            package=package,
+            source=source.describe(),
+        )
+    if source.ref is not None and (source.ref.startswith("-") or not source.ref.strip()):
+        raise BuildError(
+            f"git ref {source.ref!r} is not allowed (a ref may not start with '-')",
+            package=package,
+            source=source.describe(),
+        )
+
+
+def repo_dir(cache: Path, source: GitSource) -> Path:
+    return cache / "git-v0" / "db" / source.repo_digest
+
+
+def _lock(cache: Path, source: GitSource) -> object:
+    from filelock import FileLock
+
+    path = cache / "git-v0" / "locks" / f"{source.repo_digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path))
+
+
+def resolve_ref(source: GitSource, *, package: str) -> str:
+    """The commit `source.ref` names upstream (a full sha is returned as it is)."""
+    check_source(source, package=package)
+    ref = source.ref or "HEAD"
+    if FULL_SHA.match(ref):
+        return ref
+    import git
+
+    try:
+        out = git.cmd.Git().ls_remote(source.url, ref)
+    except git.GitCommandError as exc:
+        raise NetworkError(
+            f"cannot read the git repository {strip_credentials(source.url)}: {_tail(exc)}",
+            package=package,
+            source=source.describe(),
+        ) from None
+    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
+        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
+    return _pick(str(out), ref, source, package)
+
+
+def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
+    rows = [line.split("\t") for line in out.splitlines() if "\t" in line]
+    wanted = [ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}"]
+    for name in wanted:
+        for sha, found in rows:
+            if found == name:
+                return sha
+    if re.match(r"^[0-9a-f]{7,39}$", ref):
+        raise BuildError(
+            "abbreviated commits cannot be resolved remotely; give the full sha",
+            package=package,
+            source=source.describe(),
+        )
+    raise BuildError(f"git ref {ref!r} does not exist", package=package, source=source.describe())
+
+
+def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
+    """A checkout of `commit`, fetched into the repository's bare clone when missing."""
+    check_source(source, package=package)
+    target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
+    if (target / ".git-commit").is_file():
+        return target
+    with _lock(cache, source):  # type: ignore[attr-defined]
+        if (target / ".git-commit").is_file():
+            return target
+        repo = _bare_repo(cache, source)
+        _fetch_commit(repo, source, commit, package)
+        try:
+            _export(repo, commit, target)
+        except (tarfile.TarError, OSError, ValueError) as exc:
+            raise BuildError(
+                f"cannot check out {commit[:12]}: {exc}", package=package, source=source.describe()
+            ) from None
+    return target
+
+
+def _bare_repo(cache: Path, source: GitSource) -> object:
+    import git
+
+    path = repo_dir(cache, source)
+    if (path / "HEAD").exists():
+        return git.Repo(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return git.Repo.init(path, bare=True)
+
+
+def _has_commit(repo: object, commit: str) -> bool:
+    import git
+
+    try:
+        repo.git.cat_file("-e", f"{commit}^{{commit}}")  # type: ignore[attr-defined]
+        return True
+    except git.GitCommandError:
+        return False
+
+
+def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) -> None:
+    import git
+
+    if _has_commit(repo, commit):
+        return
+    refspecs = [commit] if not source.ref or FULL_SHA.match(source.ref) else [source.ref]
+    try:
+        for spec in refspecs:
+            repo.git.fetch(source.url, spec, "--tags", "--force")  # type: ignore[attr-defined]
+        if not _has_commit(repo, commit):
+            repo.git.fetch(source.url, "+refs/heads/*:refs/remotes/origin/*", "--tags")  # type: ignore[attr-defined]
+    except git.GitCommandError as exc:
+        raise NetworkError(
+            f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
+        ) from None
+    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
+        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
+    if not _has_commit(repo, commit):
+        raise BuildError(
+            f"commit {commit} is not in the repository", package=package, source=source.describe()
+        )
+
+
+def _export(repo: object, commit: str, target: Path) -> None:
+    """The commit's tree through `git archive`, extracted with the sdist rules (links stay inside)."""
+    from io import BytesIO
+
+    from tasks.source.extract import extract_tar
+
+    with temp_beside(target, directory=True) as tmp:
+        data = BytesIO()
+        repo.archive(data, commit, format="tar")  # type: ignore[attr-defined]
+        data.seek(0)
+        with tarfile.open(fileobj=data) as tar:
+            extract_tar(tar, tmp)
+        (tmp / ".git-commit").write_text(commit)
+        publish_dir(tmp, target)
+
+
+def _tail(exc: Exception) -> str:
+    """git's own reason: its first `fatal:`/`error:` line (the last is advice such as
+    "and the repository exists."), credentials removed."""
+    text = scrub_text(str(getattr(exc, "stderr", "") or exc)).strip()
+    lines = [line.strip().strip("'\"").strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        for mark in ("fatal:", "error:"):
+            if mark in line:
+                return line.split(mark, 1)[1].strip()[:300]
+    return lines[-1][:300] if lines else type(exc).__name__

@@ -1,0 +1,144 @@
+"""Source trees to build from, each with the revision that ties its cache entry to upstream.
+
+| source | revision | tree |
+|---|---|---|
+| index sdist | its sha256 (immutable) | extracted under sources-v0/<sha256> |
+| direct URL | the archive's sha256, revalidated with ETag/Last-Modified | extracted likewise |
+| git | the commit the ref names | a checkout under git-v0/checkouts/<repo>/<commit> |
+| local directory | a digest of the files the build reads | the directory itself |
+| local archive | its sha256 | extracted likewise |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tasks.core.download import download, sha256_file
+from tasks.core.errors import BuildError
+from tasks.core.files import publish_dir, temp_beside
+from tasks.core.urls import strip_credentials, url_digest
+from tasks.index.pages import DistFile
+from tasks.inputs.sources import PathSource
+
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "build", "dist", ".eggs"}
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A source tree ready to build, and what identifies it."""
+
+    path: Path
+    revision: str
+    bucket: str  # below built-wheel-metadata-v0/ and built-wheels-v0/
+    info: dict[str, Any] = field(default_factory=dict)  # stored as metadata.json's "source"
+    direct_url: dict[str, Any] | None = None
+
+
+# --- archives ------------------------------------------------------------------------------
+
+
+def extract_archive(archive: Path, target: Path, *, package: str) -> Path:
+    """Extract an sdist or any source archive safely (nothing outside, no links pointing out)."""
+    if (target / ".complete").exists():
+        return target
+    with temp_beside(target, directory=True) as tmp:
+        try:
+            _extract_into(archive, tmp)
+        except (tarfile.TarError, zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise BuildError(f"cannot extract {archive.name}: {exc}", package=package) from None
+        (tmp / ".complete").write_text(archive.name)
+        publish_dir(tmp, target)
+    return target
+
+
+def _extract_into(archive: Path, dest: Path) -> None:
+    """Every member and link checked before anything is written (see tasks.source.extract)."""
+    from tasks.source.extract import extract_archive_file
+
+    extract_archive_file(archive, dest)
+
+
+def project_root(extracted: Path, subdirectory: str | None, *, package: str, where: str) -> Path:
+    """The project inside an extracted archive: the single top folder (sdists), then #subdirectory."""
+    entries = [p for p in extracted.iterdir() if p.name != ".complete"]
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else extracted
+    if subdirectory:
+        root = root / subdirectory
+    if not ((root / "pyproject.toml").is_file() or (root / "setup.py").is_file()):
+        raise BuildError(
+            "no Python project (pyproject.toml or setup.py) in it", package=package, source=where
+        )
+    return root
+
+
+# --- index sdists ---------------------------------------------------------------------------
+
+
+def registry_bucket(file: DistFile, default_index: str) -> str:
+    if file.index.rstrip("/") == default_index.rstrip("/"):
+        return f"pypi/{file.filename}"
+    return f"index/{url_digest(file.index)}/{file.filename}"
+
+
+def registry_tree(
+    name: str, file: DistFile, expected: frozenset[str], cache: Path, default_index: str
+) -> Tree:
+    """An index sdist: immutable, so known by its sha256 and never revalidated."""
+    from tasks.core.http import file_session
+
+    filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
+    sha = file.sha256 or ""
+    extracted = cache / "sources-v0" / sha
+    if not sha or not (extracted / ".complete").exists():
+        archive = cache / "sdists-v0" / (sha or "unknown") / filename
+        wanted = set(expected) or ({sha} if sha else set())
+        sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
+        extracted = extract_archive(archive, cache / "sources-v0" / sha, package=name)
+        archive.unlink(missing_ok=True)
+    root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
+    info = {"url": strip_credentials(file.url), "sha256": sha}
+    return Tree(root, sha, registry_bucket(file, default_index), info)
+
+
+# --- local paths ----------------------------------------------------------------------------
+
+
+def tree_digest(root: Path) -> str:
+    """A digest of the content of every file a build of `root` can read (build outputs skipped)."""
+    digest = hashlib.sha256()
+    for path in sorted(_project_files(root)):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _project_files(root: Path) -> list[Path]:
+    found = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        found += [Path(directory) / f for f in files if not f.endswith((".pyc", ".so"))]
+    return found
+
+
+def path_tree(name: str, source: PathSource, cache: Path) -> Tree:
+    from tasks.core.urls import digest
+
+    location = source.path
+    if location.is_file():
+        sha = sha256_file(location)
+        extracted = extract_archive(location, cache / "sources-v0" / sha, package=name)
+        root = project_root(extracted, None, package=name, where=str(location))
+        direct = {"url": location.as_uri(), "archive_info": {"hash": f"sha256={sha}"}}
+        return Tree(root, sha, f"path/{digest(str(location))}/{sha[:16]}", {"path": str(location)}, direct)
+    if not location.is_dir():
+        raise BuildError("path does not exist", package=name, source=str(location))
+    project_root(location, None, package=name, where=str(location))
+    revision = tree_digest(location)
+    direct = {"url": location.as_uri(), "dir_info": {}, "wheelwright": {"revision": revision}}
+    return Tree(location, revision, source.bucket(revision[:16]), {"path": str(location)}, direct)

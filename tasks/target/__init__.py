@@ -1,0 +1,1 @@
+"""Where a run installs: interpreters and their facts, and virtual environments."""

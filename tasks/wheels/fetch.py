@@ -1,0 +1,137 @@
+"""Fetching one pinned distribution: find its file on the indexes, download, verify, unpack."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName
+
+from tasks.core.download import download
+from tasks.core.errors import IndexError_, NoMatchingDistribution
+from tasks.core.urls import strip_credentials
+from tasks.index.choice import choose_wheel, matching_sdist
+from tasks.index.pages import DistFile, HttpPageGetter, PageGetter, find_links_files, project_files
+from tasks.inputs.config import Indexes
+from tasks.target.interpreter import Interpreter
+from tasks.wheels.unpacked import is_unpacked, unpack_wheel_in_worker, unpacked_path
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A wheel ready to install: where it is unpacked and what it is (saved as doit values)."""
+
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    unpacked: str
+    direct_url: dict[str, object] | None = None
+    revision: str | None = None  # of the source it was built from
+
+    def as_values(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def page_getter(cache: Path) -> PageGetter:
+    from tasks.core.http import index_session
+
+    return HttpPageGetter(index_session(cache))
+
+
+def candidate_files(get: PageGetter, indexes: Indexes, name: NormalizedName) -> list[DistFile]:
+    """Files for `name`: the first index that has the project (no dependency confusion), then find-links."""
+    files: list[DistFile] = []
+    for url in indexes.urls:
+        found = project_files(get, url, name)
+        if found is not None:
+            files = found
+            break
+    for location in indexes.find_links:
+        files = files + find_links_files(get, location, name)
+    return files
+
+
+def fetch_registry_wheel(
+    *,
+    name: NormalizedName,
+    version: str,
+    hashes: frozenset[str],
+    indexes: Indexes,
+    interp: Interpreter,
+    cache: Path,
+    get: PageGetter | None = None,
+) -> Fetched:
+    """Make sure the wheel for `name==version` is unpacked in the cache; say which and where."""
+    get = get or page_getter(cache)
+    files = candidate_files(get, indexes, name)
+    if not files:
+        shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
+        raise IndexError_("not found on the index", package=name, source=shown)
+    choice = choose_wheel(files, version, interp, hashes)
+    if choice.file is None:
+        sdist = matching_sdist(files, version, interp, hashes)
+        if sdist is not None:
+            return _build_sdist(name, sdist, hashes, indexes, interp, cache)
+        raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
+    if choice.yanked_only:
+        reason = f": {choice.file.yanked}" if choice.file.yanked else ""
+        print(f"warning: {name}=={version} is yanked{reason}", file=sys.stderr)
+    return _fetch_file(choice.file, name, version, hashes, cache)
+
+
+def _build_sdist(
+    name: NormalizedName,
+    sdist: DistFile,
+    hashes: frozenset[str],
+    indexes: Indexes,
+    interp: Interpreter,
+    cache: Path,
+) -> Fetched:
+    """An index sdist (no wheel fits): its built wheel, from the cache when already built."""
+    from tasks.inputs.sources import RegistrySource
+    from tasks.source.build import fetched_wheel, source_tree, wheel_of_tree
+
+    tree = source_tree(name, RegistrySource(), cache, dist_file=sdist, hashes=hashes)
+    wheel = wheel_of_tree(name, tree, interp, indexes, cache)
+    fetched = fetched_wheel(name, tree, wheel, cache)
+    return Fetched(fetched.name, fetched.version, fetched.filename, fetched.sha256, fetched.unpacked)
+
+
+def _where(files: list[DistFile]) -> str:
+    return strip_credentials(files[0].index) if files else ""
+
+
+def _fetch_file(
+    file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
+) -> Fetched:
+    from tasks.core.locks import download_lock
+
+    expected = set(hashes) if hashes else ({file.sha256} if file.sha256 else set())
+    known = file.sha256 if file.sha256 and (not hashes or file.sha256 in hashes) else None
+    if known and is_unpacked(unpacked_path(cache, known)):
+        return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
+    with download_lock(cache, known or strip_credentials(file.url), file.filename):
+        if known and is_unpacked(unpacked_path(cache, known)):  # another process fetched it meanwhile
+            return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
+        return _download_file(file, name, version, expected, cache)
+
+
+def _download_file(
+    file: DistFile, name: NormalizedName, version: str, expected: set[str], cache: Path
+) -> Fetched:
+    from tasks.core.http import file_session
+
+    target = cache / "downloads-v0" / uuid.uuid4().hex / file.local_name(name)
+    sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
+    try:
+        unpacked = unpack_wheel_in_worker(
+            target, unpacked_path(cache, sha256), package=name, filename=file.filename
+        )
+    finally:
+        target.unlink(missing_ok=True)
+        target.parent.rmdir()
+    return Fetched(name, version, file.filename, sha256, str(unpacked))

@@ -1,0 +1,266 @@
+"""The unpacked-wheel cache: each wheel checked against its RECORD and unpacked once, atomically.
+
+Every member is hashed while it is written and compared with its RECORD row (hash and size): a
+wheel that does not match is refused and nothing is published. An entry damaged later (a file
+resized or removed, an unreadable marker) is found by `entry_damage` (sizes only: cheap) and
+removed by `evict`, so the caller can fetch it again.
+
+Unpacking is file-system bound and, in threads, fights over the GIL (one release per syscall);
+so fetch tasks, which run in doit's threads, hand it to a small pool of worker processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import stat
+import threading
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tasks.core.errors import InstallError, InvalidWheel
+from tasks.core.events import warn
+from tasks.core.files import publish_dir, temp_beside
+
+if TYPE_CHECKING:
+    import zipfile
+    from concurrent.futures import Executor
+
+    from installer.records import RecordEntry
+
+MARKER = ".wheelwright-wheel.json"
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_BIG = 64 << 20  # members above this are streamed rather than read whole
+
+_pool_lock = threading.Lock()
+_pool: Executor | None = None
+
+
+def unpacked_path(cache: Path, sha256: str) -> Path:
+    return cache / "archive-v0" / sha256
+
+
+def is_unpacked(path: Path) -> bool:
+    """True when the entry is complete; an entry whose marker cannot be read is evicted (False)."""
+    if not (path / MARKER).is_file():
+        return False
+    try:
+        _read_marker(path)
+    except (OSError, ValueError) as exc:
+        evict(path, f"its marker cannot be read ({exc})")
+        return False
+    return True
+
+
+def evict(path: Path, reason: str) -> None:
+    """Remove a damaged cache entry (renamed away first, so no reader sees it half-deleted)."""
+    aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.evicted")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another process evicted it first
+    warn(f"removed damaged cache entry {path}: {reason}; making it again")
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def entry_damage(path: Path) -> str | None:
+    """What no longer matches in an unpacked entry (marker, RECORD, a file's size), or None."""
+    try:
+        _read_marker(path)
+        rows = _entry_rows(path)
+    except (OSError, ValueError) as exc:
+        return f"cannot read it ({exc})"
+    for member, size in rows:
+        try:
+            found = os.stat(path / member).st_size
+        except OSError:
+            return f"{member} is missing"
+        if size is not None and found != size:
+            return f"{member} has {found} bytes, RECORD says {size}"
+    return None
+
+
+def _read_marker(path: Path) -> dict[str, object]:
+    data = json.loads((path / MARKER).read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("executables", []), list):
+        raise ValueError(f"{MARKER} is not a wheelwright marker")
+    return data
+
+
+def _entry_rows(path: Path) -> list[tuple[str, int | None]]:
+    """The entry's RECORD rows (member, size), its own RECORD and signatures left out."""
+    from installer.records import parse_record_file
+
+    infos = [p for p in path.iterdir() if p.name.endswith(".dist-info") and p.is_dir()]
+    if len(infos) != 1:
+        raise ValueError(f"{len(infos)} .dist-info directories")
+    text = (infos[0] / "RECORD").read_text(encoding="utf-8")
+    rows = []
+    for member, hash_, size in parse_record_file(text.splitlines()):
+        if hash_:
+            rows.append((member, int(size) if size else None))
+    return rows
+
+
+def unpack_wheel(wheel: Path, target: Path, *, package: str, filename: str) -> Path:
+    """Unpack `wheel` into `target` (RECORD complete, members kept inside, executable bits kept)."""
+    if is_unpacked(target):
+        return target
+    with temp_beside(target, directory=True) as tmp:
+        executables = _extract(wheel, tmp, package=package)
+        (tmp / MARKER).write_text(json.dumps({"filename": filename, "executables": executables}))
+        publish_dir(tmp, target)
+    return target
+
+
+def unpack_wheel_in_worker(wheel: Path, target: Path, *, package: str, filename: str) -> Path:
+    """`unpack_wheel` in a worker process (callable from many threads at once)."""
+    future = _workers().submit(unpack_wheel, wheel, target, package=package, filename=filename)
+    return future.result()
+
+
+def _workers() -> Executor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("forkserver")
+            _pool = ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2), mp_context=context)
+        return _pool
+
+
+def unpacked_executables(path: Path) -> frozenset[str]:
+    """The members that had an executable bit in the wheel (recorded at unpack time)."""
+    from tasks.core.errors import CacheEntryDamaged
+
+    try:
+        data = _read_marker(path)
+    except (OSError, ValueError) as exc:
+        raise CacheEntryDamaged(f"cannot read the cache entry's marker ({exc})", source=str(path)) from None
+    executables = data.get("executables", [])
+    assert isinstance(executables, list)  # _read_marker made sure
+    return frozenset(map(str, executables))
+
+
+def _extract(wheel: Path, dest: Path, *, package: str) -> list[str]:
+    """Extract every member, each checked against its RECORD row (hash and size) as it is written."""
+    import zipfile
+    import zlib
+
+    from installer.sources import WheelFile
+
+    made: set[str] = {str(dest)}
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            source = WheelFile(zf)
+            source.validate_record(validate_contents=False)
+            rows = _record_entries(source)
+            absent = sorted(set(rows) - set(zf.namelist()))
+            if absent:
+                raise InvalidWheel(f"{wheel.name}: RECORD lists {absent[0]}, not in it", package=package)
+            return [
+                i.filename
+                for i in zf.infolist()
+                if _extract_member(zf, i, str(dest), made, package, rows.get(i.filename))
+            ]
+    except (zipfile.BadZipFile, ValueError, KeyError, EOFError, zlib.error) as exc:
+        raise InvalidWheel(f"invalid wheel {wheel.name}: {exc}", package=package) from None
+
+
+def _record_entries(source: object) -> dict[str, RecordEntry]:
+    """RECORD's rows that carry a hash (validate_record made sure every member but RECORD has one)."""
+    from installer.records import RecordEntry, parse_record_file
+
+    text = source.read_dist_info("RECORD")  # type: ignore[attr-defined]
+    entries = (RecordEntry.from_elements(*row) for row in parse_record_file(text.splitlines()))
+    return {entry.path: entry for entry in entries if entry.hash_ is not None}
+
+
+def _extract_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    root: str,
+    made: set[str],
+    package: str,
+    record: RecordEntry | None,
+) -> bool:
+    """Write one member inside `root` and check it against `record`; True when it is executable."""
+    target = os.path.normpath(os.path.join(root, info.filename))
+    if not target.startswith(root + os.sep):
+        raise InstallError(f"wheel member {info.filename!r} points outside the archive", package=package)
+    if info.is_dir():
+        _makedirs(target, made)
+        return False
+    _makedirs(os.path.dirname(target), made)
+    mode = info.external_attr >> 16
+    executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
+    fd = os.open(target, _WRITE_FLAGS, 0o755 if executable else 0o644)
+    try:
+        hashed, size = _copy_member(zf, info, fd, _hasher(record, info.filename, package))
+    finally:
+        os.close(fd)
+    _check_member(record, hashed, size, info.filename, package)
+    return executable
+
+
+def _hasher(record: RecordEntry | None, member: str, package: str) -> hashlib._Hash | None:
+    if record is None or record.hash_ is None:
+        return None  # RECORD itself and its signatures carry no hash
+    if record.hash_.name not in hashlib.algorithms_guaranteed or record.hash_.name in ("md5", "sha1"):
+        raise InvalidWheel(f"RECORD uses hash {record.hash_.name!r} for {member}", package=package)
+    return hashlib.new(record.hash_.name)
+
+
+def _check_member(
+    record: RecordEntry | None, hashed: hashlib._Hash | None, size: int, member: str, package: str
+) -> None:
+    if record is None or record.hash_ is None or hashed is None:
+        return
+    digest = base64.urlsafe_b64encode(hashed.digest()).decode("ascii").rstrip("=")
+    if digest != record.hash_.value:
+        raise InvalidWheel(
+            f"wheel member {member} does not match its RECORD: {record.hash_.name} {digest}, "
+            f"RECORD says {record.hash_.value}",
+            package=package,
+        )
+    if record.size is not None and record.size != size:
+        raise InvalidWheel(
+            f"wheel member {member} does not match its RECORD: {size} bytes, RECORD says {record.size}",
+            package=package,
+        )
+
+
+def _makedirs(path: str, made: set[str]) -> None:
+    if path not in made:
+        os.makedirs(path, exist_ok=True)
+        made.add(path)
+
+
+def _copy_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, fd: int, hashed: hashlib._Hash | None
+) -> tuple[hashlib._Hash | None, int]:
+    """Copy one member into `fd`, hashing what is written; the hash and the byte count."""
+    if info.file_size <= _BIG:
+        data = zf.read(info)
+        _write_all(fd, data, hashed)
+        return hashed, len(data)
+    size = 0
+    with zf.open(info) as src:
+        while chunk := src.read(1 << 20):
+            _write_all(fd, chunk, hashed)
+            size += len(chunk)
+    return hashed, size
+
+
+def _write_all(fd: int, data: bytes, hashed: hashlib._Hash | None) -> None:
+    if hashed is not None:
+        hashed.update(data)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
