@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
+from tasks.run.current import state_file
 from tasks.stages.build import task_build_meta, task_build_wheel
 from tasks.stages.common import Reporter, apply_network_settings, check_cache_writable, loading
 from tasks.stages.fetch import task_fetch
 from tasks.stages.lock import task_lock
-from tasks.stages.plan import state_file
 from tasks.stages.sync import task_sync
 from tasks.stages.test import task_test, task_test_wheels
 

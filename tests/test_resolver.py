@@ -13,8 +13,9 @@ from packaging.version import Version
 from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import Source
+from tasks.lock.deps import Req, dependencies_of
 from tasks.lock.finder import Release
-from tasks.lock.provider import Provider, Req, allowed_versions, dependencies_of, run_resolver
+from tasks.lock.provider import Provider, allowed_versions, run_resolver
 
 ENV = {"python_version": "3.11", "sys_platform": "linux", "python_full_version": "3.11.7"}
 

@@ -1,6 +1,13 @@
-"""The project's exception hierarchy: every failure names the package, the source and the cause."""
+"""The project's exception hierarchy: every failure names the package, the source and the cause.
+
+One class per failure kind; a kind's own facts are attributes (`HashMismatch.expected`/`.got`,
+`GitRefNotFound.ref`, ...), while `str()` stays the one line the CLI prints. Errors cross from
+worker processes, so pickling keeps every attribute (see `__reduce__`).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class WheelwrightError(Exception):
@@ -12,9 +19,9 @@ class WheelwrightError(Exception):
         self.package = package
         self.source = source
 
-    def __reduce__(self) -> tuple[object, ...]:
-        """Pickle with package and source (errors cross from worker processes)."""
-        return (_rebuild, (type(self), self.cause, self.package, self.source))
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with every attribute (package, source and a kind's own fields)."""
+        return (_rebuild, (type(self), self.cause), dict(self.__dict__))
 
     def __str__(self) -> str:
         where = ""
@@ -25,12 +32,10 @@ class WheelwrightError(Exception):
         return f"{where}{self.cause}"
 
 
-def _rebuild(
-    cls: type[WheelwrightError], cause: str, package: str | None, source: str | None
-) -> WheelwrightError:
+def _rebuild(cls: type[WheelwrightError], cause: str) -> WheelwrightError:
+    """An instance without running a subclass's __init__ (its attributes come from the pickled state)."""
     error = Exception.__new__(cls)
     Exception.__init__(error, cause)
-    error.cause, error.package, error.source = cause, package, source
     return error
 
 
@@ -42,11 +47,11 @@ class ConfigError(WheelwrightError):
     """pipeline.yaml, pip configuration or a command-line variable is wrong."""
 
 
-class IndexError_(WheelwrightError):
-    """An index cannot be reached or does not serve what the requirement asks for."""
+class IndexUnavailable(WheelwrightError):
+    """An index cannot be reached or read, or does not have the project at all."""
 
 
-class NoMatchingDistribution(IndexError_):
+class NoMatchingDistribution(IndexUnavailable):
     """The index has the project but no file that fits the pin and the interpreter."""
 
 
@@ -60,14 +65,49 @@ class HashMismatch(WheelwrightError):
     def __init__(self, *, package: str, source: str, expected: list[str], got: str):
         shown = ", ".join(expected)
         super().__init__(f"hash mismatch: expected sha256 {shown}, got {got}", package=package, source=source)
+        self.expected = tuple(expected)
+        self.got = got
 
 
 class InstallError(WheelwrightError):
     """A wheel cannot be installed into, or removed from, the target environment."""
 
 
+class IncompatibleWheel(InstallError):
+    """A wheel given directly (URL or path) whose tags do not fit the target interpreter."""
+
+    def __init__(self, *, package: str, source: str, filename: str, python: str):
+        super().__init__(f"wheel {filename} does not fit Python {python}", package=package, source=source)
+        self.filename = filename
+        self.python = python
+
+
 class BuildError(WheelwrightError):
     """Building metadata or a wheel from a source distribution failed."""
+
+
+class SourceError(BuildError):
+    """A source to build (archive, git repository, local path) cannot be fetched, read or checked out."""
+
+
+class UnsafeSource(SourceError):
+    """A source refused before use: a git transport that runs commands, a ref that reads as an option."""
+
+
+class GitRefNotFound(SourceError):
+    """A git branch, tag or commit the repository does not have."""
+
+    def __init__(self, ref: str, *, package: str, source: str, cause: str | None = None):
+        super().__init__(cause or f"git ref {ref!r} does not exist", package=package, source=source)
+        self.ref = ref
+
+
+class MetadataMismatch(WheelwrightError):
+    """A distribution's metadata names another project than the requirement that led to it."""
+
+    def __init__(self, *, package: str, found: str, source: str | None = None):
+        super().__init__(f"metadata names {found!r}, not {package!r}", package=package, source=source)
+        self.found = found
 
 
 class ResolutionError(WheelwrightError):

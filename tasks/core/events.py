@@ -1,10 +1,193 @@
-"""Warnings the run gives without failing (a damaged cache entry removed and remade): one place."""
+"""The run's event channel: library code reports what happened as `Event`s, the run's reporter shows them.
+
+Nothing below `tasks/stages` prints: it calls `emit(Event(...))`. The default reporter is the
+console (exactly the lines the program has always printed); `WHEELWRIGHT_EVENTS=<file>` also
+appends every event to that file as one JSON object a line (what a progress view or a JSON report
+reads). `set_reporter()` replaces the reporter for the whole process (every thread).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
+
+Kind = Literal[
+    "started",  # a task's actions begin (task)
+    "skipped_check",  # a task doit skipped: its uptodate check passed (task)
+    "failed",  # a task failed (task, message)
+    "downloaded",  # a file fetched into the cache (package, filename, source, bytes)
+    "built",  # a source's metadata or wheel built (package, source, filename, path, seconds)
+    "reused",  # a source's metadata or built wheel taken from the cache (package, filename, path)
+    "installed",  # a wheel installed into an environment (package, version, filename, path)
+    "removed",  # a distribution removed from an environment (package, version, path)
+    "metadata",  # build_meta's result: where the source's metadata.json is (task, path)
+    "locked",  # a lock file written (task, path, count = pins, seconds)
+    "summary",  # a sync's result (task, path, changes, count = unchanged, created, seconds)
+    "warning",  # something wrong that did not fail the run (message)
+    "waiting",  # waiting for another process (message)
+]
+
+EVENTS_ENV = "WHEELWRIGHT_EVENTS"  # a file that receives every event as a JSON line
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a sync's plan: install (version), replace (old → version) or remove (old)."""
+
+    op: Literal["install", "replace", "remove"]
+    name: str
+    version: str | None = None
+    old: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a run; fields a kind does not use stay None."""
+
+    kind: Kind
+    task: str | None = None
+    package: str | None = None
+    version: str | None = None
+    source: str | None = None
+    filename: str | None = None
+    path: str | None = None
+    message: str | None = None
+    bytes: int | None = None
+    seconds: float | None = None
+    count: int | None = None
+    created: bool | None = None
+    changes: tuple[Change, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """The event as a JSON object, without the fields it leaves empty."""
+        data = {k: v for k, v in asdict(self).items() if v is not None and v != ()}
+        if self.changes:
+            data["changes"] = [{k: v for k, v in asdict(c).items() if v is not None} for c in self.changes]
+        return data
+
+
+class Reporter(Protocol):
+    """Whoever shows a run: the console, a progress view, a JSON report, a test's recorder."""
+
+    def event(self, e: Event) -> None: ...
+
+
+class ConsoleReporter:
+    """The lines the program prints: results on stdout, warnings and waits on stderr."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one event's lines stay together
+
+    def event(self, e: Event) -> None:
+        lines = console_lines(e)
+        if not lines:
+            return
+        # looked up at each event, as print() does: doit may swap them while a task runs
+        stream = sys.stderr if e.kind in ("warning", "waiting") else sys.stdout
+        with self._lock:
+            for line in lines:
+                print(line, file=stream)
+            stream.flush()
+
+
+def console_lines(e: Event) -> list[str]:
+    """What the console shows for `e` (most kinds show nothing: the task list says enough)."""
+    if e.kind == "warning":
+        return [f"warning: {e.message}"]
+    if e.kind == "waiting":
+        return [e.message or "waiting"]
+    if e.kind == "metadata":
+        return [f"{e.task}: {e.path}"]
+    if e.kind == "locked":
+        return [f"{e.task}: {e.path}: {e.count} pins in {e.seconds or 0.0:.2f}s"]
+    if e.kind == "summary":
+        return [*(_change_line(c) for c in e.changes), _summary_line(e)]
+    return []
+
+
+def _change_line(c: Change) -> str:
+    if c.op == "install":
+        return f" + {c.name}=={c.version}"
+    if c.op == "replace":
+        return f" ~ {c.name} {c.old} -> {c.version}"
+    return f" - {c.name}=={c.old}"
+
+
+def _summary_line(e: Event) -> str:
+    counted = {op: sum(1 for c in e.changes if c.op == op) for op in ("install", "replace", "remove")}
+    made = " (created)" if e.created else ""
+    return (
+        f"{e.task}: {e.path}{made}: {counted['install']} installed, {counted['replace']} replaced, "
+        f"{counted['remove']} removed, {e.count or 0} unchanged in {e.seconds or 0.0:.2f}s"
+    )
+
+
+class JsonLinesReporter:
+    """Every event appended to `path` as one JSON line (one write each, so processes may share it)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def event(self, e: Event) -> None:
+        import json  # only when a JSON log was asked for (the no-op sync stays light)
+
+        line = (json.dumps(e.as_json(), sort_keys=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+class Tee:
+    """Hands each event to several reporters in turn."""
+
+    def __init__(self, *reporters: Reporter) -> None:
+        self.reporters = reporters
+
+    def event(self, e: Event) -> None:
+        for each in self.reporters:
+            each.event(e)
+
+
+_current: Reporter | None = None
+_choosing = threading.Lock()
+
+
+def default_reporter() -> Reporter:
+    """The console, and the JSON-lines file `WHEELWRIGHT_EVENTS` names when it is set."""
+    log = os.environ.get(EVENTS_ENV)
+    return Tee(ConsoleReporter(), JsonLinesReporter(log)) if log else ConsoleReporter()
+
+
+def reporter() -> Reporter:
+    """The run's reporter (the default one, made on first use, unless `set_reporter` chose another)."""
+    global _current
+    current = _current
+    if current is None:
+        with _choosing:
+            if _current is None:
+                _current = default_reporter()
+            current = _current
+    return current
+
+
+def set_reporter(new: Reporter | None) -> Reporter | None:
+    """Make `new` the run's reporter (None: the default again); returns the one it replaces."""
+    global _current
+    with _choosing:
+        old, _current = _current, new
+    return old
+
+
+def emit(e: Event) -> None:
+    """Report `e` to the run's reporter."""
+    reporter().event(e)
 
 
 def warn(message: str) -> None:
-    """One `warning: ...` line on stderr (stdout stays the sync's summary)."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    """Something wrong that does not fail the run (a damaged cache entry removed and remade)."""
+    emit(Event("warning", message=message))

@@ -8,10 +8,10 @@ the user's directories. They are left in place (removing a lock file is racy) an
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from tasks.core.events import Event, emit
 from tasks.core.urls import digest
 
 NOTICE_AFTER = 1.0  # seconds of waiting before saying why
@@ -21,9 +21,9 @@ def locks_dir(cache: Path) -> Path:
     return cache / "locks-v0"
 
 
-def notice(message: str) -> None:
-    """The one place a wait is reported: a line on stderr (stdout stays the sync's summary)."""
-    print(message, file=sys.stderr, flush=True)
+def notice(message: str, path: Path | None = None) -> None:
+    """The one place a wait is reported: a `waiting` event (a line on stderr)."""
+    emit(Event("waiting", message=message, path=str(path) if path else None))
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ def held(path: Path, waiting: str) -> Iterator[None]:
     try:
         lock.acquire(timeout=NOTICE_AFTER)
     except Timeout:
-        notice(waiting)
+        notice(waiting, path)
         lock.acquire()
     try:
         yield

@@ -22,9 +22,10 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from tasks.core.errors import IndexError_, NetworkError, UnsafeName
+from tasks.core.errors import IndexUnavailable, NetworkError, UnsafeName
 from tasks.core.safenames import dist_filename, safe_segment, sha256_value
 from tasks.core.urls import strip_credentials
+from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import name_from_filename
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -190,7 +191,7 @@ def project_files(get: PageGetter, index_url: str, name: NormalizedName) -> list
             return parse_html_page(text, final_url, index_url)
         except (ValueError, KeyError, TypeError) as exc:
             shown = strip_credentials(index_url)
-            raise IndexError_(f"unreadable index page: {exc}", package=name, source=shown) from None
+            raise IndexUnavailable(f"unreadable index page: {exc}", package=name, source=shown) from None
 
 
 @contextmanager
@@ -261,3 +262,22 @@ class HttpPageGetter:
 def _short(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"
+
+
+def page_getter(cache: Path) -> PageGetter:
+    from tasks.core.http import index_session  # requests: not on the no-op path
+
+    return HttpPageGetter(index_session(cache))
+
+
+def candidate_files(get: PageGetter, indexes: Indexes, name: NormalizedName) -> list[DistFile]:
+    """Files for `name`: the first index that has the project (no dependency confusion), then find-links."""
+    files: list[DistFile] = []
+    for url in indexes.urls:
+        found = project_files(get, url, name)
+        if found is not None:
+            files = found
+            break
+    for location in indexes.find_links:
+        files = files + find_links_files(get, location, name)
+    return files

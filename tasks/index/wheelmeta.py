@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.core.coremeta import parse_core_metadata
-from tasks.core.errors import NetworkError, WheelwrightError
+from tasks.core.errors import HashMismatch, InvalidWheel, NetworkError
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import strip_credentials, url_digest
 from tasks.index.pages import DistFile
@@ -92,8 +92,6 @@ def _ranged_or_full(file: DistFile, session: Any) -> str:
         )
     body = response.content
     if file.sha256 and hashlib.sha256(body).hexdigest() != file.sha256:
-        from tasks.core.errors import HashMismatch
-
         got = hashlib.sha256(body).hexdigest()
         raise HashMismatch(
             package=file.filename, source=strip_credentials(file.url), expected=[file.sha256], got=got
@@ -116,10 +114,10 @@ def metadata_text(source: Any, label: str) -> str:
         with zipfile.ZipFile(source) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
             if len(names) != 1:
-                raise WheelwrightError("wheel has no single .dist-info/METADATA", package=label)
+                raise InvalidWheel("wheel has no single .dist-info/METADATA", package=label)
             return zf.read(names[0]).decode("utf-8", errors="replace")
     except zipfile.BadZipFile as exc:
-        raise WheelwrightError(f"not a wheel: {exc}", package=label) from None
+        raise InvalidWheel(f"not a wheel: {exc}", package=label) from None
 
 
 class RangeFile(io.RawIOBase):

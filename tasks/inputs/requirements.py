@@ -14,11 +14,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import RequirementsError
 from tasks.inputs.sources import (
     ARCHIVE_SUFFIXES,
-    GitSource,
-    PathSource,
     RegistrySource,
     Source,
-    UrlSource,
     fragment_value,
     source_from_url,
 )
@@ -270,13 +267,8 @@ def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
 
 def _check_hashable(req: Requirement, source: Source, origin: Origin) -> None:
     """pip's rule: `--hash` cannot verify a git repository or a local directory, so it is refused."""
-    if isinstance(source, GitSource):
-        what = "a git repository (there is no archive to hash); pin the commit in the URL instead"
-    elif isinstance(source, PathSource) and source.path.is_dir():
-        what = "a local directory (there is no archive to hash); point to a built archive instead"
-    else:
-        return
-    raise RequirementsError(f"{origin}: --hash cannot verify {what}", package=req.name)
+    if source.hash_refusal is not None:
+        raise RequirementsError(f"{origin}: --hash cannot verify {source.hash_refusal}", package=req.name)
 
 
 def _split_marker(text: str) -> tuple[str, str]:
@@ -356,17 +348,15 @@ def _source_of(req: Requirement, origin: Origin) -> Source:
     if not req.url:
         return RegistrySource()
     source = source_from_url(req.url, package=req.name)
-    if isinstance(source, UrlSource) and not source.url.startswith(("http://", "https://")):
-        raise RequirementsError(f"{origin}: unsupported URL scheme in {req.url!r}")
-    if isinstance(source, PathSource) and not source.path.exists():
-        raise RequirementsError(f"{origin}: {source.path} does not exist", package=req.name)
+    if (problem := source.problem()) is not None:
+        raise RequirementsError(f"{origin}: {problem}", package=req.name)
     return source
 
 
 def require_pins(reqs: RequirementsFile) -> None:
     """A lock must pin every index requirement to exactly one version."""
     for line in reqs.requirements:
-        if isinstance(line.source, RegistrySource) and line.pinned_version() is None:
+        if not line.source.direct and line.pinned_version() is None:
             raise RequirementsError(
                 f"{line.origin}: {line.requirement} does not pin exactly one version; "
                 "make a lock from loose requirements with `./doit lock`",

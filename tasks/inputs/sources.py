@@ -1,22 +1,72 @@
-"""Where a distribution comes from (index, direct URL, git, local path) and its cache bucket."""
+"""Where a distribution comes from (index, direct URL, git, local path): one interface for all four.
+
+Every kind answers the same pure questions: what it is called (`describe`, `identity`), whether
+it is a wheel or needs a build, its bucket for a revision, whether its revision is known without
+network (`offline_revision`), and its PEP 610 `direct_url`. The network side (the current
+revision, the tree) is `tasks.source.kinds`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
 from tasks.core.urls import canonical_url, digest, strip_credentials, url_digest
 
 
+def archive_direct_url(url: str, sha256: str, subdirectory: str | None = None) -> dict[str, Any]:
+    """PEP 610 direct_url.json of an archive (URL or local file), hash included."""
+    data: dict[str, Any] = {
+        "url": url,
+        "archive_info": {"hash": f"sha256={sha256}", "hashes": {"sha256": sha256}},
+    }
+    if subdirectory:
+        data["subdirectory"] = subdirectory
+    return data
+
+
 @dataclass(frozen=True)
 class RegistrySource:
-    """A file an index serves; which index is decided from the index options at fetch time."""
+    """A file an index serves; which index, and whether a wheel or an sdist, is decided at fetch time."""
 
     kind = "registry"
+    direct = False  # not a direct reference: the index options choose the file
 
     def describe(self) -> str:
         return "index"
+
+    def identity(self) -> str:
+        return "registry"
+
+    @property
+    def wheel_name(self) -> str | None:
+        return None
+
+    @property
+    def needs_build(self) -> bool:
+        return False  # an sdist-only pin is built too, but that is known only from the index page
+
+    def offline_revision(self, hashes: frozenset[str]) -> str | None:
+        """Index files are immutable: a single `--hash` is the revision, no network needed."""
+        return next(iter(hashes)) if len(hashes) == 1 else None
+
+    def direct_url(self, revision: str) -> dict[str, Any] | None:
+        return None
+
+    remote_url = None  # no URL of its own: the index's file URL is chosen at fetch time
+    wheel_ref = None
+    hash_refusal = None
+    commit_in_lock = False
+
+    def problem(self) -> str | None:
+        return None
+
+    def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        """The lock line's requirement for this source (`shown` writes a URL as the lock keeps it)."""
+        return f"{name}=={version}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +77,7 @@ class UrlSource:
     subdirectory: str | None = None
     sha256: str | None = None
     kind = "url"
+    direct = True
 
     @property
     def filename(self) -> str:
@@ -35,12 +86,52 @@ class UrlSource:
 
         return url_filename(self.url)
 
-    @property
-    def bucket(self) -> str:
+    def bucket(self, revision: str = "") -> str:
+        """One bucket per URL: a republished archive overwrites its metadata.json."""
         return f"url/{url_digest(self.url)}/{self.filename}"
 
     def describe(self) -> str:
         return strip_credentials(self.url)
+
+    def identity(self) -> str:
+        return f"url:{canonical_url(self.url)}#{self.subdirectory or ''}"
+
+    @property
+    def wheel_name(self) -> str | None:
+        return self.filename if self.filename.endswith(".whl") else None
+
+    @property
+    def needs_build(self) -> bool:
+        return self.wheel_name is None
+
+    def offline_revision(self, hashes: frozenset[str]) -> str | None:
+        """`#sha256=` names the content: no revalidation needed."""
+        return self.sha256.lower() if self.sha256 else None
+
+    def direct_url(self, revision: str) -> dict[str, Any]:
+        return archive_direct_url(self.url, revision, self.subdirectory)
+
+    @property
+    def remote_url(self) -> str:
+        return self.url
+
+    @property
+    def wheel_ref(self) -> tuple[str, str, str | None] | None:
+        """(filename, URL, sha256) of a direct reference to a wheel."""
+        return (self.filename, self.url, self.sha256) if self.wheel_name else None
+
+    hash_refusal = None
+    commit_in_lock = False
+
+    def problem(self) -> str | None:
+        if self.url.startswith(("http://", "https://")):
+            return None
+        return f"unsupported URL scheme in {self.describe()!r}"
+
+    def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        frags = [f"sha256={self.sha256}"] if self.sha256 else []
+        frags += [f"subdirectory={self.subdirectory}"] if self.subdirectory else []
+        return f"{name} @ {shown(self.url)}" + ("#" + "&".join(frags) if frags else "")
 
 
 @dataclass(frozen=True)
@@ -51,6 +142,9 @@ class GitSource:
     ref: str | None = None
     subdirectory: str | None = None
     kind = "git"
+    direct = True
+    wheel_name = None
+    needs_build = True
 
     @property
     def repo_digest(self) -> str:
@@ -63,6 +157,38 @@ class GitSource:
         at = f"@{self.ref}" if self.ref else ""
         return f"git+{strip_credentials(self.url)}{at}"
 
+    def identity(self) -> str:
+        return f"git:{canonical_url(self.url, git=True)}@{self.ref or ''}#{self.subdirectory or ''}"
+
+    def offline_revision(self, hashes: frozenset[str]) -> str | None:
+        """A ref that is a full commit sha names itself; a branch or tag needs `ls-remote`."""
+        ref = (self.ref or "").lower()
+        return ref if len(ref) == 40 and all(c in "0123456789abcdef" for c in ref) else None
+
+    def direct_url(self, revision: str) -> dict[str, Any]:
+        vcs = {"vcs": "git", "commit_id": revision, **({"requested_revision": self.ref} if self.ref else {})}
+        data: dict[str, Any] = {"url": self.url, "vcs_info": vcs}
+        if self.subdirectory:
+            data["subdirectory"] = self.subdirectory
+        return data
+
+    @property
+    def remote_url(self) -> str:
+        return self.url
+
+    wheel_ref = None
+    hash_refusal = "a git repository (there is no archive to hash); pin the commit in the URL instead"
+    commit_in_lock = True  # a lock names the commit the build used, not the branch
+
+    def problem(self) -> str | None:
+        return None
+
+    def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        ref = commit or self.ref
+        at = f"@{ref}" if ref else ""
+        sub = f"#subdirectory={self.subdirectory}" if self.subdirectory else ""
+        return f"{name} @ git+{shown(self.url)}{at}{sub}"
+
 
 @dataclass(frozen=True)
 class PathSource:
@@ -71,12 +197,52 @@ class PathSource:
     path: Path
     editable: bool = False
     kind = "path"
+    direct = True
 
     def bucket(self, revision: str) -> str:
-        return f"path/{digest(str(self.path))}/{revision}"
+        """One bucket per path and revision (a directory's is its content digest, cut to 16)."""
+        return f"path/{digest(str(self.path))}/{revision[:16]}"
 
     def describe(self) -> str:
         return str(self.path)
+
+    def identity(self) -> str:
+        return f"path:{self.path}"
+
+    @property
+    def wheel_name(self) -> str | None:
+        return self.path.name if self.path.suffix == ".whl" else None
+
+    @property
+    def needs_build(self) -> bool:
+        return self.wheel_name is None
+
+    def offline_revision(self, hashes: frozenset[str]) -> str | None:
+        return None  # a content digest, cheap and local: computed once per run
+
+    def direct_url(self, revision: str) -> dict[str, Any]:
+        if self.path.is_file():
+            return archive_direct_url(self.path.as_uri(), revision)
+        return {"url": self.path.as_uri(), "dir_info": {}, "wheelwright": {"revision": revision}}
+
+    remote_url = None
+    commit_in_lock = False
+
+    @property
+    def wheel_ref(self) -> tuple[str, str, str | None] | None:
+        return (self.path.name, self.path.as_uri(), None) if self.wheel_name else None
+
+    @property
+    def hash_refusal(self) -> str | None:
+        if self.path.is_dir():
+            return "a local directory (there is no archive to hash); point to a built archive instead"
+        return None
+
+    def problem(self) -> str | None:
+        return None if self.path.exists() else f"{self.path} does not exist"
+
+    def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        return f"{name} @ {self.path.as_uri()}"
 
 
 Source = RegistrySource | UrlSource | GitSource | PathSource
@@ -119,14 +285,3 @@ def _git_source(parts: SplitResult, subdirectory: str | None) -> GitSource:
         path, _, ref = path.rpartition("@")
     url = urlunsplit((parts.scheme.removeprefix("git+"), parts.netloc, path, parts.query, ""))
     return GitSource(url, ref=ref or None, subdirectory=subdirectory)
-
-
-def direct_url_identity(source: Source) -> str:
-    """A stable text naming a source, for task keys and comparisons (no credentials)."""
-    if isinstance(source, UrlSource):
-        return f"url:{canonical_url(source.url)}#{source.subdirectory or ''}"
-    if isinstance(source, GitSource):
-        return f"git:{canonical_url(source.url, git=True)}@{source.ref or ''}#{source.subdirectory or ''}"
-    if isinstance(source, PathSource):
-        return f"path:{source.path}"
-    return "registry"

@@ -1,1 +1,1 @@
-"""Resolution: the finder over the indexes, the resolvelib provider, and the lock file writer."""
+"""Resolution: a candidate's requirements, the finder over the indexes, the provider, the lock file."""

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from tasks.core.errors import IndexError_, ResolutionError, WheelwrightError
+from tasks.core.errors import IndexUnavailable, MetadataMismatch, ResolutionError, WheelwrightError
 from tasks.core.urls import strip_credentials
 from tasks.index.choice import file_version, python_ok, wheel_rank
 from tasks.index.pages import (
@@ -30,7 +30,8 @@ from tasks.index.pages import (
     reported_for,
 )
 from tasks.inputs.config import Indexes
-from tasks.inputs.sources import PathSource, RegistrySource, Source, UrlSource
+from tasks.inputs.sources import RegistrySource, Source
+from tasks.lock.deps import dependencies_of
 from tasks.target.interpreter import Interpreter
 
 
@@ -145,8 +146,8 @@ def _json_entry(page_url: str, index: str, name: NormalizedName, entry: Any) -> 
         raise _unreadable(exc, index, name) from None
 
 
-def _unreadable(exc: Exception, index: str, name: NormalizedName) -> IndexError_:
-    return IndexError_(f"unreadable index page: {exc!r}", package=name, source=strip_credentials(index))
+def _unreadable(exc: Exception, index: str, name: NormalizedName) -> IndexUnavailable:
+    return IndexUnavailable(f"unreadable index page: {exc!r}", package=name, source=strip_credentials(index))
 
 
 def _version_text(filename: str) -> str:
@@ -239,8 +240,6 @@ class Finder:
 
     def _look_ahead(self, name: NormalizedName, extras: frozenset[str]) -> None:
         """Read the likeliest release's metadata and prefetch its dependencies (never builds)."""
-        from tasks.lock.provider import dependencies_of
-
         try:
             release = self._likeliest(name)
             if release is None:
@@ -333,15 +332,13 @@ class Finder:
     def _check(self, name: NormalizedName, metadata: dict[str, Any]) -> dict[str, Any]:
         found = canonicalize_name(str(metadata.get("name", "")))
         if found != name:
-            raise WheelwrightError(f"metadata names {found!r}, not {name!r}", package=name)
+            raise MetadataMismatch(package=name, found=found)
         return metadata
 
 
 def _direct_wheel(source: Source) -> DistFile | None:
     """A direct reference to a wheel, as a file whose metadata can be read without a build."""
-    if isinstance(source, UrlSource) and source.filename.endswith(".whl"):
-        hashes = (("sha256", source.sha256),) if source.sha256 else ()
-        return DistFile(source.filename, source.url, hashes)
-    if isinstance(source, PathSource) and source.path.suffix == ".whl":
-        return DistFile(source.path.name, source.path.as_uri())
-    return None
+    if source.wheel_ref is None:
+        return None
+    filename, url, sha256 = source.wheel_ref
+    return DistFile(filename, url, (("sha256", sha256),) if sha256 else ())

@@ -13,7 +13,6 @@ from packaging.utils import NormalizedName
 
 from tasks.core.urls import redact_url
 from tasks.inputs.requirements import IndexOptions, parse_file
-from tasks.inputs.sources import GitSource, PathSource, RegistrySource, UrlSource
 from tasks.lock.provider import TOP, Resolution, ResolvedPin
 
 
@@ -73,22 +72,11 @@ def pin_lines(
 
 
 def requirement_text(pin: ResolvedPin, as_written: Mapping[str, str] | None = None) -> str:
-    source = pin.source
+    """The pin's requirement as the lock writes it: URLs as the input wrote them, never a secret."""
     written = as_written or {}
-    if isinstance(source, RegistrySource):
-        return f"{pin.name}=={pin.version}"
-    if isinstance(source, GitSource):
-        ref = pin.commit or source.ref
-        at = f"@{ref}" if ref else ""
-        sub = f"#subdirectory={source.subdirectory}" if source.subdirectory else ""
-        return f"{pin.name} @ git+{redact_url(written.get(source.url, source.url))}{at}{sub}"
-    if isinstance(source, UrlSource):
-        frags = [f"sha256={source.sha256}"] if source.sha256 else []
-        frags += [f"subdirectory={source.subdirectory}"] if source.subdirectory else []
-        url = redact_url(written.get(source.url, source.url))
-        return f"{pin.name} @ {url}" + ("#" + "&".join(frags) if frags else "")
-    assert isinstance(source, PathSource)
-    return f"{pin.name} @ {source.path.as_uri()}"
+    return pin.source.requirement(
+        pin.name, pin.version, pin.commit, lambda url: redact_url(written.get(url, url))
+    )
 
 
 def existing_pins(lock: Path) -> dict[NormalizedName, str]:

@@ -6,13 +6,10 @@ drive it with frozen data.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -20,25 +17,11 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 
 from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
-from tasks.inputs.sources import RegistrySource, Source, direct_url_identity
+from tasks.inputs.sources import RegistrySource, Source
+from tasks.lock.deps import Req, dependencies_of, identifier
 from tasks.lock.finder import Release
 
 TOP = "<input>"
-
-
-@dataclass(frozen=True)
-class Req:
-    """A requirement as the resolver sees it (markers already evaluated)."""
-
-    name: NormalizedName
-    specifier: SpecifierSet
-    extras: frozenset[str] = frozenset()
-    source: Source | None = None  # a direct reference
-    text: str = ""
-
-    @property
-    def key(self) -> str:
-        return _key(self.name, self.extras)
 
 
 @dataclass(frozen=True)
@@ -51,11 +34,7 @@ class Candidate:
 
     @property
     def key(self) -> str:
-        return _key(self.name, self.extras)
-
-
-def _key(name: str, extras: frozenset[str]) -> str:
-    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+        return identifier(self.name, self.extras)
 
 
 class Metadata(Protocol):
@@ -66,36 +45,6 @@ class Metadata(Protocol):
     def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]: ...
     def direct_metadata(self, name: NormalizedName, source: Source) -> dict[str, Any]: ...
     def prefetch(self, wanted: Iterable[tuple[NormalizedName, frozenset[str]]]) -> None: ...
-
-
-def dependencies_of(metadata: Mapping[str, Any], extras: frozenset[str], env: Mapping[str, str]) -> list[Req]:
-    """The Requires-Dist entries that apply to the target, for the given extras (pure)."""
-    found = []
-    for line in metadata.get("requires-dist", []):
-        req = _parse_requirement(line)
-        if req is None:
-            continue
-        if req.marker is not None and not _marker_applies(req.marker, extras, env):
-            continue
-        found.append(_req(req))
-    return found
-
-
-@functools.lru_cache(maxsize=8192)
-def _parse_requirement(line: str) -> Requirement | None:
-    try:
-        return Requirement(line)
-    except InvalidRequirement:
-        return None  # pip skips what it cannot parse, too
-
-
-def _marker_applies(marker: Marker, extras: frozenset[str], env: Mapping[str, str]) -> bool:
-    return any(marker.evaluate({**env, "extra": extra}) for extra in (extras or {""}))
-
-
-def _req(req: Requirement, source: Source | None = None) -> Req:
-    name = canonicalize_name(req.name)
-    return Req(name, req.specifier, frozenset(canonicalize_name(e) for e in req.extras), source, str(req))
 
 
 def allowed_versions(
@@ -211,7 +160,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if requirement.source is not None:
-            return direct_url_identity(requirement.source) == direct_url_identity(candidate.source)
+            return bool(requirement.source.identity() == candidate.source.identity())
         key = (id(requirement), candidate.version)  # resolvelib asks the same questions every round
         known = self._satisfied.get(key)
         if known is None or known[0] is not requirement:

@@ -14,9 +14,10 @@ from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import ReqLine
-from tasks.inputs.sources import RegistrySource, Source
+from tasks.inputs.sources import Source
+from tasks.lock.deps import Req
 from tasks.lock.finder import Finder, SourceMetadata
-from tasks.lock.provider import Provider, Req, Resolution, ResolvedPin, run_resolver
+from tasks.lock.provider import Provider, Resolution, ResolvedPin, run_resolver
 from tasks.target.interpreter import Interpreter
 
 __all__ = ["Resolution", "ResolvedPin", "SourceMetadata", "resolve"]
@@ -68,8 +69,8 @@ def make_finder(
     preferences: Mapping[NormalizedName, Version] | None = None,
 ) -> Finder:
     from tasks.core.http import file_session
+    from tasks.index.pages import page_getter
     from tasks.index.wheelmeta import wheel_metadata
-    from tasks.wheels.fetch import page_getter
 
     session = file_session()
 
@@ -90,7 +91,7 @@ def make_finder(
 
 
 def _req(line: ReqLine) -> Req:
-    source = None if isinstance(line.source, RegistrySource) else line.source
+    source = line.source if line.source.direct else None
     extras = frozenset(canonicalize_name(e) for e in line.requirement.extras)
     return Req(line.name, line.requirement.specifier, extras, source, str(line.requirement))
 
@@ -98,7 +99,7 @@ def _req(line: ReqLine) -> Req:
 def _direct(lines: Sequence[ReqLine]) -> dict[NormalizedName, Source]:
     direct: dict[NormalizedName, Source] = {}
     for line in lines:
-        if isinstance(line.source, RegistrySource):
+        if not line.source.direct:
             continue
         if line.name in direct and direct[line.name] != line.source:
             raise ResolutionError("two different direct references", package=line.name)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from tasks.core.errors import WheelwrightError
+from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
 from tasks.inputs.requirements import IndexOptions, RequirementsFile
-from tasks.inputs.sources import GitSource, UrlSource
 from tasks.lock.lockfile import existing_pins, render_lock
-from tasks.lock.resolve import Resolution, SourceMetadata, resolve
+from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
-from tasks.source.build import metadata_provider
+from tasks.source.build import MetadataProvider
 from tasks.target.interpreter import Interpreter
 
 
@@ -34,14 +36,18 @@ def lock_env(
     *,
     upgrade: str | None = None,
     hashes: bool = True,
-    source_metadata: SourceMetadata | None = None,
+    source_metadata: MetadataProvider | None = None,
 ) -> None:
-    """Compile `spec.sources` into `spec.requirements[0]`, written atomically."""
+    """Compile `spec.sources` into `spec.requirements[0]`, written atomically.
+
+    `source_metadata` builds what needs a build (by default with the resolution's indexes).
+    """
     started = time.perf_counter()
     out = spec.requirements[0]
     reqs = read_requirements(spec.sources)
     given = spec.index.merged(reqs.index)
     indexes = effective_indexes([pip_index_options(), given])
+    builds = source_metadata or MetadataProvider(indexes)
     resolution = resolve(
         reqs.requirements,
         constraints=reqs.constraints,
@@ -50,9 +56,9 @@ def lock_env(
         cache=cache,
         preferences=existing_pins(out),
         upgrade=parse_upgrade(upgrade),
-        source_metadata=source_metadata or metadata_provider(indexes),
+        source_metadata=builds,
     )
-    resolution = pin_git_commits(resolution)
+    resolution = pin_git_commits(resolution, builds.revisions)
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (
         f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
@@ -70,7 +76,7 @@ def lock_env(
     )
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started
-    print(f"{spec.name}: {out}: {len(resolution.pins)} pins in {seconds:.2f}s")
+    emit(Event("locked", task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds))
 
 
 def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[IndexOptions, dict[str, str]]:
@@ -93,22 +99,26 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     urls: dict[str, str] = {}
     for line in expanded.requirements:
         source, original = line.source, written.get(line.name)
-        if isinstance(source, (UrlSource, GitSource)) and type(original) is type(source):
-            urls[source.url] = original.url
+        if (
+            source.remote_url
+            and original is not None
+            and original.kind == source.kind
+            and original.remote_url
+        ):
+            urls[source.remote_url] = original.remote_url
     return index, urls
 
 
-def pin_git_commits(resolution: Resolution) -> Resolution:
-    """Git references in a lock name the commit their ref resolved to (one ls-remote each)."""
+def pin_git_commits(resolution: Resolution, revisions: Mapping[NormalizedName, str]) -> Resolution:
+    """Git references in a lock name the commit whose metadata the resolution used (no second ls-remote)."""
     from dataclasses import replace
-
-    from tasks.inputs.sources import GitSource
-    from tasks.source.git import resolve_ref
 
     pins = dict(resolution.pins)
     for name, pin in pins.items():
-        if isinstance(pin.source, GitSource):
-            pins[name] = replace(pin, commit=resolve_ref(pin.source, package=name))
+        if pin.source.commit_in_lock:
+            if name not in revisions:
+                raise WheelwrightError("no commit was recorded for this git reference", package=name)
+            pins[name] = replace(pin, commit=revisions[name])
     return Resolution(pins)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -11,12 +12,25 @@ from packaging.markers import Marker
 from packaging.utils import NormalizedName
 
 from tasks.core.errors import WheelwrightError
-from tasks.inputs.config import EnvSpec, Pipeline, pip_config_files, pip_index_options
+from tasks.inputs.config import (
+    EnvSpec,
+    Indexes,
+    Pipeline,
+    effective_indexes,
+    pip_config_files,
+    pip_index_options,
+)
 from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
-from tasks.inputs.sources import GitSource, PathSource, Source, UrlSource, direct_url_identity
+from tasks.inputs.sources import Source
 from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
 from tasks.target.interpreter import Interpreter, find_python, probe, probe_env
 from tasks.target.venv import check_target
+
+
+@functools.cache
+def merged_indexes(layers: tuple[IndexOptions, ...]) -> Indexes:
+    """Index layers merged (pip's config, pipeline.yaml, the lock): once per distinct set in a run."""
+    return effective_indexes(list(layers))
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,18 @@ class PinJob:
         return self.line.pinned_version()
 
     @property
+    def indexes(self) -> Indexes:
+        """The merged index options of this pin's environment (merged once, then memoized)."""
+        return merged_indexes(self.index_layers)
+
+    @property
     def key(self) -> str:
         """Everything that decides which file is fetched: a change makes the fetch task stale."""
         return json.dumps(
             {
                 "name": self.name,
                 "version": self.version,
-                "source": direct_url_identity(self.line.source),
+                "source": self.line.source.identity(),
                 "hashes": sorted(self.line.hashes),
                 "indexes": [layer.__dict__ for layer in self.index_layers],
                 "platform": self.interp.platform_key,
@@ -66,11 +85,7 @@ class EnvJob:
 
 def needs_build(source: Source) -> bool:
     """Direct references other than wheels are built from source (by their own build tasks)."""
-    if isinstance(source, UrlSource):
-        return not source.filename.endswith(".whl")
-    if isinstance(source, PathSource):
-        return source.path.suffix != ".whl"
-    return isinstance(source, GitSource)
+    return source.needs_build
 
 
 def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:

@@ -11,34 +11,12 @@ from typing import Any
 from tasks.core.errors import InstallError
 from tasks.core.locks import venv_lock
 from tasks.core.names import NormalizedName
-from tasks.inputs.config import effective_indexes
-from tasks.inputs.sources import RegistrySource
-from tasks.run.model import EnvJob, PinJob
+from tasks.run.fetch import fetch_pin
+from tasks.run.model import EnvJob
 from tasks.sync.plan import Plan, Wanted, plan_sync, wanted_from_values
-from tasks.sync.quick import report
+from tasks.sync.quick import applied, report
 from tasks.target.interpreter import probe_env
 from tasks.target.venv import ensure_venv, installed_distributions, venv_python
-
-
-def fetch_pin(pin: PinJob, cache: Path) -> dict[str, Any]:
-    """Fetch one pin into the cache; the returned values are what `sync` installs."""
-    from tasks.run.direct import fetch_direct
-    from tasks.wheels.fetch import fetch_registry_wheel
-
-    if not isinstance(pin.line.source, RegistrySource):
-        return fetch_direct(pin, cache).as_values()
-    version = pin.version
-    assert version is not None  # require_pins guarantees it
-    indexes = effective_indexes(list(pin.index_layers))
-    fetched = fetch_registry_wheel(
-        name=pin.name,
-        version=version,
-        hashes=pin.line.sha256s(),
-        indexes=indexes,
-        interp=pin.interp,
-        cache=cache,
-    )
-    return fetched.as_values()
 
 
 def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
@@ -66,6 +44,7 @@ def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path, link:
         uninstall(have.dist_info, env, fallback_record=Path(new.unpacked) / have.dist_info.name / "RECORD")
     todo = [*plan.install, *(new for _, new in plan.replace)]
     install_wheels([(Path(w.unpacked), w.filename, w.direct_url) for w in todo], scheme, python, link=link)
+    applied(plan, env)
 
 
 # --- a damaged cache entry: evicted, fetched again, installed in the same run -----------------

@@ -8,7 +8,7 @@ and build only what the three outcomes call for.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -17,21 +17,24 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
+from tasks.core.events import Event, Kind, emit
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
-from tasks.inputs.sources import GitSource, PathSource, RegistrySource, Source, UrlSource
+from tasks.inputs.sources import Source
 from tasks.source.builder import Builder
 from tasks.source.builtcache import (
     drop_other_revisions,
     drop_stale_wheels,
     is_fresh,
+    metadata_json,
     read_entry,
     wheels_dir,
     with_prepared,
     with_wheel,
     write_entry,
 )
-from tasks.source.trees import Tree, extract_archive, path_tree, project_root, registry_tree
+from tasks.source.kinds import build_source
+from tasks.source.trees import Tree
 from tasks.target.interpreter import Interpreter
 from tasks.wheels.fetch import Fetched
 
@@ -43,55 +46,11 @@ def source_tree(
     *,
     dist_file: DistFile | None = None,
     hashes: frozenset[str] = frozenset(),
+    revision: str | None = None,
 ) -> Tree:
-    """The tree to build and its current revision (the one network check a source needs)."""
-    if isinstance(source, RegistrySource):
-        assert dist_file is not None
-        from tasks.inputs.config import pip_default_index
-
-        return registry_tree(name, dist_file, hashes, cache, pip_default_index())
-    if isinstance(source, UrlSource):
-        return _url_tree(name, source, cache, hashes)
-    if isinstance(source, GitSource):
-        return _git_tree(name, source, cache)
-    assert isinstance(source, PathSource)
-    return path_tree(name, source, cache)
-
-
-def _url_tree(name: str, source: UrlSource, cache: Path, hashes: frozenset[str]) -> Tree:
-    from tasks.core.http import file_session
-    from tasks.source.url import archive_path, revalidate
-
-    expected = hashes | ({source.sha256} if source.sha256 else set())
-    state = revalidate(
-        file_session(), source.url, source.filename, cache, package=name, expected=frozenset(expected)
-    )
-    archive = archive_path(cache, source.url, state.sha256, source.filename)
-    extracted = extract_archive(archive, cache / "sources-v0" / state.sha256, package=name)
-    root = project_root(extracted, source.subdirectory, package=name, where=source.describe())
-    info = {
-        "url": source.describe(),
-        "sha256": state.sha256,
-        "etag": state.etag,
-        "last-modified": state.last_modified,
-    }
-    from tasks.run.direct import archive_direct_url
-
-    direct = archive_direct_url(source.url, state.sha256, source.subdirectory)
-    return Tree(root, state.sha256, source.bucket, info, direct)
-
-
-def _git_tree(name: str, source: GitSource, cache: Path) -> Tree:
-    from tasks.source.git import checkout, resolve_ref
-
-    commit = resolve_ref(source, package=name)
-    root = checkout(source, commit, cache, package=name)
-    root = project_root(root, source.subdirectory, package=name, where=source.describe())
-    vcs = {"vcs": "git", "commit_id": commit, **({"requested_revision": source.ref} if source.ref else {})}
-    direct: dict[str, Any] = {"url": source.url, "vcs_info": vcs}
-    if source.subdirectory:
-        direct["subdirectory"] = source.subdirectory
-    return Tree(root, commit, source.bucket(commit), {"url": source.describe(), "commit": commit}, direct)
+    """The tree to build at `revision` (checked upstream now when the run has not checked it yet)."""
+    kind = build_source(name, source, cache, hashes=hashes, dist_file=dist_file)
+    return kind.tree(revision or kind.revision())
 
 
 def _locked(cache: Path, tree: Tree) -> AbstractContextManager[Any]:
@@ -124,9 +83,12 @@ def metadata_of_tree(
             assert entry is not None
             known = entry.any_metadata(interp)
             if known is not None:
+                _report("reused", name, tree, metadata_json(cache, tree.bucket))
                 return known
+        started = time.perf_counter()
         metadata = _check_name(name, Builder(tree.path, interp, indexes, cache, name).metadata(), tree)
         write_entry(cache, tree.bucket, with_prepared(entry, tree.revision, tree.info, metadata))
+        _report("built", name, tree, metadata_json(cache, tree.bucket), started)
         return metadata
 
 
@@ -138,7 +100,9 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
             assert entry is not None
             best = entry.compatible(interp)
             if best is not None and _sound(name, wheels_dir(cache, tree.bucket) / best, cache):
+                _report("reused", name, tree, wheels_dir(cache, tree.bucket) / best)
                 return wheels_dir(cache, tree.bucket) / best
+        started = time.perf_counter()
         wheel = Builder(tree.path, interp, indexes, cache, name).wheel(wheels_dir(cache, tree.bucket))
         metadata = _check_name(name, _wheel_metadata(wheel), tree)
         updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
@@ -146,7 +110,15 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
         drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
         if tree.bucket.startswith("path/"):
             drop_other_revisions(cache, tree.bucket)
+        _report("built", name, tree, wheel, started)
         return wheel
+
+
+def _report(kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None) -> None:
+    """A `built` or `reused` event for the tree's metadata.json or wheel at `path`."""
+    seconds = None if started is None else time.perf_counter() - started
+    source = str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
+    emit(Event(kind, package=name, source=source, filename=path.name, path=str(path), seconds=seconds))
 
 
 def _sound(name: str, wheel: Path, cache: Path) -> bool:
@@ -187,16 +159,28 @@ def fetched_wheel(name: str, tree: Tree, wheel: Path, cache: Path) -> Fetched:
     return Fetched(name, version, wheel.name, sha, str(unpacked), tree.direct_url, tree.revision)
 
 
-def metadata_provider(indexes: Indexes) -> Callable[..., dict[str, Any]]:
-    """The resolver's SourceMetadata for sources that need a build, using `indexes` for backends."""
+class MetadataProvider:
+    """The resolver's SourceMetadata for sources that need a build, using `indexes` for backends.
 
-    def provide(
-        name: NormalizedName, source: Source, interp: Interpreter, cache: Path, dist_file: DistFile | None
+    It remembers the revision of each tree whose metadata it gave (a git commit, an archive's
+    digest), so a lock names the very commit it resolved against, not one asked for again later.
+    """
+
+    def __init__(self, indexes: Indexes):
+        self.indexes = indexes
+        self.revisions: dict[NormalizedName, str] = {}
+
+    def __call__(
+        self,
+        name: NormalizedName,
+        source: Source,
+        interp: Interpreter,
+        cache: Path,
+        dist_file: DistFile | None,
     ) -> dict[str, Any]:
         tree = source_tree(name, source, cache, dist_file=dist_file)
-        return metadata_of_tree(name, tree, interp, indexes, cache)
-
-    return provide
+        self.revisions[name] = tree.revision
+        return metadata_of_tree(name, tree, interp, self.indexes, cache)
 
 
 def tree_values(tree: Tree) -> dict[str, Any]:
@@ -220,20 +204,4 @@ def tree_from_values(values: dict[str, Any]) -> Tree:
 
 def current_revision(name: str, source: Source, cache: Path, hashes: frozenset[str]) -> str:
     """The source's revision upstream now: one conditional GET, one ls-remote, or a content digest."""
-    if isinstance(source, GitSource):
-        from tasks.source.git import resolve_ref
-
-        return resolve_ref(source, package=name)
-    if isinstance(source, PathSource):
-        from tasks.core.download import sha256_file
-        from tasks.source.trees import tree_digest
-
-        return sha256_file(source.path) if source.path.is_file() else tree_digest(source.path)
-    assert isinstance(source, UrlSource)
-    from tasks.core.http import file_session
-    from tasks.source.url import revalidate
-
-    expected = hashes | ({source.sha256} if source.sha256 else set())
-    return revalidate(
-        file_session(), source.url, source.filename, cache, package=name, expected=frozenset(expected)
-    ).sha256
+    return build_source(name, source, cache, hashes=hashes).revision()

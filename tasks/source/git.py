@@ -11,7 +11,7 @@ import re
 import tarfile
 from pathlib import Path
 
-from tasks.core.errors import BuildError, NetworkError
+from tasks.core.errors import GitRefNotFound, NetworkError, SourceError, UnsafeSource
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import scrub_text, strip_credentials
 from tasks.inputs.sources import GitSource
@@ -26,14 +26,14 @@ def check_source(source: GitSource, *, package: str) -> None:
 
     scheme = urlsplit(source.url).scheme.lower()
     if scheme not in GIT_SCHEMES or "::" in source.url.split("/", 1)[0]:
-        raise BuildError(
+        raise UnsafeSource(
             f"git URL scheme {scheme or source.url.split(':', 1)[0]!r} is not allowed "
             f"(use one of {', '.join(GIT_SCHEMES)})",
             package=package,
             source=source.describe(),
         )
     if source.ref is not None and (source.ref.startswith("-") or not source.ref.strip()):
-        raise BuildError(
+        raise UnsafeSource(
             f"git ref {source.ref!r} is not allowed (a ref may not start with '-')",
             package=package,
             source=source.describe(),
@@ -69,7 +69,9 @@ def resolve_ref(source: GitSource, *, package: str) -> str:
             source=source.describe(),
         ) from None
     except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
-        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
+        raise UnsafeSource(
+            f"refused by GitPython: {exc}", package=package, source=source.describe()
+        ) from None
     return _pick(str(out), ref, source, package)
 
 
@@ -81,12 +83,13 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
             if found == name:
                 return sha
     if re.match(r"^[0-9a-f]{7,39}$", ref):
-        raise BuildError(
-            "abbreviated commits cannot be resolved remotely; give the full sha",
+        raise GitRefNotFound(
+            ref,
+            cause="abbreviated commits cannot be resolved remotely; give the full sha",
             package=package,
             source=source.describe(),
         )
-    raise BuildError(f"git ref {ref!r} does not exist", package=package, source=source.describe())
+    raise GitRefNotFound(ref, package=package, source=source.describe())
 
 
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
@@ -103,7 +106,7 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Pa
         try:
             _export(repo, commit, target)
         except (tarfile.TarError, OSError, ValueError) as exc:
-            raise BuildError(
+            raise SourceError(
                 f"cannot check out {commit[:12]}: {exc}", package=package, source=source.describe()
             ) from None
     return target
@@ -145,10 +148,15 @@ def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) ->
             f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
         ) from None
     except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
-        raise BuildError(f"refused by GitPython: {exc}", package=package, source=source.describe()) from None
+        raise UnsafeSource(
+            f"refused by GitPython: {exc}", package=package, source=source.describe()
+        ) from None
     if not _has_commit(repo, commit):
-        raise BuildError(
-            f"commit {commit} is not in the repository", package=package, source=source.describe()
+        raise GitRefNotFound(
+            commit,
+            cause=f"commit {commit} is not in the repository",
+            package=package,
+            source=source.describe(),
         )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.core.download import download, sha256_file
-from tasks.core.errors import BuildError
+from tasks.core.errors import SourceError
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import strip_credentials, url_digest
 from tasks.index.pages import DistFile
@@ -51,7 +51,7 @@ def extract_archive(archive: Path, target: Path, *, package: str) -> Path:
         try:
             _extract_into(archive, tmp)
         except (tarfile.TarError, zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise BuildError(f"cannot extract {archive.name}: {exc}", package=package) from None
+            raise SourceError(f"cannot extract {archive.name}: {exc}", package=package) from None
         (tmp / ".complete").write_text(archive.name)
         publish_dir(tmp, target)
     return target
@@ -71,7 +71,7 @@ def project_root(extracted: Path, subdirectory: str | None, *, package: str, whe
     if subdirectory:
         root = root / subdirectory
     if not ((root / "pyproject.toml").is_file() or (root / "setup.py").is_file()):
-        raise BuildError(
+        raise SourceError(
             "no Python project (pyproject.toml or setup.py) in it", package=package, source=where
         )
     return root
@@ -126,19 +126,17 @@ def _project_files(root: Path) -> list[Path]:
     return found
 
 
-def path_tree(name: str, source: PathSource, cache: Path) -> Tree:
-    from tasks.core.urls import digest
-
+def path_tree(name: str, source: PathSource, cache: Path, revision: str | None = None) -> Tree:
+    """A local directory (built in place) or archive (extracted); `revision` when already computed."""
     location = source.path
     if location.is_file():
-        sha = sha256_file(location)
+        sha = revision or sha256_file(location)
         extracted = extract_archive(location, cache / "sources-v0" / sha, package=name)
         root = project_root(extracted, None, package=name, where=str(location))
-        direct = {"url": location.as_uri(), "archive_info": {"hash": f"sha256={sha}"}}
-        return Tree(root, sha, f"path/{digest(str(location))}/{sha[:16]}", {"path": str(location)}, direct)
+        return Tree(root, sha, source.bucket(sha), {"path": str(location)}, source.direct_url(sha))
     if not location.is_dir():
-        raise BuildError("path does not exist", package=name, source=str(location))
+        raise SourceError("path does not exist", package=name, source=str(location))
     project_root(location, None, package=name, where=str(location))
-    revision = tree_digest(location)
-    direct = {"url": location.as_uri(), "dir_info": {}, "wheelwright": {"revision": revision}}
-    return Tree(location, revision, source.bucket(revision[:16]), {"path": str(location)}, direct)
+    revision = revision or tree_digest(location)
+    info = {"path": str(location)}
+    return Tree(location, revision, source.bucket(revision), info, source.direct_url(revision))

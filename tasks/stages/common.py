@@ -18,24 +18,11 @@ from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
 from tasks.core.errors import ConfigError, WheelwrightError
+from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
 
 if TYPE_CHECKING:
-    from tasks.inputs.config import Pipeline
-
-VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link")
-
-
-def variables() -> dict[str, str]:
-    """The `key=value` words given on the command line."""
-    return {k: v for k in VARIABLES if (v := get_var(k, None))}
-
-
-@functools.cache
-def pipeline() -> Pipeline:
-    from tasks.inputs.config import load_pipeline
-
-    return load_pipeline(variables())
+    pass
 
 
 def apply_network_settings() -> None:
@@ -140,7 +127,7 @@ def _log_dir() -> Path:
     import tempfile
 
     try:
-        from tasks.stages.plan import cache_root
+        from tasks.run.current import cache_root
 
         return cache_root() / "logs"
     except Exception:  # the cache itself is what failed
@@ -172,11 +159,13 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     desc = "wheelwright: executed tasks and one line per failure"
 
     def execute_task(self, task: Any) -> None:
+        emit(Event("started", task=task.name))
         if task.actions and not task.name.startswith(("_", "sync", "test", "lock")):
             self.write(f".  {task.name}\n")
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:
         fail, task = result["exception"], result["task"].name
+        emit(Event("failed", task=task, message=scrub(str(fail.message))))
         if isinstance(fail, UnmetDependency):
             return
         if isinstance(fail, NamedFailure):
@@ -188,6 +177,9 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
             last = [line for line in "".join(fail.traceback).splitlines() if line.strip()][-1:]
             cause = scrub(" ".join(last) or fail.message)[:300]
             sys.stderr.write(f"error: {task}: internal error: {cause} (details: {log})\n")
+
+    def skip_uptodate(self, task: Any) -> None:
+        emit(Event("skipped_check", task=task.name))
 
     def complete_run(self) -> None:
         if self.runtime_errors:

@@ -7,8 +7,10 @@ from typing import Any
 
 from doit.tools import config_changed
 
+from tasks.run.actions import run_fetch
+from tasks.run.current import outline
+from tasks.stages.checks import path_exists, revision_unchanged, still_cached
 from tasks.stages.common import clean_failures
-from tasks.stages.plan import outline, path_exists, revision_unchanged, run_fetch, still_cached
 
 
 def task_fetch() -> Iterator[dict[str, Any]]:

@@ -7,8 +7,9 @@ from typing import Any
 
 from doit.tools import config_changed
 
-from tasks.stages.common import clean_failures, failing_task, variables
-from tasks.stages.plan import outline, run_lock
+from tasks.run.actions import run_lock
+from tasks.run.current import outline, variables
+from tasks.stages.common import clean_failures, failing_task
 
 DOC = "resolve loose requirements into a lock (req=FILE.in out=FILE.txt, or pipeline.yaml `in:`)"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tasks.run.actions import run_sync
+from tasks.run.current import outline
 from tasks.stages.common import clean_failures, failing_task
-from tasks.stages.plan import outline, run_sync
 
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
 

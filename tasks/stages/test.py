@@ -1,4 +1,4 @@
-"""Stage `test`: the build backends the tests serve, then the suite (pytest), ruff and mypy."""
+"""Stage `test`: the build backends the tests serve, then the suite, ruff, mypy and the import contracts."""
 
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ def task_test_wheels() -> dict[str, Any]:
 
 
 def task_test() -> dict[str, Any]:
-    """Run the test suite (pytest), then ruff and mypy."""
+    """Run the test suite (pytest), then ruff, mypy and the import contracts (layers, no cycles)."""
     python = sys.executable
     return {
         "actions": [
             f"{python} -m pytest -q -p no:cacheprovider",
             f"{python} -m ruff check tasks tests bench dodo.py",
             f"{python} -m mypy",
+            f"{Path(python).with_name('lint-imports')} --no-cache",
         ],
         "task_dep": ["test_wheels"],
         "verbosity": 2,

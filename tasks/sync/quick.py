@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tasks.core.errors import ConfigError, InstallError
+from tasks.core.events import Change, Event, emit
 from tasks.sync.plan import Plan, plan_sync, wanted_from_values
 from tasks.target.venv import installed_distributions
 
@@ -40,14 +40,32 @@ def already_synced(name: str, path: str, sites: list[str], pins: Mapping[str, Ma
 
 
 def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> None:
-    lines = [f" + {w.name}=={w.version}" for w in plan.install]
-    lines += [f" ~ {old.name} {old.version} -> {new.version}" for old, new in plan.replace]
-    lines += [f" - {old.name}=={old.version}" for old in plan.remove]
-    for line in lines:
-        print(line)
-    made = " (created)" if created else ""
-    print(
-        f"{name}: {path}{made}: {len(plan.install)} installed, {len(plan.replace)} replaced, "
-        f"{len(plan.remove)} removed, {len(plan.keep)} unchanged in {seconds:.2f}s"
+    """The sync's result, as one `summary` event (the console shows its plan lines and counts)."""
+    emit(
+        Event(
+            "summary",
+            task=name,
+            path=str(path),
+            changes=changes(plan),
+            count=len(plan.keep),
+            created=created,
+            seconds=seconds,
+        )
     )
-    sys.stdout.flush()
+
+
+def changes(plan: Plan) -> tuple[Change, ...]:
+    """The plan's installs, replacements and removals, in the order the console lists them."""
+    return (
+        *(Change("install", w.name, version=w.version) for w in plan.install),
+        *(Change("replace", old.name, version=new.version, old=old.version) for old, new in plan.replace),
+        *(Change("remove", old.name, old=old.version) for old in plan.remove),
+    )
+
+
+def applied(plan: Plan, env: Path) -> None:
+    """`removed` and `installed` events for a plan just carried out in `env` (nothing on the console)."""
+    for old in [*plan.remove, *(old for old, _ in plan.replace)]:
+        emit(Event("removed", package=old.name, version=old.version, path=str(env)))
+    for new in [*plan.install, *(new for _, new in plan.replace)]:
+        emit(Event("installed", package=new.name, version=new.version, filename=new.filename, path=str(env)))

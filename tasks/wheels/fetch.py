@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from tasks.core.download import download
-from tasks.core.errors import IndexError_, NoMatchingDistribution
+from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
+from tasks.core.events import Event, emit
 from tasks.core.urls import strip_credentials
 from tasks.index.choice import choose_wheel, matching_sdist
-from tasks.index.pages import DistFile, HttpPageGetter, PageGetter, find_links_files, project_files
+from tasks.index.pages import DistFile, PageGetter, candidate_files, page_getter
 from tasks.inputs.config import Indexes
 from tasks.target.interpreter import Interpreter
 from tasks.wheels.unpacked import is_unpacked, unpack_wheel_in_worker, unpacked_path
@@ -36,25 +36,6 @@ class Fetched:
         return dict(self.__dict__)
 
 
-def page_getter(cache: Path) -> PageGetter:
-    from tasks.core.http import index_session
-
-    return HttpPageGetter(index_session(cache))
-
-
-def candidate_files(get: PageGetter, indexes: Indexes, name: NormalizedName) -> list[DistFile]:
-    """Files for `name`: the first index that has the project (no dependency confusion), then find-links."""
-    files: list[DistFile] = []
-    for url in indexes.urls:
-        found = project_files(get, url, name)
-        if found is not None:
-            files = found
-            break
-    for location in indexes.find_links:
-        files = files + find_links_files(get, location, name)
-    return files
-
-
 def fetch_registry_wheel(
     *,
     name: NormalizedName,
@@ -65,47 +46,52 @@ def fetch_registry_wheel(
     cache: Path,
     get: PageGetter | None = None,
 ) -> Fetched:
-    """Make sure the wheel for `name==version` is unpacked in the cache; say which and where."""
-    get = get or page_getter(cache)
-    files = candidate_files(get, indexes, name)
-    if not files:
-        shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
-        raise IndexError_("not found on the index", package=name, source=shown)
-    choice = choose_wheel(files, version, interp, hashes)
-    if choice.file is None:
-        sdist = matching_sdist(files, version, interp, hashes)
-        if sdist is not None:
-            return _build_sdist(name, sdist, hashes, indexes, interp, cache)
-        raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
-    if choice.yanked_only:
-        reason = f": {choice.file.yanked}" if choice.file.yanked else ""
-        print(f"warning: {name}=={version} is yanked{reason}", file=sys.stderr)
-    return _fetch_file(choice.file, name, version, hashes, cache)
+    """Make sure the wheel for `name==version` is unpacked in the cache (a wheel only: no builds)."""
+    file = registry_file(
+        name=name, version=version, hashes=hashes, indexes=indexes, interp=interp, cache=cache, get=get
+    )
+    if not file.is_wheel:
+        raise NoMatchingDistribution(
+            "only an sdist fits, and this step takes wheels only",
+            package=f"{name}=={version}",
+            source=_where([file]),
+        )
+    return fetch_wheel_file(file, name, version, hashes, cache)
 
 
-def _build_sdist(
+def registry_file(
+    *,
     name: NormalizedName,
-    sdist: DistFile,
+    version: str,
     hashes: frozenset[str],
     indexes: Indexes,
     interp: Interpreter,
     cache: Path,
-) -> Fetched:
-    """An index sdist (no wheel fits): its built wheel, from the cache when already built."""
-    from tasks.inputs.sources import RegistrySource
-    from tasks.source.build import fetched_wheel, source_tree, wheel_of_tree
-
-    tree = source_tree(name, RegistrySource(), cache, dist_file=sdist, hashes=hashes)
-    wheel = wheel_of_tree(name, tree, interp, indexes, cache)
-    fetched = fetched_wheel(name, tree, wheel, cache)
-    return Fetched(fetched.name, fetched.version, fetched.filename, fetched.sha256, fetched.unpacked)
+    get: PageGetter | None = None,
+) -> DistFile:
+    """The file of `name==version` to use: the best wheel for `interp`, else a matching sdist."""
+    get = get or page_getter(cache)
+    files = candidate_files(get, indexes, name)
+    if not files:
+        shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
+        raise IndexUnavailable("not found on the index", package=name, source=shown)
+    choice = choose_wheel(files, version, interp, hashes)
+    if choice.file is None:
+        sdist = matching_sdist(files, version, interp, hashes)
+        if sdist is not None:
+            return sdist
+        raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
+    if choice.yanked_only:
+        reason = f": {choice.file.yanked}" if choice.file.yanked else ""
+        emit(Event("warning", package=name, version=version, message=f"{name}=={version} is yanked{reason}"))
+    return choice.file
 
 
 def _where(files: list[DistFile]) -> str:
     return strip_credentials(files[0].index) if files else ""
 
 
-def _fetch_file(
+def fetch_wheel_file(
     file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
 ) -> Fetched:
     from tasks.core.locks import download_lock
@@ -127,6 +113,8 @@ def _download_file(
 
     target = cache / "downloads-v0" / uuid.uuid4().hex / file.local_name(name)
     sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
+    url, size = strip_credentials(file.url), target.stat().st_size
+    emit(Event("downloaded", package=name, filename=file.filename, bytes=size, source=url))
     try:
         unpacked = unpack_wheel_in_worker(
             target, unpacked_path(cache, sha256), package=name, filename=file.filename

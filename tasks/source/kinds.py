@@ -1,0 +1,159 @@
+"""The network side of each kind of source, behind one interface: its current revision and its tree.
+
+| kind | revision (`revision()`) | tree (`tree(revision)`) |
+|---|---|---|
+| index sdist | its sha256 (immutable, no request) | the sdist extracted under sources-v0/<sha256> |
+| direct URL | archive sha256, revalidated with ETag/Last-Modified | the archive extracted likewise |
+| git | the commit the ref names (`ls-remote`) | a checkout of that commit |
+| local path | a content digest of what the build reads | the directory (or the archive extracted) |
+
+`build_source` is the one place that picks the kind; everything else asks the source. A revision
+computed once per run (for doit's `uptodate`) is handed to `tree`, so no source is checked twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from tasks.index.pages import DistFile
+from tasks.inputs.sources import GitSource, PathSource, Source, UrlSource
+from tasks.source.trees import Tree
+
+if TYPE_CHECKING:
+    from tasks.source.url import UrlState
+
+
+class BuildSource(Protocol):
+    """A source to build from, as every kind answers it."""
+
+    @property
+    def name(self) -> str: ...
+
+    def revision(self) -> str:
+        """The source's revision upstream now (one request, one ls-remote, or a local digest)."""
+        ...
+
+    def tree(self, revision: str) -> Tree:
+        """The tree of `revision`, fetched or extracted when not already in the cache."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegistrySdist:
+    name: str
+    file: DistFile
+    hashes: frozenset[str]
+    cache: Path
+
+    def revision(self) -> str:
+        return self.file.sha256 or next(iter(sorted(self.hashes)), "")
+
+    def tree(self, revision: str) -> Tree:
+        from tasks.inputs.config import pip_default_index
+        from tasks.source.trees import registry_tree
+
+        return registry_tree(self.name, self.file, self.hashes, self.cache, pip_default_index())
+
+
+@dataclass(frozen=True)
+class UrlArchive:
+    name: str
+    source: UrlSource
+    hashes: frozenset[str]
+    cache: Path
+
+    def revision(self) -> str:
+        return self._revalidated().sha256
+
+    def _revalidated(self) -> UrlState:
+        from tasks.core.http import file_session
+        from tasks.source.url import revalidate
+
+        expected = self.hashes | ({self.source.sha256.lower()} if self.source.sha256 else set())
+        return revalidate(
+            file_session(), self.source.url, self.source.filename, self.cache,
+            package=self.name, expected=frozenset(expected),
+        )  # fmt: skip
+
+    def tree(self, revision: str) -> Tree:
+        from tasks.source.trees import extract_archive, project_root
+        from tasks.source.url import archive_path, load_state
+
+        source = self.source
+        state: UrlState | None = load_state(self.cache, source.url)
+        archive = archive_path(self.cache, source.url, revision, source.filename)
+        if state is None or state.sha256 != revision or not archive.is_file():
+            state = self._revalidated()  # not downloaded yet (a `#sha256=` URL), or changed since
+            archive = archive_path(self.cache, source.url, state.sha256, source.filename)
+        extracted = extract_archive(archive, self.cache / "sources-v0" / state.sha256, package=self.name)
+        root = project_root(extracted, source.subdirectory, package=self.name, where=source.describe())
+        info = {
+            "url": source.describe(),
+            "sha256": state.sha256,
+            "etag": state.etag,
+            "last-modified": state.last_modified,
+        }
+        return Tree(root, state.sha256, source.bucket(), info, source.direct_url(state.sha256))
+
+
+@dataclass(frozen=True)
+class GitRepository:
+    name: str
+    source: GitSource
+    cache: Path
+
+    def revision(self) -> str:
+        from tasks.source.git import resolve_ref
+
+        return resolve_ref(self.source, package=self.name)
+
+    def tree(self, revision: str) -> Tree:
+        from tasks.source.git import checkout
+        from tasks.source.trees import project_root
+
+        source = self.source
+        root = checkout(source, revision, self.cache, package=self.name)
+        root = project_root(root, source.subdirectory, package=self.name, where=source.describe())
+        info = {"url": source.describe(), "commit": revision}
+        return Tree(root, revision, source.bucket(revision), info, source.direct_url(revision))
+
+
+@dataclass(frozen=True)
+class LocalPath:
+    name: str
+    source: PathSource
+    cache: Path
+
+    def revision(self) -> str:
+        from tasks.core.download import sha256_file
+        from tasks.source.trees import tree_digest
+
+        location = self.source.path
+        return sha256_file(location) if location.is_file() else tree_digest(location)
+
+    def tree(self, revision: str) -> Tree:
+        from tasks.source.trees import path_tree
+
+        return path_tree(self.name, self.source, self.cache, revision)
+
+
+def build_source(
+    name: str,
+    source: Source,
+    cache: Path,
+    *,
+    hashes: frozenset[str] = frozenset(),
+    dist_file: DistFile | None = None,
+) -> BuildSource:
+    """The one place a source's kind is looked at: the build side of `source`."""
+    if dist_file is not None:
+        return RegistrySdist(name, dist_file, hashes, cache)
+    if isinstance(source, UrlSource):
+        return UrlArchive(name, source, hashes, cache)
+    if isinstance(source, GitSource):
+        return GitRepository(name, source, cache)
+    if isinstance(source, PathSource):
+        return LocalPath(name, source, cache)
+    raise TypeError(f"{name}: an index file needs the file the index chose")
