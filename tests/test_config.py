@@ -61,3 +61,13 @@ def test_pipeline_yaml_and_command_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert cli.cache == tmp_path / "cwd" / "k"
     with pytest.raises(ConfigError):
         load_pipeline({"req": "r.txt"}, cfg)
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_the_projects_own_pipeline_yaml_is_the_default() -> None:
+    """With no config= and no req=, the project's pipeline.yaml names the environments (and the cache)."""
+    root = Path(__file__).resolve().parent.parent
+    pipeline = load_pipeline({})
+    assert [env.name for env in pipeline.envs] == ["default"]
+    assert pipeline.envs[0].path == root / ".venvs" / "default"
+    assert pipeline.cache == root / "cache"

@@ -12,7 +12,7 @@ from pathlib import Path
 from tasks.core.errors import ConfigError
 from tasks.inputs.requirements import IndexOptions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

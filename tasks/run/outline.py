@@ -22,7 +22,7 @@ from typing import Any
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VERSION = "outline-v4"
 
 
