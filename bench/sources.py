@@ -2,7 +2,8 @@
 
 Usage: .wheelwright/env/bin/python bench/sources.py [--runs N]
 The set is made here, on loopback: 12 index sdists, 4 direct URL sdists and 4 git repositories
-(file://), all flit projects, served with the pinned build backends of `./doit test_wheels`.
+(file://), all flit projects, served with the pinned build backends (this script runs
+`./doit test_wheels` first, which downloads them once). Medians go to bench/results.json.
 Phases: cold (empty cache, new venv), warm (warm cache, new venv), no-op (synced venv), and
 one stale (a new commit in one git repository: only that one may rebuild).
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_sdist, make_sdist_dir  # noqa: E402
@@ -38,9 +40,18 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=GIT_ENV)
 
 
+def build_backends() -> list[Path]:
+    """The pinned build backends the loopback index serves: `./doit test_wheels` fetches them once."""
+    subprocess.run([str(ROOT / "doit"), "test_wheels"], check=True, capture_output=True)
+    wheels = sorted((ROOT / ".wheelwright" / "test-wheels").glob("*.whl"))
+    if not wheels:
+        raise SystemExit("`./doit test_wheels` left no build backends in .wheelwright/test-wheels")
+    return wheels
+
+
 def make_set(work: Path, house: Path, files_url: str, index_url: str) -> tuple[Path, list[Path]]:
     """Write the twenty sources and the lock naming them."""
-    for wheel in (ROOT / ".wheelwright" / "test-wheels").glob("*.whl"):
+    for wheel in build_backends():
         shutil.copy(wheel, house)
     lines = [f"--index-url {index_url}"]
     for i in range(12):
@@ -135,7 +146,9 @@ def main() -> None:
     phases = ["cold", "warm", "no-op", "1 of 20 stale"]
     print(f"20 sources built from source, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print("| tool | " + " | ".join(phases) + " |\n|---|" + "---|" * len(phases))
-    uv = {p: statistics.median(v) for p, v in results["uv"].items()}
+    medians = {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in results.items()}
+    record("sources", "20 sources built from source (bench/sources.py)", phases, medians, args.runs)
+    uv = medians["uv"]
     for tool, by_phase in results.items():
         cells = [
             f"{statistics.median(by_phase[p]):.2f}s ({statistics.median(by_phase[p]) / uv[p]:.2f}x)"

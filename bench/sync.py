@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
 DEFAULT_REQS = ROOT.parent / "shared" / "bench-requirements" / "requirements-large.txt"
@@ -133,6 +134,14 @@ def main() -> None:
             print(f"{tool.name}: {results[tool.name]}", file=sys.stderr)
     print(f"{args.requirements.name}, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print(table(results) if "uv" in results else results)
+    if not args.only:
+        record(
+            "sync",
+            f"{len(args.requirements.read_text().splitlines())} pins, {args.requirements.name}",
+            ["cold", "warm", "no-op"],
+            results,
+            args.runs,
+        )
 
 
 if __name__ == "__main__":

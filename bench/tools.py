@@ -1,4 +1,4 @@
-"""The comparison tools (uv, pip-tools), pinned, in their own environment under bench/.tools."""
+"""The benchmarks' own tools, pinned in bench/requirements.txt, in bench/.tools."""
 
 from __future__ import annotations
 
@@ -8,15 +8,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "bench" / ".tools"
-PINS = ["uv==0.13.9", "pip-tools==7.6.2"]
+REQUIREMENTS = ROOT / "bench" / "requirements.txt"
 
 
 def tool_env() -> Path:
-    """Create bench/.tools with the pinned tools on first use; its path."""
+    """bench/.tools with the pinned tools; installed on first use and again when the pins change.
+
+    The environment is added to, never cleared, so a benchmark running beside keeps its tools.
+    """
     stamp = TOOLS / ".pins"
-    if stamp.exists() and stamp.read_text() == "\n".join(PINS):
+    pins = REQUIREMENTS.read_text()
+    if stamp.exists() and stamp.read_text() == pins:
         return TOOLS
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(TOOLS)], check=True)
-    subprocess.run([str(TOOLS / "bin" / "pip"), "install", "-q", *PINS], check=True, capture_output=True)
-    stamp.write_text("\n".join(PINS))
+    if not (TOOLS / "bin" / "pip").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS)], check=True)
+    pip = [
+        str(TOOLS / "bin" / "pip"),
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "-r",
+        str(REQUIREMENTS),
+    ]
+    subprocess.run(pip, check=True, capture_output=True)
+    stamp.write_text(pins)
     return TOOLS

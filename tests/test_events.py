@@ -101,9 +101,13 @@ def test_sync_events_as_json_lines(index, wheelhouse: Path, tmp_path: Path, monk
         {"op": "install", "name": "alpha", "version": "1.0"},
         {"op": "install", "name": "beta", "version": "2.0"},
     ]
-    # the console shows what it always did
-    assert " + alpha==1.0\n + beta==2.0\n" in first.out
-    assert f"{venv} (created): 2 installed, 0 replaced, 0 removed, 0 unchanged in " in first.out
+    # the console shows uv's summary lines
+    assert "Resolved 2 packages in " in first.out and f"(cli: {venv}, created)\n" in first.out
+    assert (
+        "Prepared 2 packages in " in first.out
+        and "(2 downloaded, 0 built, 0 reused from the cache)" in first.out
+    )
+    assert "Installed 2 packages in " in first.out and first.out.endswith(" + alpha==1.0\n + beta==2.0\n")
 
     log.unlink()
     lock.write_text(f"--index-url {index.url}\nalpha==1.0\n")
@@ -113,10 +117,8 @@ def test_sync_events_as_json_lines(index, wheelhouse: Path, tmp_path: Path, monk
     assert [(e["package"], e["version"]) for e in of_kind(found, "removed")] == [("beta", "2.0")]
     assert not of_kind(found, "downloaded") and not of_kind(found, "installed")
     assert of_kind(found, "summary")[0]["changes"] == [{"op": "remove", "name": "beta", "old": "2.0"}]
-    assert (
-        " - beta==2.0\n" in second.out
-        and ": 0 installed, 0 replaced, 1 removed, 1 unchanged in " in second.out
-    )
+    assert second.out.endswith(" - beta==2.0\n") and "Uninstalled 1 package in " in second.out
+    assert "Installed" not in second.out and "Prepared" not in second.out
 
     log.unlink()
     third = sync(lock, venv, cache)  # nothing to do: the quick check says so
@@ -124,7 +126,7 @@ def test_sync_events_as_json_lines(index, wheelhouse: Path, tmp_path: Path, monk
     found = read_events(log)
     assert {e["kind"] for e in found} <= {"summary", "started", "skipped_check"}
     assert of_kind(found, "summary")[0]["count"] == 1 and "changes" not in of_kind(found, "summary")[0]
-    assert ": 0 installed, 0 replaced, 0 removed, 1 unchanged in " in third.out
+    assert third.out.startswith("Audited 1 package in ") and third.out.count("\n") == 1
 
 
 @pytest.mark.usefixtures("backends")
@@ -178,13 +180,13 @@ CONSOLE = [
                 Change("remove", "c", old="0.5"),
             ),
         ),
-        " + a==1\n ~ b 1 -> 2\n - c==0.5\n"
-        "dev: /v (created): 1 installed, 1 replaced, 1 removed, 3 unchanged in 0.12s\n",
+        "Resolved 5 packages in 0ms (dev: /v, created)\nUninstalled 2 packages in 0ms\n"
+        "Installed 2 packages in 0ms\n + a==1\n ~ b==1 -> 2\n - c==0.5\n",
         "",
     ),
     (
         Event("summary", task="dev", path="/v", count=2, seconds=0.004),
-        "dev: /v: 0 installed, 0 replaced, 0 removed, 2 unchanged in 0.00s\n",
+        "Audited 2 packages in 4ms (dev: /v)\n",
         "",
     ),
     (

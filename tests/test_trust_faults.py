@@ -75,7 +75,7 @@ def test_four_syncs_into_one_venv_all_succeed(index, wheelhouse: Path, tmp_path:
         assert run.code == 0, run.err
         assert run.errors == []
     assert installed(venv) == {n: "1.0" for n in NAMES}
-    assert sum("(created)" in run.out for run in runs) == 1
+    assert sum(", created)" in run.out for run in runs) == 1
     assert sum(" + pkga==1.0" in run.out for run in runs) == 1
 
 

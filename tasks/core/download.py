@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tasks.core.errors import HashMismatch, NetworkError
+from tasks.core.events import Event, emit
 from tasks.core.files import temp_beside
 from tasks.core.urls import strip_credentials
 
@@ -19,6 +20,7 @@ ATTEMPTS = 5
 CHUNK = 1 << 16
 CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 15.0  # seconds one read may wait for data (`timeout=` changes it)
+PROGRESS_HZ = 4  # `progress` events per download per second, at most
 BUDGET_FACTOR = 3  # a file is retried only while less than this many read timeouts have passed
 
 _read_timeout = DEFAULT_READ_TIMEOUT
@@ -72,7 +74,7 @@ def _fetch_with_retries(session: Any, url: str, tmp: Path, package: str) -> str:
     started = time.monotonic()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _fetch_once(session, url, tmp)
+            return _fetch_once(session, url, tmp, package)
         except (
             requests.ConnectionError,
             requests.Timeout,
@@ -110,16 +112,38 @@ def _why(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _fetch_once(session: Any, url: str, tmp: Path) -> str:
+def _fetch_once(session: Any, url: str, tmp: Path, package: str) -> str:
     digest = hashlib.sha256()
     with session.get(url, stream=True, timeout=request_timeout()) as response:
         if response.status_code != 200:
             raise _HttpStatus(response.status_code)
+        length = response.headers.get("Content-Length", "")
+        progress = _Progress(package, url, int(length) if length.isdigit() else None)
         with tmp.open("wb") as out:
             for chunk in response.iter_content(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
+                progress.advance(len(chunk))
     return digest.hexdigest()
+
+
+class _Progress:
+    """`progress` events for one download, at most PROGRESS_HZ a second (the first after 1/PROGRESS_HZ s)."""
+
+    def __init__(self, package: str, url: str, total: int | None) -> None:
+        self.package, self.total, self.done = package, total, 0
+        self.filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        self.next_at = time.monotonic() + 1 / PROGRESS_HZ
+
+    def advance(self, size: int) -> None:
+        self.done += size
+        now = time.monotonic()
+        if now < self.next_at:
+            return
+        self.next_at = now + 1 / PROGRESS_HZ
+        emit(
+            Event("progress", package=self.package, filename=self.filename, bytes=self.done, total=self.total)
+        )
 
 
 def _copy_local(source: Path, tmp: Path) -> str:

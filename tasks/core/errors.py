@@ -131,3 +131,11 @@ class CacheEntryDamaged(InstallError):
     @property
     def entry(self) -> str:
         return self.source or ""
+
+
+class EnvironmentDiffers(WheelwrightError):
+    """`check=1`: the environment is not what the lock says (a CI gate; exit status 1)."""
+
+
+class OfflineMissing(WheelwrightError):
+    """`offline=1`: something the run needs is not in the cache and would have been fetched."""

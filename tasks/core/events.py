@@ -28,9 +28,20 @@ Kind = Literal[
     "summary",  # a sync's result (task, path, changes, count = unchanged, created, seconds)
     "warning",  # something wrong that did not fail the run (message)
     "waiting",  # waiting for another process (message)
+    "cache_usage",  # `./doit cache`: the total (path = cache), then each family (path, bytes, count, message)
+    "pruned",  # `./doit prune` removed a cache entry (path, bytes freed, message = why)
+    "prune_done",  # `./doit prune` finished (path = cache, count = entries removed, bytes freed, message)
+    "progress",  # a download under way, a few times a second (package, filename, bytes so far, total)
+    "building",  # a build begins (package, source, filename = metadata.json or wheel)
+    "installing",  # a sync starts changing an environment (task, path, count = distributions)
+    "planned",  # dry run: what a sync would do (package, version, message = download|build, source)
+    "offline",  # a remote check skipped because the run is offline (package, source, message)
+    "differs",  # check=1: the environment differs from the lock (task, path, changes)
+    "output",  # with verbose=1 only: one line of a build backend's output, live (package, message)
 ]
 
 EVENTS_ENV = "WHEELWRIGHT_EVENTS"  # a file that receives every event as a JSON line
+VERBOSE_ENV = "WHEELWRIGHT_VERBOSE"  # set (`verbose=1` sets it): build backends' output shown live
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,17 @@ class Event:
     count: int | None = None
     created: bool | None = None
     changes: tuple[Change, ...] = ()
+    total: int | None = None  # progress: the download's size, when the server said it
+    phases: tuple[tuple[str, float], ...] = ()  # summary: seconds per phase (resolve, uninstall, install)
+    dry: bool | None = None  # summary: what a dry run would do, nothing done
 
     def as_json(self) -> dict[str, object]:
         """The event as a JSON object, without the fields it leaves empty."""
         data = {k: v for k, v in asdict(self).items() if v is not None and v != ()}
         if self.changes:
             data["changes"] = [{k: v for k, v in asdict(c).items() if v is not None} for c in self.changes]
+        if self.phases:
+            data["phases"] = dict(self.phases)
         return data
 
 
@@ -97,32 +113,101 @@ def console_lines(e: Event) -> list[str]:
     """What the console shows for `e` (most kinds show nothing: the task list says enough)."""
     if e.kind == "warning":
         return [f"warning: {e.message}"]
+    if e.kind == "output":  # a build backend's line (emitted only when verbose)
+        return [f"{e.package}: {e.message}"]
     if e.kind == "waiting":
         return [e.message or "waiting"]
     if e.kind == "metadata":
         return [f"{e.task}: {e.path}"]
     if e.kind == "locked":
         return [f"{e.task}: {e.path}: {e.count} pins in {e.seconds or 0.0:.2f}s"]
+    if e.kind in ("cache_usage", "pruned", "prune_done"):
+        return [cache_line(e)]
     if e.kind == "summary":
-        return [*(_change_line(c) for c in e.changes), _summary_line(e)]
+        return summary_lines(e)
+    if e.kind == "planned":
+        version = "" if e.version in (None, "?") else f"=={e.version}"
+        return [f"Would {e.message} {e.package}{version} ({e.source})"]
+    if e.kind == "offline":
+        return [f"Offline: skipped {e.message}"]
     return []
+
+
+def cache_line(e: Event) -> str:
+    """The lines of `./doit cache` and `./doit prune`."""
+    size = human_bytes(e.bytes or 0)
+    if e.kind == "pruned":
+        return f"removed {e.path} ({size}): {e.message}"
+    if e.kind == "prune_done":
+        return f"pruned {e.path}: {e.count} entries removed, {size} freed ({e.message})"
+    if e.message is None:
+        return f"cache {e.path}: {size} in {e.count} entries"
+    entries = "entry" if e.count == 1 else "entries"
+    return f"  {e.path:<26} {size:>10} {e.count:>6} {entries:<7}  {e.message}"
+
+
+def human_bytes(count: int) -> str:
+    """`512 B`, `12.0 KiB`, `3.4 MiB`, `1.2 GiB`."""
+    if count < 1024:
+        return f"{count} B"
+    value = float(count)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def _change_line(c: Change) -> str:
     if c.op == "install":
         return f" + {c.name}=={c.version}"
     if c.op == "replace":
-        return f" ~ {c.name} {c.old} -> {c.version}"
+        return f" ~ {c.name}=={c.old} -> {c.version}"
     return f" - {c.name}=={c.old}"
 
 
-def _summary_line(e: Event) -> str:
-    counted = {op: sum(1 for c in e.changes if c.op == op) for op in ("install", "replace", "remove")}
-    made = " (created)" if e.created else ""
-    return (
-        f"{e.task}: {e.path}{made}: {counted['install']} installed, {counted['replace']} replaced, "
-        f"{counted['remove']} removed, {e.count or 0} unchanged in {e.seconds or 0.0:.2f}s"
-    )
+@dataclass(frozen=True)
+class Prepared:
+    """How the wheels a sync installs were made ready in this run: count, built, reused, seconds."""
+
+    count: int
+    built: int
+    reused: int
+    seconds: float
+
+
+def summary_lines(e: Event, prepared: Prepared | None = None) -> list[str]:
+    """uv's lines: Resolved, Prepared, Uninstalled, Installed, then `+`/`-`/`~` by name; a no-op is one."""
+    where = f"{e.task}: {e.path}" + (", created" if e.created else "")
+    phases = dict(e.phases)
+    if not e.changes:
+        return [f"Audited {_n(e.count or 0)} in {duration(e.seconds or 0.0)} ({where})"]
+    added = sum(1 for c in e.changes if c.op != "remove")
+    dropped = sum(1 for c in e.changes if c.op != "install")
+    verb = ("Would install", "Would uninstall") if e.dry else ("Installed", "Uninstalled")
+    lines = [f"Resolved {_n((e.count or 0) + added)} in {duration(phases.get('resolve', 0.0))} ({where})"]
+    if prepared is not None and prepared.count and not e.dry:
+        fetched = prepared.count - prepared.built - prepared.reused
+        made = f"{fetched} downloaded, {prepared.built} built, {prepared.reused} reused from the cache"
+        lines.append(f"Prepared {_n(prepared.count)} in {duration(prepared.seconds)} ({made})")
+    if dropped:
+        lines.append(f"{verb[1]} {_n(dropped)}" + _took(e, "uninstall"))
+    if added:
+        lines.append(f"{verb[0]} {_n(added)}" + _took(e, "install"))
+    return lines + [_change_line(c) for c in sorted(e.changes, key=lambda c: c.name)]
+
+
+def _took(e: Event, phase: str) -> str:
+    return "" if e.dry else f" in {duration(dict(e.phases).get(phase, 0.0))}"
+
+
+def _n(count: int) -> str:
+    return f"{count} package" + ("" if count == 1 else "s")
+
+
+def duration(seconds: float) -> str:
+    """uv's way: `12ms` below a second, `1.20s` above."""
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
 class JsonLinesReporter:
@@ -155,6 +240,11 @@ class Tee:
 
 _current: Reporter | None = None
 _choosing = threading.Lock()
+
+
+def is_verbose() -> bool:
+    """`verbose=1` (or WHEELWRIGHT_VERBOSE=1): build backends' output is shown as it comes."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def default_reporter() -> Reporter:

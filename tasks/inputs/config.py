@@ -25,6 +25,7 @@ class EnvSpec:
     python: str
     sources: tuple[Path, ...] = ()  # loose `*.in` inputs that `lock` compiles into requirements[0]
     index: IndexOptions = field(default_factory=IndexOptions)
+    config_settings: tuple[tuple[str, str], ...] = ()  # `config-settings:` for every build of the env
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Pipeline:
     cache: Path
     envs: tuple[EnvSpec, ...]
     config_file: Path  # read when it exists
+    remote_cache: str | None = None  # `s3://bucket/prefix` of a shared build cache, or `off`
 
 
 def user_cwd() -> Path:
@@ -60,7 +62,14 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
         envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
     else:
         envs = _envs_from_yaml(data, base, config_file, default_index)
-    return Pipeline(cache=cache, envs=envs, config_file=config_file)
+    remote = (
+        variables.get("remote_cache")
+        or os.environ.get("WHEELWRIGHT_REMOTE_CACHE")
+        or data.get("remote-cache")
+    )
+    return Pipeline(
+        cache=cache, envs=envs, config_file=config_file, remote_cache=str(remote) if remote else None
+    )
 
 
 def _read_yaml(path: Path) -> dict[str, object]:
@@ -117,7 +126,22 @@ def _env_from_yaml(
         python=python,
         sources=_as_paths(settings.get("in"), base),
         index=index.merged(own_index),
+        config_settings=_config_settings(settings.get("config-settings"), name, config_file),
     )
+
+
+def _config_settings(value: object, env: str, config_file: Path) -> tuple[tuple[str, str], ...]:
+    """`config-settings: {key: value}` (a value may be a list, passed as a repeated key)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{config_file}: environment {env!r}: `config-settings` must map keys to values")
+    pairs = []
+    for key, setting in value.items():
+        for item in setting if isinstance(setting, list) else [setting]:
+            text = str(item).lower() if isinstance(item, bool) else "" if item is None else str(item)
+            pairs.append((str(key), text))
+    return tuple(pairs)
 
 
 def _index_from_yaml(data: Mapping[str, object], config_file: Path) -> IndexOptions:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -14,6 +15,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import RequirementsError
 from tasks.inputs.sources import (
     ARCHIVE_SUFFIXES,
+    GitSource,
+    PathSource,
     RegistrySource,
     Source,
     fragment_value,
@@ -66,6 +69,7 @@ class ReqLine:
     origin: Origin
     hashes: tuple[str, ...] = ()
     editable: bool = False
+    config_settings: tuple[tuple[str, str], ...] = ()  # `--config-settings key=value` / `-C`, as written
 
     def pinned_version(self) -> str | None:
         """The one version an `==`/`===` pin names, else None."""
@@ -201,9 +205,21 @@ def _parse_option(
         target = _relative(value, origin)
         return _parse(target, env, constraint=constraint or name == "-c", seen=seen, origin=origin)
     if name == "-e":
-        req = parse_requirement_line(value, origin)
-        return RequirementsFile(requirements=(replace(req, editable=True),))
+        return RequirementsFile(requirements=(_editable(value, origin),))
     return RequirementsFile(index=_index_option(name, value, origin))
+
+
+def _editable(value: str, origin: Origin) -> ReqLine:
+    """`-e DIR` (or `-e file:///DIR`): a local project installed in place with PEP 660."""
+    req = parse_requirement_line(_need("-e", value, origin), origin)
+    source = req.source
+    if not isinstance(source, PathSource) or not source.path.is_dir():
+        what = "a git URL" if isinstance(source, GitSource) else repr(value)
+        raise RequirementsError(
+            f"{origin}: -e takes a local project directory, not {what} (clone it and give -e ./DIR)",
+            package=req.name,
+        )
+    return replace(req, source=replace(source, editable=True), editable=True)
 
 
 def _index_option(name: str, value: str, origin: Origin) -> IndexOptions:
@@ -251,8 +267,35 @@ def _split_hashes(line: str, origin: Origin) -> tuple[str, tuple[str, ...]]:
     return head.strip(), tuple(hashes)
 
 
+_SETTING = re.compile(r"(?:^|\s)(?:--config-settings|-C)(?:=|\s+)(\S*)")
+
+
+def split_config_settings(line: str, origin: Origin) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """pip's per-requirement `--config-settings key=value` (also `-C`, repeatable), taken off the line."""
+    pairs = []
+    for value in _SETTING.findall(line):
+        key, sep, setting = value.partition("=")
+        if not sep or not key:
+            raise RequirementsError(f"{origin}: --config-settings needs key=value, got {value!r}")
+        pairs.append((key, setting))
+    return _SETTING.sub(" ", line).strip(), tuple(pairs)
+
+
+def settings_dict(pairs: tuple[tuple[str, str], ...]) -> dict[str, str | list[str]]:
+    """PEP 517 `config_settings` as pip passes them: a key given more than once becomes a list."""
+    merged: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        before = merged.get(key)
+        if before is None:
+            merged[key] = value
+        else:
+            merged[key] = [*(before if isinstance(before, list) else [before]), value]
+    return merged
+
+
 def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
-    """One requirement line (without options other than --hash) as a ReqLine."""
+    """One requirement line (without options other than --hash and --config-settings) as a ReqLine."""
+    line, settings = split_config_settings(line, origin)
     text, hashes = _split_hashes(line, origin)
     text, marker = _split_marker(text)
     if _URL.match(text) or _looks_like_path(text):
@@ -262,7 +305,7 @@ def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
     source = _source_of(req, origin)
     if hashes:
         _check_hashable(req, source, origin)
-    return ReqLine(canonicalize_name(req.name), req, source, origin, hashes)
+    return ReqLine(canonicalize_name(req.name), req, source, origin, hashes, config_settings=settings)
 
 
 def _check_hashable(req: Requirement, source: Source, origin: Origin) -> None:
@@ -310,8 +353,9 @@ def _name_of_reference(text: str, url: str, origin: Origin) -> str:
     name = name_from_filename(filename)
     if name:
         return name
-    if not _URL.match(text):
-        name = _name_from_project(Path(origin.path.parent / os.path.expanduser(text)))
+    directory = Path(unquote(urlsplit(url).path)) if url.startswith("file:") else None
+    if directory is not None:
+        name = _name_from_project(directory)
         if name:
             return name
     raise RequirementsError(f"{origin}: cannot tell the project name of {text!r}; write `name @ {text}`")

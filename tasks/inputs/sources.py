@@ -192,7 +192,7 @@ class GitSource:
 
 @dataclass(frozen=True)
 class PathSource:
-    """A local project directory or archive, stored absolute."""
+    """A local project directory or archive, stored absolute; `editable` (`-e`): installed in place."""
 
     path: Path
     editable: bool = False
@@ -200,14 +200,17 @@ class PathSource:
     direct = True
 
     def bucket(self, revision: str) -> str:
-        """One bucket per path and revision (a directory's is its content digest, cut to 16)."""
-        return f"path/{digest(str(self.path))}/{revision[:16]}"
+        """One bucket per path and revision (a directory's is its content digest, cut to 16).
+
+        An editable build is another bucket (`editable/`): its wheel points into the directory.
+        """
+        return f"{'editable' if self.editable else 'path'}/{digest(str(self.path))}/{revision[:16]}"
 
     def describe(self) -> str:
         return str(self.path)
 
     def identity(self) -> str:
-        return f"path:{self.path}"
+        return f"path:{self.path}" + ("#editable" if self.editable else "")
 
     @property
     def wheel_name(self) -> str | None:
@@ -223,7 +226,8 @@ class PathSource:
     def direct_url(self, revision: str) -> dict[str, Any]:
         if self.path.is_file():
             return archive_direct_url(self.path.as_uri(), revision)
-        return {"url": self.path.as_uri(), "dir_info": {}, "wheelwright": {"revision": revision}}
+        info = {"editable": True} if self.editable else {}
+        return {"url": self.path.as_uri(), "dir_info": info, "wheelwright": {"revision": revision}}
 
     remote_url = None
     commit_in_lock = False
@@ -242,6 +246,8 @@ class PathSource:
         return None if self.path.exists() else f"{self.path} does not exist"
 
     def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        if self.editable:
+            return f"-e {self.path.as_uri()}"  # pip's form: an editable line names no project
         return f"{name} @ {self.path.as_uri()}"
 
 

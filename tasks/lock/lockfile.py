@@ -25,10 +25,12 @@ def render_lock(
     index: IndexOptions,
     hashes: bool = True,
     as_written: Mapping[str, str] | None = None,
+    settings: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> str:
     """The lock's text: header, index options, sorted pins with hashes and `# via` lines (pure).
 
-    `as_written` maps a direct reference's URL (variables expanded) to the input's own text of it.
+    `as_written` maps a direct reference's URL (variables expanded) to the input's own text of it;
+    `settings` maps a name to the `--config-settings` its input line gave, kept on its pin's line.
     """
     top = [f"-r {name}" for name in inputs]
     lines = [
@@ -41,7 +43,8 @@ def render_lock(
         *index_lines(index),
     ]
     for name in sorted(resolution.pins):
-        lines += pin_lines(resolution.pins[name], top, hashes, as_written or {})
+        options = config_settings_text((settings or {}).get(name, ()))
+        lines += pin_lines(resolution.pins[name], top, hashes, as_written or {}, options)
     return "\n".join(lines) + "\n"
 
 
@@ -54,9 +57,13 @@ def index_lines(index: IndexOptions) -> list[str]:
 
 
 def pin_lines(
-    pin: ResolvedPin, top: list[str], hashes: bool, as_written: Mapping[str, str] | None = None
+    pin: ResolvedPin,
+    top: list[str],
+    hashes: bool,
+    as_written: Mapping[str, str] | None = None,
+    options: str = "",
 ) -> list[str]:
-    head = requirement_text(pin, as_written or {})
+    head = requirement_text(pin, as_written or {}) + options
     digests = sorted({f.sha256 for f in pin.files if f.sha256}) if hashes else []
     lines = [head + (" \\" if digests else "")]
     lines += [
@@ -69,6 +76,11 @@ def pin_lines(
     elif reasons:
         lines += ["    # via", *(f"    #   {r}" for r in reasons)]
     return lines
+
+
+def config_settings_text(pairs: tuple[tuple[str, str], ...]) -> str:
+    """pip's per-requirement `--config-settings key=value` options, in the order the input gave them."""
+    return "".join(f" --config-settings {key}={value}" for key, value in pairs)
 
 
 def requirement_text(pin: ResolvedPin, as_written: Mapping[str, str] | None = None) -> str:

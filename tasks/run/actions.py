@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub, scrub_text
-from tasks.run.current import cache_root, current_revisions, env_job, outline, pin_job, variables
+from tasks.run.current import cache_root, current_revisions, env_job, flag, outline, pin_job, variables
+
+if TYPE_CHECKING:
+    from tasks.run.model import PinJob
+    from tasks.source.trees import Tree
 
 _Action = TypeVar("_Action", bound=Callable[..., Any])
 
@@ -35,10 +39,25 @@ def secret_free(action: _Action) -> _Action:
     return run  # type: ignore[return-value]
 
 
+def _refuse_dry(task: str) -> None:
+    """dry=1 and check=1 change nothing: only `sync` knows how to say what it would do."""
+    if flag("dry") or flag("check"):
+        from tasks.core.errors import ConfigError
+
+        raise ConfigError(f"{task}: dry=1 and check=1 work with sync only (this task writes to the cache)")
+
+
 @secret_free
 def run_fetch(task: str) -> dict[str, Any]:
     """Action of `fetch:<task>`: a wheel into the cache, or a source tree for the build tasks."""
+    _refuse_dry(f"fetch:{task}")
     pin = pin_job(task)
+    if flag("offline"):
+        from tasks.run.offline import fetch_offline, refuse_tree
+
+        if not pin.line.source.needs_build:
+            return fetch_offline(pin, cache_root())
+        refuse_tree(pin)
     revision = current_revisions().get(task) if pin.line.source.needs_build else None
     if pin.line.source.needs_build:
         from tasks.source.build import source_tree, tree_values
@@ -47,18 +66,39 @@ def run_fetch(task: str) -> dict[str, Any]:
         return tree_values(
             source_tree(pin.name, pin.line.source, cache_root(), hashes=hashes, revision=revision)
         )
+    if not pin.line.source.direct:
+        from tasks.run.fetch import fetch_registry
+
+        return fetch_registry(pin, cache_root())  # a wheel, or an sdist's tree for the build tasks
     from tasks.run.fetch import fetch_pin
 
     return fetch_pin(pin, cache_root())
 
 
+def _build_tree(pin: PinJob, tree: dict[str, Any] | None) -> Tree | None:
+    """The tree a build task builds, with the pin's config_settings; None for an index wheel.
+
+    An index pin's build tasks take no values from `fetch` (that would make them run whenever the
+    fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.chosen`).
+    """
+    from tasks.run.fetch import registry_tree, with_settings
+    from tasks.source.build import tree_from_values
+
+    built = registry_tree(pin, cache_root()) if tree is None else tree_from_values(tree)
+    return None if built is None else with_settings(built, pin)
+
+
 @secret_free
-def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
+def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_meta:<task>`: the source's metadata.json, built only when stale."""
-    from tasks.source.build import metadata_of_tree, tree_from_values
+    from tasks.source.build import metadata_of_tree
     from tasks.source.builtcache import metadata_json
 
-    pin, built = pin_job(task), tree_from_values(tree)
+    _refuse_dry(f"build_meta:{task}")
+    pin = pin_job(task)
+    built = _build_tree(pin, tree)
+    if built is None:
+        return {"wheel": True}  # an index wheel: its metadata is the wheel's own, nothing to build
     metadata_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
     path = metadata_json(cache_root(), built.bucket)
     emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path)))
@@ -66,11 +106,17 @@ def run_build_meta(task: str, tree: dict[str, Any]) -> dict[str, Any]:
 
 
 @secret_free
-def run_build_wheel(task: str, tree: dict[str, Any]) -> dict[str, Any]:
+def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
-    from tasks.source.build import fetched_wheel, tree_from_values, wheel_of_tree
+    from tasks.source.build import fetched_wheel, wheel_of_tree
 
-    pin, built = pin_job(task), tree_from_values(tree)
+    _refuse_dry(f"build_wheel:{task}")
+    pin = pin_job(task)
+    built = _build_tree(pin, tree)
+    if built is None:  # an index wheel: the fetched wheel itself, passed through
+        from tasks.run.fetch import fetch_registry
+
+        return fetch_registry(pin, cache_root())
     wheel = wheel_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
     return fetched_wheel(pin.name, built, wheel, cache_root()).as_values()
 
@@ -82,11 +128,32 @@ def run_sync(env: str, **pins: Any) -> None:
 
     link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
+    pins = installable(pins)
+    if flag("dry") or flag("check"):
+        from tasks.run.dry import dry_sync
+
+        return dry_sync(env_job(env), cache_root(), summary.sites, check=flag("check"))
     if already_synced(summary.name, summary.path, summary.sites, pins):
         return
     from tasks.run.sync import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
+
+
+FETCHED = "_fetched"  # sync's getargs suffix: an index pin's fetch values, beside its build_wheel's
+
+
+def installable(pins: dict[str, Any]) -> dict[str, Any]:
+    """The wheel of each pin: for an index pin whose kind was unknown when the run was planned, its
+    fetch's wheel when the index had one (its build tasks then did nothing), else its build_wheel's."""
+    chosen = {}
+    for key, values in pins.items():
+        fetched = pins.get(key + FETCHED)
+        if key.endswith(FETCHED):
+            continue
+        is_wheel = isinstance(fetched, dict) and "unpacked" in fetched and "path" not in fetched
+        chosen[key] = fetched if is_wheel else values
+    return chosen
 
 
 @secret_free
@@ -102,3 +169,17 @@ def run_lock(env: str) -> None:
     options = variables()
     hashes = options.get("hashes", "1").lower() not in ("0", "false", "no")
     lock_env(job.spec, job.interp, cache_root(), upgrade=options.get("upgrade"), hashes=hashes)
+
+
+def run_cache_report() -> None:
+    """Action of `cache`: the size and entry count of each bucket family."""
+    from tasks.run.cache_care import report
+
+    report(cache_root())
+
+
+def run_prune() -> None:
+    """Action of `prune`: remove what nothing can use any more (`days=`, `ci=1`, `max-size=`)."""
+    from tasks.run.cache_care import policy_from_variables, prune
+
+    prune(cache_root(), policy_from_variables())

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from tasks.inputs.config import Pipeline
     from tasks.run.model import EnvJob, PinJob
 
-VARIABLES = ("req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link")
+VARIABLES = (
+    "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
+    "remote_cache",
+    *("quiet", "dry", "check", "report", "offline", "verbose"),
+)  # fmt: skip
+# How the run shows and acts, not what it plans: left out of the outline memo's key.
+MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache"})
 
 _lock = threading.Lock()
 
@@ -26,17 +32,40 @@ def variables() -> dict[str, str]:
     return {k: v for k in VARIABLES if (v := get_var(k, None))}
 
 
+def flag(name: str) -> bool:
+    """A yes/no variable (`dry=1`, `offline=yes`); `offline` is also on with pip's PIP_NO_INDEX."""
+    value = (get_var(name, None) or "").strip().lower()
+    if name == "offline" and not value:
+        return _pip_no_index()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def _pip_no_index() -> bool:
+    """PIP_NO_INDEX=1 with no find-links: nothing could be fetched, so the run is offline."""
+    import os
+
+    no_index = os.environ.get("PIP_NO_INDEX", "").strip().lower() in ("1", "true", "yes", "on")
+    return no_index and not os.environ.get("PIP_FIND_LINKS", "").strip()
+
+
+def _shaping() -> dict[str, str]:
+    return {k: v for k, v in variables().items() if k not in MODES}
+
+
 @functools.cache
 def pipeline() -> Pipeline:
     from tasks.inputs.config import load_pipeline
+    from tasks.source.remote import configure
 
-    return load_pipeline(variables())
+    loaded = load_pipeline(variables())
+    configure(loaded.remote_cache)  # the shared build cache, if any, for this process's builds
+    return loaded
 
 
 @functools.cache
 def outline() -> Outline:
     """The task outline: from the memo when its inputs are unchanged, else planned afresh."""
-    memo = load_memo(variables())
+    memo = load_memo(_shaping())
     if memo is not None:
         return memo
     from tasks.run.model import outline_of  # parses the locks: off the no-op path
@@ -44,7 +73,7 @@ def outline() -> Outline:
     planned, inputs = outline_of(pipeline(), list(full_jobs()))
     fresh = without_credentials(planned)  # the same keys whether planned or read from the memo
     if not any(env.error for env in fresh.envs):
-        save_memo(variables(), fresh, inputs)
+        save_memo(_shaping(), fresh, inputs)
     return fresh
 
 
@@ -96,8 +125,11 @@ def current_revisions() -> dict[str, str | None]:
     from tasks.source.build import current_revision  # requests, GitPython: only when a source is built
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.line.source.needs_build}
+    offline = flag("offline")
 
     def check(pin: PinJob) -> str | None:
+        if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
+            return pin.line.source.offline_revision(pin.line.sha256s())
         try:
             return current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
         except Exception:  # the task's own action reports the error
@@ -106,3 +138,12 @@ def current_revisions() -> dict[str, str | None]:
     with ThreadPoolExecutor(max_workers=16) as pool:
         futures = {task: pool.submit(check, pin) for task, pin in pins.items()}
     return {task: future.result() for task, future in futures.items()}
+
+
+def recorded_revision(task: str) -> str | None:
+    """An index sdist's revision, its sha256 as its first fetch recorded it: no request, no lock parsed."""
+    from tasks.run.chosen import recall
+
+    pin = next((p for p in outline().pins if p.task == task), None)
+    file = recall(cache_root(), pin.key) if pin is not None else None
+    return file.sha256 if file is not None and not file.is_wheel else None

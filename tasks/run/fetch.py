@@ -1,18 +1,25 @@
-"""The action behind `fetch:<pkg>`: one pin's wheel in the cache, whatever its source.
+"""Fetching one pin: an index pin's file for `fetch:<pkg>`, and any pin's wheel whatever its source.
 
-A registry pin gets the best wheel for the target, or, when the index has only an sdist, the
-wheel built from it; a direct wheel is downloaded; a URL archive, git ref or local project is
-built (reusing the built-wheel cache). A revision the run already checked is passed on, so no
-source is checked upstream twice.
+`fetch_registry` (the action of an index pin's `fetch:<pkg>`) gets the best wheel for the target,
+or, when the index has only an sdist, that sdist's tree for `build_meta`/`build_wheel`; the file
+chosen is recorded (`tasks.run.chosen`), so later runs know it is an sdist without the index page.
+`fetch_pin` gets a wheel for any pin in one step (a sync healing a damaged cache entry): a direct
+wheel is downloaded; an sdist, URL archive, git ref or local project is built (reusing the
+built-wheel cache). A revision the run already checked is passed on, so no source is checked
+upstream twice.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.run.model import PinJob
 from tasks.wheels.fetch import Fetched
+
+if TYPE_CHECKING:
+    from tasks.index.pages import DistFile
+    from tasks.source.trees import Tree
 
 
 def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> dict[str, Any]:
@@ -27,20 +34,66 @@ def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> dict[str
     return build_direct(pin, cache, revision).as_values()
 
 
-def _registry(pin: PinJob, cache: Path) -> Fetched:
-    from tasks.wheels.fetch import fetch_wheel_file, registry_file
+def chosen_file(pin: PinJob, cache: Path) -> DistFile:
+    """The pin's index file: an sdist recorded by an earlier fetch (no index page), else chosen now."""
+    from tasks.run.chosen import recall, remember
+    from tasks.wheels.fetch import registry_file
 
+    known = recall(cache, pin.key)
+    if known is not None and not known.is_wheel:
+        return known
     version = pin.version
     assert version is not None  # require_pins guarantees it
-    hashes = pin.line.sha256s()
     file = registry_file(
-        name=pin.name, version=version, hashes=hashes, indexes=pin.indexes, interp=pin.interp, cache=cache
-    )
-    if file.is_wheel:
-        return fetch_wheel_file(file, pin.name, version, hashes, cache)
-    from tasks.source.build import fetched_wheel, source_tree, wheel_of_tree
+        name=pin.name, version=version, hashes=pin.line.sha256s(), indexes=pin.indexes,
+        interp=pin.interp, cache=cache,
+    )  # fmt: skip
+    remember(cache, pin.key, file)
+    return file
 
-    tree = source_tree(pin.name, source=pin.line.source, cache=cache, dist_file=file, hashes=hashes)
+
+def fetch_registry(pin: PinJob, cache: Path) -> dict[str, Any]:
+    """Action of `fetch:<pkg>` for an index pin: a wheel into the cache, or an sdist's tree to build."""
+    file = chosen_file(pin, cache)
+    if file.is_wheel:
+        return _wheel(pin, file, cache).as_values()
+    from tasks.source.build import tree_values
+
+    return tree_values(_sdist_tree(pin, file, cache))
+
+
+def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
+    """The tree of an index pin's sdist, from the recorded choice (None for a wheel: nothing to build)."""
+    from tasks.core.errors import BuildError
+    from tasks.run.chosen import recall
+
+    file = recall(cache, pin.key)
+    if file is None:
+        raise BuildError(f"not fetched yet: run `./doit fetch:{pin.name}` first", package=pin.name)
+    return None if file.is_wheel else _sdist_tree(pin, file, cache)
+
+
+def _wheel(pin: PinJob, file: DistFile, cache: Path) -> Fetched:
+    from tasks.wheels.fetch import fetch_wheel_file
+
+    assert pin.version is not None  # require_pins guarantees it
+    return fetch_wheel_file(file, pin.name, pin.version, pin.line.sha256s(), cache)
+
+
+def _sdist_tree(pin: PinJob, file: DistFile, cache: Path) -> Tree:
+    from tasks.source.build import source_tree
+
+    return source_tree(pin.name, pin.line.source, cache, dist_file=file, hashes=pin.line.sha256s())
+
+
+def _registry(pin: PinJob, cache: Path) -> Fetched:
+    """An index pin's wheel, built from its sdist when that is what the index has (a cache heal)."""
+    file = chosen_file(pin, cache)
+    if file.is_wheel:
+        return _wheel(pin, file, cache)
+    from tasks.source.build import fetched_wheel, wheel_of_tree
+
+    tree = with_settings(_sdist_tree(pin, file, cache), pin)
     wheel = wheel_of_tree(pin.name, tree, pin.interp, pin.indexes, cache)
     built = fetched_wheel(pin.name, tree, wheel, cache)
     return Fetched(built.name, built.version, built.filename, built.sha256, built.unpacked)
@@ -51,5 +104,21 @@ def build_direct(pin: PinJob, cache: Path, revision: str | None = None) -> Fetch
     from tasks.source.build import fetched_wheel, source_tree, wheel_of_tree
 
     tree = source_tree(pin.name, pin.line.source, cache, hashes=pin.line.sha256s(), revision=revision)
+    tree = with_settings(tree, pin)
     wheel = wheel_of_tree(pin.name, tree, pin.interp, pin.indexes, cache)
     return fetched_wheel(pin.name, tree, wheel, cache)
+
+
+def with_settings(tree: Tree, pin: PinJob) -> Tree:
+    """The tree with the pin's PEP 517 config_settings, which its metadata.json entry records."""
+    from dataclasses import replace
+
+    settings = pin.config_settings
+    if not settings:
+        return tree
+    direct = tree.direct_url
+    if direct is not None:  # recorded in the venv too: a changed setting replaces the installed build
+        ours = direct.get("wheelwright")
+        ours = {**(ours if isinstance(ours, dict) else {}), "config_settings": settings}
+        direct = {**direct, "wheelwright": ours}
+    return replace(tree, info={**tree.info, "config_settings": settings}, direct_url=direct)

@@ -73,6 +73,7 @@ def lock_env(
         index=spec.index.merged(index),
         hashes=hashes,
         as_written=urls,
+        settings={line.name: line.config_settings for line in reqs.requirements if line.config_settings},
     )
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started

@@ -40,6 +40,7 @@ class PinJob:
     line: ReqLine
     index_layers: tuple[IndexOptions, ...]
     interp: Interpreter
+    env_settings: tuple[tuple[str, str], ...] = ()  # pipeline.yaml's `config-settings` for the env
 
     @property
     def name(self) -> NormalizedName:
@@ -69,6 +70,20 @@ class PinJob:
             sort_keys=True,
             default=list,
         )
+
+    @property
+    def config_settings(self) -> dict[str, str | list[str]]:
+        """PEP 517 config_settings: the environment's, then the line's own (a key on the line wins)."""
+        from tasks.inputs.requirements import settings_dict
+
+        line_keys = {key for key, _ in self.line.config_settings}
+        kept = tuple(pair for pair in self.env_settings if pair[0] not in line_keys)
+        return settings_dict(kept + self.line.config_settings)
+
+    @property
+    def settings_key(self) -> str:
+        """The build settings as a key: a change makes `build_meta` and `build_wheel` stale, not fetch."""
+        return json.dumps(self.config_settings, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,8 @@ def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
     except WheelwrightError as exc:
         return EnvJob(spec, interp, error=f"{spec.name}: {exc}")
     layers = (pip_index_options(), spec.index, reqs.index)
-    pins = tuple(PinJob(line, layers, interp) for line in reqs.requirements if applies(line, interp))
+    lines = [line for line in reqs.requirements if applies(line, interp)]
+    pins = tuple(PinJob(line, layers, interp, spec.config_settings) for line in lines)
     duplicate = _duplicate(pins)
     if duplicate:
         return EnvJob(spec, interp, error=f"{spec.name}: {duplicate} is pinned twice")
@@ -162,7 +178,7 @@ def plan_run(pipeline: Pipeline) -> list[EnvJob]:
     keys_by_name: dict[str, set[str]] = {}
     for job in jobs:
         for pin in job.pins:
-            keys_by_name.setdefault(pin.name, set()).add(pin.key)
+            keys_by_name.setdefault(pin.name, set()).add(pin.key + pin.settings_key)
     for job in jobs:
         for pin in job.pins:
             clash = len(keys_by_name[pin.name]) > 1
@@ -177,18 +193,27 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
     for job in jobs:
         for pin in job.pins:
             task = job.task_names[pin.name]
-            doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
-            pins.setdefault(task, PinOutline(task, pin.key, doc, needs_build(pin.line.source)))
+            pins.setdefault(task, pin_outline(task, pin, pipeline.cache))
         doc = f"sync {job.spec.path} to {', '.join(str(p) for p in job.spec.requirements)}"
-        tasks = [
-            ("build_wheel:" if needs_build(p.line.source) else "fetch:") + job.task_names[p.name]
-            for p in job.pins
-        ]
+        names = [job.task_names[p.name] for p in job.pins]
+        tasks = [("build_wheel:" if pins[task].built else "fetch:") + task for task in names]
         sites = _sites(job)
         envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites))
     locks = [lock_outline(job) for job in jobs if job.spec.sources]
     inputs = _inputs(pipeline, jobs) + [Path(dep) for lock in locks for dep in lock.deps]
     return Outline(str(pipeline.cache), envs, list(pins.values()), locks), inputs
+
+
+def pin_outline(task: str, pin: PinJob, cache: Path) -> PinOutline:
+    """A pin's tasks: an index pin is built when the file it resolved to is an sdist, or not yet known
+    (its build tasks then pass a wheel through); the record of its choice is in `tasks.run.chosen`."""
+    doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
+    if pin.line.source.direct:
+        return PinOutline(task, pin.key, doc, needs_build(pin.line.source), settings=pin.settings_key)
+    from tasks.run.chosen import kind_of
+
+    kind = kind_of(cache, pin.key)
+    return PinOutline(task, pin.key, doc, kind != "wheel", True, kind or "", pin.settings_key)
 
 
 def lock_outline(job: EnvJob) -> LockOutline:
@@ -223,6 +248,8 @@ def _sites(job: EnvJob) -> list[str]:
 
 
 def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
+    from tasks.run.chosen import chosen_path  # the outline changes when a pin's file becomes known
+
     inputs = [pipeline.config_file, *pip_config_files(os.environ)]
     for job in jobs:
         spec = job.spec
@@ -231,4 +258,5 @@ def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
             inputs += [spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
         if job.interp is not None:
             inputs.append(Path(job.interp.executable))
+        inputs += [chosen_path(pipeline.cache, pin.key) for pin in job.pins if not pin.line.source.direct]
     return inputs

@@ -23,7 +23,7 @@ from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSION = "outline-v4"
+VERSION = "outline-v5"
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,10 @@ class PinOutline:
     task: str  # fetch:<task>
     key: str
     doc: str
-    built: bool = False  # a direct reference built from source: build_meta and build_wheel tasks too
+    built: bool = False  # built from source (or an index pin not yet known): build_meta and build_wheel too
+    registry: bool = False  # an index pin: its build tasks read the chosen sdist from tasks.run.chosen
+    chosen: str = ""  # an index pin's file kind, "wheel" or "sdist"; "" until its first fetch
+    settings: str = ""  # its PEP 517 config_settings as JSON (a change makes the build tasks stale)
 
 
 @dataclass(frozen=True)

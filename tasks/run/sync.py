@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.core.errors import InstallError
+from tasks.core.events import Event, emit
 from tasks.core.locks import venv_lock
 from tasks.core.names import NormalizedName
 from tasks.run.fetch import fetch_pin
@@ -30,21 +31,30 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
         interp = probe_env(path, job.interp.executable, cache / "interpreters-v0")
         sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
         target = _Target(interp.scheme(), str(venv_python(path)), path, link)
-        plan = _install_healing(job, cache, wanted, sites, target)
-    report(job.spec.name, path, plan, created, time.perf_counter() - started)
+        plan, phases = _install_healing(job, cache, wanted, sites, target, started)
+    report(job.spec.name, path, plan, created, time.perf_counter() - started, phases)
 
 
-def apply_plan(plan: Plan, scheme: dict[str, str], python: str, env: Path, link: str = "hardlink") -> None:
-    """Remove, then install; a distribution without RECORD is removed by its wheel's own RECORD."""
+def apply_plan(
+    plan: Plan, scheme: dict[str, str], python: str, env: Path, link: str = "hardlink"
+) -> tuple[tuple[str, float], ...]:
+    """Remove, then install; a distribution without RECORD is removed by its wheel's own RECORD.
+
+    Returns the seconds each phase took (`uninstall`, `install`).
+    """
     from tasks.wheels.install import install_wheels, uninstall
 
+    todo = [*plan.install, *(new for _, new in plan.replace)]
+    emit(Event("installing", path=str(env), count=len(todo) + len(plan.remove)))
+    started = time.perf_counter()
     for have in plan.remove:
         uninstall(have.dist_info, env)
     for have, new in plan.replace:
         uninstall(have.dist_info, env, fallback_record=Path(new.unpacked) / have.dist_info.name / "RECORD")
-    todo = [*plan.install, *(new for _, new in plan.replace)]
+    removed = time.perf_counter()
     install_wheels([(Path(w.unpacked), w.filename, w.direct_url) for w in todo], scheme, python, link=link)
     applied(plan, env)
+    return (("uninstall", removed - started), ("install", time.perf_counter() - removed))
 
 
 # --- a damaged cache entry: evicted, fetched again, installed in the same run -----------------
@@ -59,26 +69,35 @@ class _Target:
 
 
 def _install_healing(
-    job: EnvJob, cache: Path, wanted: dict[NormalizedName, Wanted], sites: list[Path], target: _Target
-) -> Plan:
-    """Apply the plan; entries found damaged, before or while installing, are fetched again (once)."""
+    job: EnvJob,
+    cache: Path,
+    wanted: dict[NormalizedName, Wanted],
+    sites: list[Path],
+    target: _Target,
+    started: float,
+) -> tuple[Plan, tuple[tuple[str, float], ...]]:
+    """Apply the plan; entries found damaged, before or while installing, are fetched again (once).
+
+    Returns the first plan and the seconds per phase (`resolve`: from `started` to the plan).
+    """
     from tasks.core.errors import CacheEntryDamaged
 
     first = plan_sync(installed_distributions(sites), wanted)
+    resolved = (("resolve", time.perf_counter() - started),)
     if first.is_empty:
-        return first
+        return first, resolved
     wanted = _refetched(job, cache, wanted, _damaged([*first.install, *(n for _, n in first.replace)]))
     for retry in (False, True):
         plan = plan_sync(installed_distributions(sites), wanted)
         try:
-            apply_plan(plan, target.scheme, target.python, target.path, target.link)
+            phases = apply_plan(plan, target.scheme, target.python, target.path, target.link)
             break
         except CacheEntryDamaged as exc:
             hit = [w for w in wanted.values() if w.unpacked == exc.entry]
             if retry or not hit:
                 raise
             wanted = _refetched(job, cache, wanted, [(w, exc.cause) for w in hit])
-    return first
+    return first, resolved + phases
 
 
 def _damaged(todo: list[Wanted]) -> list[tuple[Wanted, str]]:

@@ -21,6 +21,7 @@ from tasks.core.events import Event, Kind, emit
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.sources import Source
+from tasks.source import remote
 from tasks.source.builder import Builder
 from tasks.source.builtcache import (
     drop_other_revisions,
@@ -79,14 +80,18 @@ def metadata_of_tree(
     """Metadata for the tree's revision: from metadata.json when fresh, else prepared and stored."""
     with _locked(cache, tree):
         entry = read_entry(cache, tree.bucket)
-        if is_fresh(entry, tree.revision):
+        if is_fresh(entry, tree.revision, tree.info):
             assert entry is not None
             known = entry.any_metadata(interp)
             if known is not None:
                 _report("reused", name, tree, metadata_json(cache, tree.bucket))
                 return known
-        started = time.perf_counter()
-        metadata = _check_name(name, Builder(tree.path, interp, indexes, cache, name).metadata(), tree)
+        if (taken := remote.take(name, tree, interp, cache, entry)) is not None:
+            return taken.metadata
+        started = _building(name, tree, "metadata.json")
+        builder = Builder(tree.path, interp, indexes, cache, name, _settings(tree))
+        built = builder.metadata(editable=tree.editable)
+        metadata = _check_name(name, built, tree)
         write_entry(cache, tree.bucket, with_prepared(entry, tree.revision, tree.info, metadata))
         _report("built", name, tree, metadata_json(cache, tree.bucket), started)
         return metadata
@@ -96,29 +101,52 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
     """A built wheel for `interp`: reused when fresh, compatible and sound, else built (added or replaced)."""
     with _locked(cache, tree):
         entry = read_entry(cache, tree.bucket)
-        if is_fresh(entry, tree.revision):
+        if is_fresh(entry, tree.revision, tree.info):
             assert entry is not None
             best = entry.compatible(interp)
             if best is not None and _sound(name, wheels_dir(cache, tree.bucket) / best, cache):
                 _report("reused", name, tree, wheels_dir(cache, tree.bucket) / best)
                 return wheels_dir(cache, tree.bucket) / best
-        started = time.perf_counter()
-        wheel = Builder(tree.path, interp, indexes, cache, name).wheel(wheels_dir(cache, tree.bucket))
+        if (taken := remote.take(name, tree, interp, cache, entry)) is not None:
+            return taken.wheel
+        started = _building(name, tree, "wheel")
+        wheel = Builder(tree.path, interp, indexes, cache, name, _settings(tree)).wheel(
+            wheels_dir(cache, tree.bucket), editable=tree.editable
+        )
         metadata = _check_name(name, _wheel_metadata(wheel), tree)
         updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
         write_entry(cache, tree.bucket, updated)
         drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-        if tree.bucket.startswith("path/"):
+        if tree.bucket.startswith(("path/", "editable/")):
             drop_other_revisions(cache, tree.bucket)
         _report("built", name, tree, wheel, started)
+        remote.give(name, tree, interp, wheel, updated)
         return wheel
+
+
+def _settings(tree: Tree) -> dict[str, Any] | None:
+    """The PEP 517 config_settings the tree is built with (kept in its metadata.json's `source`)."""
+    return tree.info.get("config_settings") or None
+
+
+def _building(name: str, tree: Tree, what: str) -> float:
+    """A `building` event (a progress view shows the build running); returns when it began."""
+    emit(Event("building", package=name, source=_described(tree), filename=what))
+    return time.perf_counter()
+
+
+def _described(tree: Tree) -> str:
+    return str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
 
 
 def _report(kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None) -> None:
     """A `built` or `reused` event for the tree's metadata.json or wheel at `path`."""
     seconds = None if started is None else time.perf_counter() - started
-    source = str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
-    emit(Event(kind, package=name, source=source, filename=path.name, path=str(path), seconds=seconds))
+    emit(
+        Event(
+            kind, package=name, source=_described(tree), filename=path.name, path=str(path), seconds=seconds
+        )
+    )
 
 
 def _sound(name: str, wheel: Path, cache: Path) -> bool:
@@ -191,6 +219,7 @@ def tree_values(tree: Tree) -> dict[str, Any]:
         "bucket": tree.bucket,
         "info": tree.info,
         "direct_url": tree.direct_url,
+        "editable": tree.editable,
     }
 
 
@@ -198,8 +227,9 @@ def tree_from_values(values: dict[str, Any]) -> Tree:
     if "path" not in values:
         raise BuildError("the source was not fetched")
     return Tree(
-        Path(values["path"]), values["revision"], values["bucket"], values["info"], values["direct_url"]
-    )
+        Path(values["path"]), values["revision"], values["bucket"], values["info"], values["direct_url"],
+        editable=bool(values.get("editable")),
+    )  # fmt: skip
 
 
 def current_revision(name: str, source: Source, cache: Path, hashes: frozenset[str]) -> str:

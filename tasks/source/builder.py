@@ -3,26 +3,31 @@
 A build environment is named by its resolved requirement set and interpreter, so two builds
 (or two runs) that need the same backend share one. Requirements are resolved by our resolver
 (wheels only) and installed by our installer. Backend failures become one BuildError that
-names the package and shows the tail of the backend's output.
+names the package and shows the tail of the backend's output; every hook's output goes to a log
+file under `cache/build-logs-v0/` (nothing on the terminal unless `verbose=1`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import tempfile
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import tomllib
 from packaging.utils import canonicalize_name
 
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError, WheelwrightError
-from tasks.core.urls import digest
+from tasks.core.events import Event, emit, is_verbose
+from tasks.core.lastuse import mark_used
+from tasks.core.urls import digest, scrub_text
 from tasks.inputs.config import Indexes
 from tasks.target.interpreter import Interpreter, in_venv
 
@@ -66,6 +71,7 @@ def build_env(
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
     root = cache / "build-envs-v0" / key
     if (root / ".complete").exists():
+        mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root) + ".lock"):
@@ -120,10 +126,16 @@ def _make_env(
 
 
 class _Runner:
-    """pyproject-hooks runner: output captured, kept for the error message."""
+    """pyproject-hooks runner: every hook's output (stdout, stderr, the warnings it raised) goes to the
+    build's log file (and with verbose=1 to `output` events, line by line, which the console shows);
+    the last lines are kept for the error message."""
 
-    def __init__(self) -> None:
-        self.output = ""
+    def __init__(self, log: Path, package: str) -> None:
+        self.log, self.package, self.hook = log, package, ""
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.live = is_verbose()  # verbose=1: every line as an event too, for the console to stream
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("", encoding="utf-8")  # one log per build: this build's output only
 
     def __call__(
         self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
@@ -131,12 +143,52 @@ class _Runner:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_"))}
         env.update(extra_environ or {})
         env["PYTHONNOUSERSITE"] = "1"
-        done = subprocess.run(
-            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.output = done.stdout or ""
-        if done.returncode != 0:
-            raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout)
+        env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleaved in the log as they were written
+        self.hook = cmd[-2]  # pyproject-hooks calls: python _in_process.py <hook> <control dir>
+        self.tail.clear()
+        with self.log.open("a", encoding="utf-8") as out:
+            out.write(f"--- {self.hook}\n")
+            code = self._run(cmd, cwd, env, out)
+            self._warnings(Path(cmd[-1]) / "output.json", out)
+        if code != 0:
+            raise subprocess.CalledProcessError(code, cmd)
+
+    def _run(self, cmd: Sequence[str], cwd: str | None, env: dict[str, str], out: TextIO) -> int:
+        pipe = subprocess.PIPE
+        with subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=pipe, stderr=subprocess.STDOUT, text=True, errors="replace"
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                self._line(line.rstrip("\n"), out)
+        return proc.returncode
+
+    def _warnings(self, output: Path, out: TextIO) -> None:
+        """The UserWarnings the hook raised (pyproject-hooks would re-raise them here: see _quiet)."""
+        try:
+            found = json.loads(output.read_text(encoding="utf-8")).get("warnings", [])
+        except (OSError, ValueError):
+            return
+        for w in found:
+            self._line(f"{w.get('filename')}:{w.get('lineno')}: warning: {w.get('message')}", out)
+
+    def _line(self, text: str, out: TextIO) -> None:
+        text = scrub_text(text)
+        out.write(text + "\n")
+        if text.strip():
+            self.tail.append(text)
+        if self.live:
+            emit(Event("output", package=self.package, message=text))
+
+
+@functools.cache
+def _quiet() -> None:
+    """pyproject-hooks re-raises a hook's warnings in this process; the runner logged them already."""
+    import warnings
+
+    from pyproject_hooks import BuildBackendWarning
+
+    warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
 
 @dataclass
@@ -148,10 +200,20 @@ class Builder:
     indexes: Indexes
     cache: Path
     package: str
+    config_settings: Mapping[str, Any] | None = None  # PEP 517 config_settings, given to every hook
+
+    @property
+    def _settings(self) -> dict[str, Any] | None:
+        return dict(self.config_settings) if self.config_settings else None
+
+    def log_path(self, build: str) -> Path:
+        """Where a build's output goes: one file per tree and kind of build, the last build's."""
+        return self.cache / "build-logs-v0" / digest(str(self.tree)) / f"{build}.log"
 
     def _hooks(self, env: Path, system: BuildSystem, runner: _Runner) -> Any:
         from pyproject_hooks import BuildBackendHookCaller
 
+        _quiet()
         return BuildBackendHookCaller(
             str(self.tree),
             system.backend,
@@ -160,13 +222,13 @@ class Builder:
             python_executable=str(env / "bin" / "python"),
         )
 
-    def _env(self, hook: str) -> tuple[Any, _Runner]:
+    def _env(self, hook: str, build: str) -> tuple[Any, _Runner]:
         """A hook caller in an environment with the backend's static and dynamic requirements."""
         system = build_system(self.tree, package=self.package)
         env = build_env(system.requires, self.interp, self.indexes, self.cache, package=self.package)
-        runner = _Runner()
+        runner = _Runner(self.log_path(build), self.package)
         hooks = self._hooks(env, system, runner)
-        extra = self._call(lambda: getattr(hooks, f"get_requires_for_build_{hook}")(), runner)
+        extra = self._call(lambda: getattr(hooks, f"get_requires_for_build_{hook}")(self._settings), runner)
         if extra:
             env = build_env(
                 [*system.requires, *extra], self.interp, self.indexes, self.cache, package=self.package
@@ -179,29 +241,43 @@ class Builder:
 
         try:
             return call()
-        except subprocess.CalledProcessError:
-            raise BuildError(f"build backend failed:\n{_tail(runner.output)}", package=self.package) from None
-        except (BackendUnavailable, HookMissing) as exc:
+        except subprocess.CalledProcessError as exc:
+            raise BuildError(_failure(runner, exc.returncode), package=self.package) from None
+        except HookMissing as exc:
+            if exc.hook_name == "build_editable":
+                backend = build_system(self.tree, package=self.package).backend
+                raise BuildError(NO_EDITABLE.format(backend), package=self.package) from None
+            raise BuildError(f"build backend unavailable: {exc}", package=self.package) from None
+        except BackendUnavailable as exc:
             raise BuildError(f"build backend unavailable: {exc}", package=self.package) from None
 
-    def metadata(self) -> dict[str, Any]:
-        """Core metadata, from prepare_metadata_for_build_wheel (a full build when it is missing)."""
-        hooks, runner = self._env("wheel")
+    def metadata(self, *, editable: bool = False) -> dict[str, Any]:
+        """Core metadata from prepare_metadata_for_build_wheel (or _editable); a full build when missing."""
+        hook = "editable" if editable else "wheel"
+        hooks, runner = self._env(hook, f"{hook}-metadata")
+        prepare = getattr(hooks, f"prepare_metadata_for_build_{hook}")
         with tempfile.TemporaryDirectory(prefix="ww-meta-") as out:
-            name = self._call(
-                lambda: hooks.prepare_metadata_for_build_wheel(out, _allow_fallback=True), runner
-            )
+            name = self._call(lambda: prepare(out, self._settings, _allow_fallback=True), runner)
             text = (Path(out) / name / "METADATA").read_text(encoding="utf-8")
         return parse_core_metadata(text)
 
-    def wheel(self, out_dir: Path) -> Path:
-        """Build a wheel into `out_dir`."""
-        hooks, runner = self._env("wheel")
+    def wheel(self, out_dir: Path, *, editable: bool = False) -> Path:
+        """Build a wheel into `out_dir` (with PEP 660 build_editable when `editable`)."""
+        hook = "editable" if editable else "wheel"
+        hooks, runner = self._env(hook, hook)
         out_dir.mkdir(parents=True, exist_ok=True)
-        filename = str(self._call(lambda: hooks.build_wheel(str(out_dir)), runner))
+        build = getattr(hooks, f"build_{hook}")
+        filename = str(self._call(lambda: build(str(out_dir), self._settings), runner))
         return out_dir / filename
 
 
-def _tail(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    return "\n".join("    " + line for line in lines[-TAIL_LINES:]) or "    (no output)"
+NO_EDITABLE = (
+    "its build backend {} has no build_editable hook (PEP 660), so it cannot be installed editable; "
+    "drop -e or use a backend that supports editable installs"
+)
+
+
+def _failure(runner: _Runner, code: int) -> str:
+    """The error's text: which hook failed, the last lines of its output, and where the whole log is."""
+    tail = "\n".join("    " + line for line in runner.tail) or "    (no output)"
+    return f"build backend failed in {runner.hook} (exit status {code}):\n{tail}\n    full log: {runner.log}"

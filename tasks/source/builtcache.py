@@ -97,8 +97,12 @@ def write_entry(cache: Path, bucket: str, entry: BuiltEntry) -> None:
     atomic_write_text(metadata_json(cache, bucket), json.dumps(payload, indent=1, sort_keys=True))
 
 
-def is_fresh(entry: BuiltEntry | None, revision: str) -> bool:
-    return entry is not None and entry.revision() == revision
+def is_fresh(entry: BuiltEntry | None, revision: str, source: dict[str, Any] | None = None) -> bool:
+    """The entry was made from `revision` with the same PEP 517 config_settings (`source`'s, if given)."""
+    if entry is None or entry.revision() != revision:
+        return False
+    wanted = (source or {}).get("config_settings") or {}
+    return bool((entry.source.get("config_settings") or {}) == wanted)
 
 
 def with_wheel(
@@ -106,7 +110,7 @@ def with_wheel(
 ) -> BuiltEntry:
     """The entry after a build: added to when fresh, replaced by the single new wheel when stale."""
     info = {**source, "revision": revision}
-    if is_fresh(entry, revision):
+    if is_fresh(entry, revision, source):
         assert entry is not None
         return BuiltEntry({**entry.data, wheel: metadata}, info, entry.prepared)
     return BuiltEntry({wheel: metadata}, info)
@@ -116,7 +120,7 @@ def with_prepared(
     entry: BuiltEntry | None, revision: str, source: dict[str, Any], metadata: dict[str, Any]
 ) -> BuiltEntry:
     info = {**source, "revision": revision}
-    if is_fresh(entry, revision):
+    if is_fresh(entry, revision, source):
         assert entry is not None
         return BuiltEntry(entry.data, info, metadata)
     return BuiltEntry({}, info, metadata)

@@ -6,6 +6,7 @@
 | direct URL | archive sha256, revalidated with ETag/Last-Modified | the archive extracted likewise |
 | git | the commit the ref names (`ls-remote`) | a checkout of that commit |
 | local path | a content digest of what the build reads | the directory (or the archive extracted) |
+| `-e` path | a digest of what decides its metadata | the directory |
 
 `build_source` is the one place that picks the kind; everything else asks the source. A revision
 computed once per run (for doit's `uptodate`) is handed to `tree`, so no source is checked twice.
@@ -128,10 +129,10 @@ class LocalPath:
 
     def revision(self) -> str:
         from tasks.core.download import sha256_file
-        from tasks.source.trees import tree_digest
+        from tasks.source.trees import directory_revision
 
         location = self.source.path
-        return sha256_file(location) if location.is_file() else tree_digest(location)
+        return sha256_file(location) if location.is_file() else directory_revision(self.source)
 
     def tree(self, revision: str) -> Tree:
         from tasks.source.trees import path_tree

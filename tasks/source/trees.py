@@ -6,6 +6,7 @@
 | direct URL | the archive's sha256, revalidated with ETag/Last-Modified | extracted likewise |
 | git | the commit the ref names | a checkout under git-v0/checkouts/<repo>/<commit> |
 | local directory | a digest of the files the build reads | the directory itself |
+| editable directory | a digest of the files that decide metadata (tasks.source.editable) | likewise |
 | local archive | its sha256 | extracted likewise |
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 from tasks.core.download import download, sha256_file
 from tasks.core.errors import SourceError
+from tasks.core.events import Event, emit
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import strip_credentials, url_digest
 from tasks.index.pages import DistFile
@@ -38,6 +41,7 @@ class Tree:
     bucket: str  # below built-wheel-metadata-v0/ and built-wheels-v0/
     info: dict[str, Any] = field(default_factory=dict)  # stored as metadata.json's "source"
     direct_url: dict[str, Any] | None = None
+    editable: bool = False  # built with PEP 660 build_editable (a local directory given with -e)
 
 
 # --- archives ------------------------------------------------------------------------------
@@ -98,7 +102,10 @@ def registry_tree(
     if not sha or not (extracted / ".complete").exists():
         archive = cache / "sdists-v0" / (sha or "unknown") / filename
         wanted = set(expected) or ({sha} if sha else set())
+        started = time.perf_counter()
         sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
+        took, size, url = time.perf_counter() - started, archive.stat().st_size, strip_credentials(file.url)
+        emit(Event("downloaded", package=name, filename=filename, bytes=size, source=url, seconds=took))
         extracted = extract_archive(archive, cache / "sources-v0" / sha, package=name)
         archive.unlink(missing_ok=True)
     root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
@@ -137,6 +144,16 @@ def path_tree(name: str, source: PathSource, cache: Path, revision: str | None =
     if not location.is_dir():
         raise SourceError("path does not exist", package=name, source=str(location))
     project_root(location, None, package=name, where=str(location))
-    revision = revision or tree_digest(location)
+    revision = revision or directory_revision(source)
     info = {"path": str(location)}
-    return Tree(location, revision, source.bucket(revision), info, source.direct_url(revision))
+    bucket, direct_url = source.bucket(revision), source.direct_url(revision)
+    return Tree(location, revision, bucket, info, direct_url, editable=source.editable)
+
+
+def directory_revision(source: PathSource) -> str:
+    """A local directory's revision: what the build reads, or for `-e` only what decides metadata."""
+    if source.editable:
+        from tasks.source.editable import editable_revision
+
+        return editable_revision(source.path)
+    return tree_digest(source.path)

@@ -1,7 +1,10 @@
-"""Stages `build_meta:<pkg>` and `build_wheel:<pkg>` for sources built from source (URL, git, path).
+"""Stages `build_meta:<pkg>` and `build_wheel:<pkg>` for sources built from source (index sdist, URL,
+git, path).
 
-Both read the tree `fetch:<pkg>` found and are fresh while the source's revision is the one
-they last ran for (all revisions are checked at once, concurrently, on the first check).
+Both read the tree `fetch:<pkg>` found and are fresh while the source's revision (all revisions
+are checked at once, concurrently, on the first check; an index sdist's is its recorded sha256)
+and its config_settings are the ones they last ran for. An index pin whose file is not known yet
+gets both too; when its fetch finds a wheel they are up to date at once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from doit.tools import config_changed
 
 from tasks.run.actions import run_build_meta, run_build_wheel
 from tasks.run.current import outline
-from tasks.stages.checks import path_exists, revision_unchanged, still_cached
+from tasks.run.outline import PinOutline
+from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached, wheel_or
 from tasks.stages.common import clean_failures
 
 
@@ -21,13 +25,14 @@ def task_build_meta() -> Iterator[dict[str, Any]]:
     """Write a source's metadata.json (prepare_metadata_for_build_wheel; no full build when avoidable)."""
     for pin in outline().pins:
         if pin.built:
+            fresh = [_revision(pin), path_exists("metadata"), config_changed(pin.settings)]
             yield {
                 "name": pin.task,
                 "doc": f"metadata of {pin.doc.removeprefix('fetch ')}",
                 "actions": [(clean_failures(run_build_meta), [pin.task])],
-                "getargs": {"tree": (f"fetch:{pin.task}", None)},
+                **_tree_from_fetch(pin),
                 "task_dep": [f"fetch:{pin.task}"],
-                "uptodate": [revision_unchanged(pin.task), path_exists("metadata")],
+                "uptodate": [wheel_or(pin.key, fresh)] if pin.registry else fresh,
                 "verbosity": 2,
             }
 
@@ -36,12 +41,23 @@ def task_build_wheel() -> Iterator[dict[str, Any]]:
     """Build (or reuse) a source's wheel for the target interpreter."""
     for pin in outline().pins:
         if pin.built:
+            fresh = [config_changed(pin.key + pin.settings), _revision(pin), still_cached]
             yield {
                 "name": pin.task,
                 "doc": f"wheel of {pin.doc.removeprefix('fetch ')}",
                 "actions": [(clean_failures(run_build_wheel), [pin.task])],
-                "getargs": {"tree": (f"fetch:{pin.task}", None)},
+                **_tree_from_fetch(pin),
                 "task_dep": [f"build_meta:{pin.task}"],
-                "uptodate": [config_changed(pin.key), revision_unchanged(pin.task), still_cached],
+                "uptodate": [wheel_or(pin.key, fresh)] if pin.registry else fresh,
                 "verbosity": 2,
             }
+
+
+def _tree_from_fetch(pin: PinOutline) -> dict[str, Any]:
+    """A direct source's tree comes from `fetch` (getargs); an index pin's build tasks read the file its
+    fetch recorded instead, so that for a wheel they stay up to date and print nothing."""
+    return {} if pin.registry else {"getargs": {"tree": (f"fetch:{pin.task}", None)}}
+
+
+def _revision(pin: PinOutline) -> Any:
+    return sdist_unchanged(pin.task) if pin.registry else revision_unchanged(pin.task)

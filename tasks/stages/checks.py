@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tasks.run.current import current_revisions
+from tasks.run.current import cache_root, current_revisions, flag, recorded_revision
 
 
 def revision_unchanged(name: str) -> Any:
@@ -13,6 +13,13 @@ def revision_unchanged(name: str) -> Any:
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
         current = current_revisions().get(name)
+        if current is None and flag("offline") and values.get("revision"):
+            from tasks.run.offline import skipped_check
+
+            info = values.get("info")
+            info = info if isinstance(info, dict) else {}
+            skipped_check(name, str(info.get("url") or values.get("path") or "its source"))
+            return True  # offline: the revision built last time is the one there is
         return current is not None and values.get("revision") == current
 
     return check
@@ -34,3 +41,36 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
 
     unpacked = values.get("unpacked")
     return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
+
+
+def sdist_unchanged(name: str) -> Any:
+    """doit `uptodate` of an index sdist: its sha256, as the fetch recorded it, is the one last built."""
+
+    def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
+        current = recorded_revision(name)
+        return current is not None and values.get("revision") == current
+
+    return check
+
+
+def wheel_or(key: str, checks: list[Any]) -> Any:
+    """doit `uptodate` of an index pin's build task: nothing to do when the pin resolved to a wheel,
+    else every one of `checks` (all are asked, so each can register what it saves)."""
+    return _WheelOr(key, checks)
+
+
+class _WheelOr:
+    def __init__(self, key: str, checks: list[Any]) -> None:
+        self.key, self.checks = key, checks
+
+    def configure_task(self, task: Any) -> None:  # doit's hook: config_changed saves its digest through it
+        for check in self.checks:
+            if hasattr(check, "configure_task"):
+                check.configure_task(task)
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
+        from tasks.run.chosen import kind_of
+
+        if kind_of(cache_root(), self.key) == "wheel":
+            return True
+        return all([check(task, values) for check in self.checks])

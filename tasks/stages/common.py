@@ -20,6 +20,7 @@ from doit.reporter import ExecutedOnlyReporter
 from tasks.core.errors import ConfigError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
+from tasks.run.current import flag
 
 if TYPE_CHECKING:
     pass
@@ -36,6 +37,15 @@ def apply_network_settings() -> None:
         set_read_timeout(float(value))
     except ValueError:
         raise ConfigError(f"timeout={value}: give a positive number of seconds") from None
+
+
+def apply_output_settings() -> None:
+    """`verbose=1`: build backends' output streamed live (doit's own `-v 2` cannot reach an action)."""
+    from tasks.core.events import VERBOSE_ENV
+    from tasks.run.current import flag
+
+    if flag("verbose"):
+        os.environ[VERBOSE_ENV] = "1"
 
 
 def check_cache_writable(state: Path) -> None:
@@ -141,10 +151,13 @@ def loading() -> Iterator[None]:
         yield
     except WheelwrightError as exc:
         sys.stderr.write(f"error: {exc}\n")
+        emit(Event("failed", message=scrub(str(exc))))
         raise SystemExit(2) from None
     except Exception as exc:
         fault = machine_fault(exc)
-        sys.stderr.write(f"error: {f'cannot plan the run: {fault}' if fault else internal_error(exc)}\n")
+        line = f"cannot plan the run: {fault}" if fault else internal_error(exc)
+        sys.stderr.write(f"error: {line}\n")
+        emit(Event("failed", message=line))
         raise SystemExit(2 if fault else 3) from None
 
 
@@ -160,7 +173,8 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
 
     def execute_task(self, task: Any) -> None:
         emit(Event("started", task=task.name))
-        if task.actions and not task.name.startswith(("_", "sync", "test", "lock")):
+        quiet_names = ("_", "sync", "test", "lock", "cache", "prune")  # these say what they did themselves
+        if task.actions and not task.name.startswith(quiet_names) and not flag("quiet"):
             self.write(f".  {task.name}\n")
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:

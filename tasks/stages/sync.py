@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tasks.run.actions import run_sync
-from tasks.run.current import outline
+from tasks.run.actions import FETCHED, run_sync
+from tasks.run.current import flag, outline
 from tasks.stages.common import clean_failures, failing_task
 
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
@@ -22,7 +22,11 @@ def task_sync() -> Iterator[dict[str, Any]]:
         if env.error:
             yield failing_task(env.name, env.error, DOC)
             continue
-        getargs = {f"pin{i}": (task, None) for i, task in enumerate(env.pins)}
+        # a dry run decides from the lock and the cache: no fetch or build task runs before it
+        dry = flag("dry") or flag("check")
+        getargs = {} if dry else {f"pin{i}": (task, None) for i, task in enumerate(env.pins)}
+        if not dry:
+            getargs |= _unknown_index_pins(getargs)
         yield {
             "name": env.name,
             "doc": env.doc,
@@ -32,3 +36,14 @@ def task_sync() -> Iterator[dict[str, Any]]:
             "uptodate": [False],
             "verbosity": 2,
         }
+
+
+def _unknown_index_pins(getargs: dict[str, tuple[str, None]]) -> dict[str, tuple[str, None]]:
+    """An index pin whose file was not known when the run was planned: its fetch's values too, which
+    sync installs when the fetch found a wheel (its build tasks are then up to date and give none)."""
+    unknown = {f"build_wheel:{p.task}" for p in outline().pins if p.registry and not p.chosen}
+    return {
+        key + FETCHED: ("fetch:" + task.removeprefix("build_wheel:"), None)
+        for key, (task, _) in getargs.items()
+        if task in unknown
+    }

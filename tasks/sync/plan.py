@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,9 @@ def _identity(direct_url: Mapping[str, object] | None) -> tuple[object, ...] | N
     detail = info.get("commit_id") or info.get("hash") or (info.get("hashes") and str(info.get("hashes")))
     ours = direct_url.get("wheelwright")  # a local directory's content revision
     revision = ours.get("revision") if isinstance(ours, dict) else None
-    return (direct_url.get("url"), direct_url.get("subdirectory"), detail, revision)
+    settings = json.dumps(ours.get("config_settings"), sort_keys=True) if isinstance(ours, dict) else None
+    editable = bool(info.get("editable"))  # `-e` dropped or added: replaced, even at the same revision
+    return (direct_url.get("url"), direct_url.get("subdirectory"), detail, revision, editable, settings)
 
 
 def plan_sync(installed: Mapping[NormalizedName, Installed], wanted: Mapping[NormalizedName, Wanted]) -> Plan:

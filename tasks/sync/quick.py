@@ -39,8 +39,16 @@ def already_synced(name: str, path: str, sites: list[str], pins: Mapping[str, Ma
     return True
 
 
-def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> None:
-    """The sync's result, as one `summary` event (the console shows its plan lines and counts)."""
+def report(
+    name: str,
+    path: Path,
+    plan: Plan,
+    created: bool,
+    seconds: float,
+    phases: tuple[tuple[str, float], ...] = (),
+    dry: bool = False,
+) -> None:
+    """The sync's result, as one `summary` event (the console shows its counts and plan lines)."""
     emit(
         Event(
             "summary",
@@ -50,6 +58,8 @@ def report(name: str, path: Path, plan: Plan, created: bool, seconds: float) -> 
             count=len(plan.keep),
             created=created,
             seconds=seconds,
+            phases=phases,
+            dry=dry or None,
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -64,9 +65,14 @@ def _download(name: NormalizedName, source: Source, expected: set[str], cache: P
     assert source.wheel_ref is not None
     filename, url, _ = source.wheel_ref
     target = cache / "downloads-v0" / uuid.uuid4().hex / filename
+    started = time.perf_counter()
     sha = download(file_session(), url, target, package=name, expected_sha256=expected)
-    size = target.stat().st_size
-    emit(Event("downloaded", package=name, filename=filename, bytes=size, source=source.describe()))
+    size, took = target.stat().st_size, time.perf_counter() - started
+    emit(
+        Event(
+            "downloaded", package=name, filename=filename, bytes=size, source=source.describe(), seconds=took
+        )
+    )
     try:
         unpack_wheel_in_worker(target, unpacked_path(cache, sha), package=name, filename=filename)
     finally:

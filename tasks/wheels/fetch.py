@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,9 +113,10 @@ def _download_file(
     from tasks.core.http import file_session
 
     target = cache / "downloads-v0" / uuid.uuid4().hex / file.local_name(name)
+    started = time.perf_counter()
     sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
-    url, size = strip_credentials(file.url), target.stat().st_size
-    emit(Event("downloaded", package=name, filename=file.filename, bytes=size, source=url))
+    url, size, took = strip_credentials(file.url), target.stat().st_size, time.perf_counter() - started
+    emit(Event("downloaded", package=name, filename=file.filename, bytes=size, source=url, seconds=took))
     try:
         unpacked = unpack_wheel_in_worker(
             target, unpacked_path(cache, sha256), package=name, filename=file.filename

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from tasks.core.errors import InstallError, InvalidWheel
 from tasks.core.events import warn
 from tasks.core.files import publish_dir, temp_beside
+from tasks.core.lastuse import mark_used
 
 if TYPE_CHECKING:
     import zipfile
@@ -53,6 +54,7 @@ def is_unpacked(path: Path) -> bool:
     except (OSError, ValueError) as exc:
         evict(path, f"its marker cannot be read ({exc})")
         return False
+    mark_used(path / MARKER)  # `./doit prune days=N` keeps what was used lately
     return True
 
 

@@ -1,0 +1,57 @@
+"""`offline=1` (or PIP_NO_INDEX=1 without find-links): the run works from the cache alone.
+
+A warm cache syncs: doit's state says which fetches and builds are done, their revision checks
+are skipped (and said so), and an index pin whose `--hash` is unpacked in the cache needs no
+index page. Anything else would need the network: one error naming what would have been fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tasks.core.errors import OfflineMissing
+from tasks.core.events import Event, emit
+from tasks.run.model import PinJob
+
+_said: set[str] = set()  # each skipped check is said once, though three tasks ask
+
+
+def skipped_check(package: str, source: str) -> None:
+    """Say that the revision check of `package` was skipped (it would have asked `source`)."""
+    if package in _said:
+        return
+    _said.add(package)
+    emit(
+        Event(
+            "offline", package=package, source=source, message=f"the revision check of {package} ({source})"
+        )
+    )
+
+
+def fetch_offline(pin: PinJob, cache: Path) -> dict[str, Any]:
+    """A pin's wheel from the cache without any request, or one error naming what would be fetched."""
+    from tasks.wheels.unpacked import MARKER, unpacked_path
+
+    source = pin.line.source
+    if not source.direct or source.wheel_ref is not None:
+        for sha in sorted(pin.line.sha256s()):
+            entry = unpacked_path(cache, sha)
+            if (entry / MARKER).is_file():
+                marker = json.loads((entry / MARKER).read_text())
+                direct = source.direct_url(sha) if source.direct else None
+                values = {"name": pin.name, "version": pin.version, "sha256": sha, "unpacked": str(entry)}
+                return {**values, "filename": marker["filename"], "direct_url": direct, "revision": None}
+    what = source.describe() if source.direct else f"{pin.name}=={pin.version} from the index"
+    raise OfflineMissing(f"offline, and not in the cache: would fetch {what}", package=pin.name)
+
+
+def refuse_tree(pin: PinJob) -> None:
+    """A URL or git source whose tree is not known to this run's state: it would be fetched."""
+    source = pin.line.source
+    if source.kind in ("url", "git"):
+        raise OfflineMissing(
+            f"offline, and its source tree is not in the cache: would fetch {source.describe()}",
+            package=pin.name,
+        )

@@ -1,0 +1,182 @@
+"""The run's views chosen from its variables (quiet, live or plain; `report=FILE`), and the JSON report.
+
+`report=FILE` writes one JSON document when the process ends, success or failure (atomically:
+a temp file beside FILE, then a rename): per source its kind, revision, fresh or stale and why,
+built or reused (and which metadata.json), bytes downloaded; per environment what was installed,
+replaced and removed; seconds per phase; and the errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from tasks.core.events import EVENTS_ENV, Event, JsonLinesReporter, Reporter, Tee, set_reporter
+from tasks.core.views import Tally, console_view
+from tasks.run.current import flag, variables
+
+REPORT_VERSION = 1
+
+
+def choose_views() -> None:
+    """Make this run's reporter: the console view, plus the JSON-lines log and the report if asked."""
+    import os
+
+    views: list[Reporter] = [console_view(quiet=flag("quiet"))]
+    if log := os.environ.get(EVENTS_ENV):
+        views.append(JsonLinesReporter(log))
+    if target := variables().get("report"):
+        import atexit
+
+        report = ReportView(_user_path(target))
+        atexit.register(report.write)
+        views.append(report)
+    set_reporter(views[0] if len(views) == 1 else Tee(*views))
+
+
+def _user_path(value: str) -> Path:
+    import os
+
+    return Path(os.environ.get("WHEELWRIGHT_CWD") or ".") / Path(value).expanduser()
+
+
+class ReportView:
+    """Collects a run's events and writes them as one JSON document (`write`, at exit)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.events: list[tuple[float, Event]] = []
+        self.started = time.time()
+        self.clock = time.monotonic()
+        self.tally = Tally()
+
+    def event(self, e: Event) -> None:
+        if e.kind != "progress":
+            self.tally.note(e)
+            self.events.append((time.monotonic() - self.clock, e))
+
+    def write(self) -> None:
+        import json
+
+        from tasks.core.files import atomic_write_text
+        from tasks.core.urls import scrub
+
+        atomic_write_text(self.path, json.dumps(scrub(self.document()), indent=2, sort_keys=True) + "\n")
+
+    def document(self) -> dict[str, Any]:
+        import sys
+
+        errors = [
+            {"task": e.task, "message": e.message} for _, e in self.events if e.kind == "failed" and e.message
+        ]
+        return {
+            "report": REPORT_VERSION,
+            "command": sys.argv[1:],
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "seconds": round(time.monotonic() - self.clock, 3),
+            "ok": not errors,
+            "error": errors[0]["message"] if errors else None,
+            "errors": errors,
+            "dry": flag("dry") or flag("check"),
+            "offline": flag("offline"),
+            "phases": self.phases(),
+            "sources": self.sources(),
+            "environments": self.environments(),
+        }
+
+    def phases(self) -> dict[str, float]:
+        """Seconds: prepare (first fetch or build until the first sync), then each sync's own phases."""
+        found: dict[str, float] = defaultdict(float)
+        for _, e in self.events:
+            if e.kind == "summary":
+                found["prepare"] = max(found["prepare"], self.tally.prepared(e).seconds)
+                for phase, seconds in e.phases:
+                    found[phase] += seconds
+        return {k: round(v, 3) for k, v in found.items()}
+
+    def sources(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, facts in _pinned_sources().items():
+            out[name] = {**facts, **self._what_happened(name, facts["task"])}
+        return out
+
+    def _what_happened(self, package: str, task: str) -> dict[str, Any]:
+        mine = [e for _, e in self.events if e.package == package or (e.task or "").endswith(f":{task}")]
+        ran = {e.task for e in mine if e.kind == "started"}
+        skipped = {e.task for e in mine if e.kind == "skipped_check"}
+        built = [e.filename for e in mine if e.kind == "built"]
+        reused = [e.path for e in mine if e.kind == "reused"]
+        metadata = next(
+            (e.path for e in mine if e.kind in ("built", "reused", "metadata") and _is_meta(e)), None
+        )
+        downloaded = sum(e.bytes or 0 for e in mine if e.kind == "downloaded")
+        fresh, why = _freshness(task, ran, skipped, built, reused, downloaded)
+        facts: dict[str, Any] = {"fresh": fresh, "why": why, "built": built, "reused": reused}
+        facts.update({"metadata": metadata, "downloaded_bytes": downloaded})
+        offline = [e.message for e in mine if e.kind == "offline"]
+        if offline:
+            facts["skipped_remote_checks"] = offline
+        return facts
+
+    def environments(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for _, e in self.events:
+            if e.kind != "summary" or not e.task:
+                continue
+            out[e.task] = {
+                "path": e.path,
+                "created": bool(e.created),
+                "dry": bool(e.dry),
+                "installed": [{"name": c.name, "version": c.version} for c in e.changes if c.op == "install"],
+                "replaced": [
+                    {"name": c.name, "old": c.old, "version": c.version}
+                    for c in e.changes
+                    if c.op == "replace"
+                ],
+                "removed": [{"name": c.name, "version": c.old} for c in e.changes if c.op == "remove"],
+                "unchanged": e.count or 0,
+                "seconds": dict(e.phases),
+            }
+        return out
+
+
+def _is_meta(e: Event) -> bool:
+    return (e.filename or e.path or "").endswith("metadata.json")
+
+
+def _freshness(
+    task: str, ran: set[str | None], skipped: set[str | None], built: list[Any], reused: list[Any], got: int
+) -> tuple[bool | None, str]:
+    """Fresh or stale, and why, from what the tasks of one source did in this run."""
+    if built:
+        return False, "stale: no built wheel of its current revision for this interpreter, so it was built"
+    if got:
+        return False, "not in the cache: downloaded"
+    if reused:
+        return True, "revision unchanged: the built wheel and metadata.json in the cache were reused"
+    if f"fetch:{task}" in skipped:
+        return True, "unchanged since the last run: same lock line, same revision, cache entry present"
+    if f"fetch:{task}" in ran:
+        return True, "already in the cache"
+    return None, "not looked at in this run"
+
+
+def _pinned_sources() -> dict[str, dict[str, Any]]:
+    """Each pin's kind, version, source and revision as far as known without the network."""
+    from tasks.run.current import current_revisions, full_jobs
+
+    try:
+        jobs = full_jobs()
+    except Exception:  # planning itself failed: the report says so through its errors
+        return {}
+    checked = current_revisions() if current_revisions.cache_info().currsize else {}
+    out: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        for pin in job.pins:
+            task, source = job.task_names[pin.name], pin.line.source
+            revision = checked.get(task) or source.offline_revision(pin.line.sha256s())
+            out.setdefault(pin.name, {"task": task, "kind": source.kind, "version": pin.version})
+            out[pin.name].update({"source": source.describe(), "revision": revision})
+    return out
