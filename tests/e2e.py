@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOIT = [sys.executable, "-m", "doit"]
+DOIT = [sys.executable, "-m", "tasks"]  # what ./doit runs
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class Run:
     code: int
     out: str
     err: str
+    ran: tuple[str, ...] = ()  # the tasks doit executed (not up to date), from the run's `started` events
 
     @property
     def errors(self) -> list[str]:
@@ -29,10 +32,21 @@ def doit(
     """`./doit WORDS` in the project root, from `cwd` as the user's directory."""
     environ = dict(os.environ if env is None else env)
     environ["WHEELWRIGHT_CWD"] = str(cwd or ROOT)
-    done = subprocess.run(
-        [*DOIT, *words], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
+    with tempfile.TemporaryDirectory() as scratch:
+        events = Path(scratch) / "events.jsonl"
+        environ.setdefault("WHEELWRIGHT_EVENTS", str(events))
+        done = subprocess.run(
+            [*DOIT, *words], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout
+        )
+        return Run(done.returncode, done.stdout, done.stderr, started_tasks(events))
+
+
+def started_tasks(events: Path) -> tuple[str, ...]:
+    """The tasks a run executed, in order (doit reports `started` only for tasks that were not up to date)."""
+    if not events.is_file():
+        return ()
+    rows = [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
+    return tuple(row["task"] for row in rows if row.get("kind") == "started" and row.get("task"))
 
 
 def sync(req: Path, venv: Path, cache: Path, *extra: str) -> Run:
@@ -48,8 +62,6 @@ def installed(venv: Path) -> dict[str, str]:
     out = subprocess.run(
         [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    import json
-
     data: dict[str, str] = json.loads(out)
     return data
 

@@ -194,7 +194,12 @@ CONSOLE = [
         "dev: /r/dev.txt: 7 pins in 1.50s\n",
         "",
     ),
-    (Event("metadata", task="build_meta:proj", path="/c/m.json"), "build_meta:proj: /c/m.json\n", ""),
+    (
+        Event("metadata", task="build_meta:proj", path="/c/m.json", message="asked"),
+        "build_meta:proj: /c/m.json\n",
+        "",
+    ),
+    (Event("metadata", task="build_meta:proj", path="/c/m.json"), "", ""),  # a sync's own build_meta
     (Event("warning", message="a==1 is yanked: bad"), "", "warning: a==1 is yanked: bad\n"),
     (Event("waiting", message="waiting for another sync of /v"), "", "waiting for another sync of /v\n"),
     (Event("downloaded", package="a", filename="a-1-py3-none-any.whl", bytes=10), "", ""),
@@ -203,7 +208,10 @@ CONSOLE = [
 ]
 
 
-@pytest.mark.parametrize(("event", "out", "err"), CONSOLE, ids=[e.kind for e, _, _ in CONSOLE])
+CONSOLE_IDS = [e.kind + ("-asked" if e.message == "asked" else "") for e, _, _ in CONSOLE]
+
+
+@pytest.mark.parametrize(("event", "out", "err"), CONSOLE, ids=CONSOLE_IDS)
 def test_console_lines(event: Event, out: str, err: str, capsys: pytest.CaptureFixture[str]) -> None:
     ConsoleReporter().event(event)
     assert capsys.readouterr() == (out, err)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,13 @@ def publish(wheelhouse: Path) -> None:
     make_wheel(wheelhouse, "gamma", "1.0")
     # incompressible, so the wheel itself is above 1 MiB
     make_wheel(wheelhouse, "big", "1.0", files={"big/blob.bin": os.urandom(3 << 19)})
+
+
+def hashed(wheelhouse: Path, pin: str) -> str:
+    """`name==version --hash=sha256:…` for the wheel of `pin` in the wheelhouse (as ./doit lock writes)."""
+    name, _, version = pin.partition("==")
+    (wheel,) = wheelhouse.glob(f"{name}-{version}-*.whl")
+    return f"{pin} --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}"
 
 
 def write_lock(path: Path, url: str, *pins: str) -> Path:
@@ -126,12 +134,16 @@ socket.socket.connect_ex = _refuse
 """
 
 
+PINS = ("alpha==1.0", "beta==1.0")
+
+
 def test_offline_syncs_from_a_warm_cache_and_names_what_is_missing(
     index, wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(wheelhouse)
     cache = tmp_path / "cache"
-    lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0", "beta==1.0")
+    lock = write_lock(tmp_path / "lock.txt", index.url, *PINS)
+    hashed_lock = write_lock(tmp_path / "hashed.txt", index.url, *(hashed(wheelhouse, p) for p in PINS))
     assert sync(lock, tmp_path / "venv", cache).code == 0
     index.stop()
     guard, attempts = tmp_path / "guard", tmp_path / "connects.log"
@@ -143,6 +155,12 @@ def test_offline_syncs_from_a_warm_cache_and_names_what_is_missing(
     warm = sync(lock, tmp_path / "venv2", cache, "offline=1")
     assert warm.code == 0, warm.err
     assert installed(tmp_path / "venv2") == {"alpha": "1.0", "beta": "1.0"}
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip's own switch, with no find-links: offline too
+    # a lock as ./doit lock writes it (with --hash): its wheels are found in the cache by their sha256
+    pip_offline = sync(hashed_lock, tmp_path / "venv4", cache)
+    assert pip_offline.code == 0, pip_offline.err
+    assert installed(tmp_path / "venv4") == {"alpha": "1.0", "beta": "1.0"}
+    monkeypatch.delenv("PIP_NO_INDEX")
 
     write_lock(lock, index.url, "alpha==1.0", "gamma==1.0")
     missing = sync(lock, tmp_path / "venv3", cache, "offline=1")

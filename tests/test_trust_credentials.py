@@ -112,7 +112,7 @@ def test_credentials_in_pip_index_url_are_sent_for_the_index_files(
         state.unlink()  # the fetch tasks run again: their pages come from the HTTP cache
     run = sync(req, tmp_path / "venv2", cache)
     assert run.code == 0, run.err
-    assert "fetch:app" in run.out
+    assert "fetch:app" in run.ran
     assert private.count("/simple/") == pages
     assert leaks(cache, home, venv) == []
 

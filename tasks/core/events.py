@@ -117,8 +117,8 @@ def console_lines(e: Event) -> list[str]:
         return [f"{e.package}: {e.message}"]
     if e.kind == "waiting":
         return [e.message or "waiting"]
-    if e.kind == "metadata":
-        return [f"{e.task}: {e.path}"]
+    if e.kind == "metadata":  # printed when the user ran build_meta:<pkg> itself
+        return [f"{e.task}: {e.path}"] if e.message == "asked" else []
     if e.kind == "locked":
         return [f"{e.task}: {e.path}: {e.count} pins in {e.seconds or 0.0:.2f}s"]
     if e.kind in ("cache_usage", "pruned", "prune_done"):

@@ -78,7 +78,9 @@ class PlainView(ConsoleReporter):
         if e.kind == "downloaded" and (e.bytes or 0) > BIG_DOWNLOAD:
             took = f" in {duration(e.seconds)}" if e.seconds is not None else ""
             return [f"Downloaded {e.package} ({e.filename}, {size(e.bytes or 0)}){took}"]
-        if e.kind == "built":
+        if e.kind == "built":  # a wheel, not the metadata prepared on the way to it
+            if not (e.filename or "").endswith(".whl"):
+                return []
             return [f"Built {e.package} {e.filename} from {e.source} in {duration(e.seconds or 0.0)}"]
         return console_lines(e)
 

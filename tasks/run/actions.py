@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub, scrub_text
-from tasks.run.current import cache_root, current_revisions, env_job, flag, outline, pin_job, variables
+from tasks.run.current import (
+    asked_for,
+    cache_root,
+    current_revisions,
+    env_job,
+    flag,
+    outline,
+    pin_job,
+    variables,
+)
 
 if TYPE_CHECKING:
     from tasks.run.model import PinJob
@@ -101,7 +110,8 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
         return {"wheel": True}  # an index wheel: its metadata is the wheel's own, nothing to build
     metadata_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
     path = metadata_json(cache_root(), built.bucket)
-    emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path)))
+    shown = "asked" if asked_for(f"build_meta:{task}") else None  # a sync's own build_meta says nothing
+    emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
     return {"revision": built.revision, "metadata": str(path)}
 
 

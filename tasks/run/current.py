@@ -32,6 +32,14 @@ def variables() -> dict[str, str]:
     return {k: v for k in VARIABLES if (v := get_var(k, None))}
 
 
+def asked_for(task: str) -> bool:
+    """Whether the command line names `task` (or its group) itself, as `./doit build_meta:pkg` does."""
+    import sys
+
+    words = [w for w in sys.argv[1:] if "=" not in w and not w.startswith("-")]
+    return task in words or task.partition(":")[0] in words
+
+
 def flag(name: str) -> bool:
     """A yes/no variable (`dry=1`, `offline=yes`); `offline` is also on with pip's PIP_NO_INDEX."""
     value = (get_var(name, None) or "").strip().lower()
@@ -145,5 +153,5 @@ def recorded_revision(task: str) -> str | None:
     from tasks.run.chosen import recall
 
     pin = next((p for p in outline().pins if p.task == task), None)
-    file = recall(cache_root(), pin.key) if pin is not None else None
+    file = recall(cache_root(), pin.choice_key or pin.key) if pin is not None else None
     return file.sha256 if file is not None and not file.is_wheel else None

@@ -39,7 +39,7 @@ def chosen_file(pin: PinJob, cache: Path) -> DistFile:
     from tasks.run.chosen import recall, remember
     from tasks.wheels.fetch import registry_file
 
-    known = recall(cache, pin.key)
+    known = recall(cache, pin.choice_key)
     if known is not None and not known.is_wheel:
         return known
     version = pin.version
@@ -48,7 +48,7 @@ def chosen_file(pin: PinJob, cache: Path) -> DistFile:
         name=pin.name, version=version, hashes=pin.line.sha256s(), indexes=pin.indexes,
         interp=pin.interp, cache=cache,
     )  # fmt: skip
-    remember(cache, pin.key, file)
+    remember(cache, pin.choice_key, file)
     return file
 
 
@@ -67,7 +67,7 @@ def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
     from tasks.core.errors import BuildError
     from tasks.run.chosen import recall
 
-    file = recall(cache, pin.key)
+    file = recall(cache, pin.choice_key)
     if file is None:
         raise BuildError(f"not fetched yet: run `./doit fetch:{pin.name}` first", package=pin.name)
     return None if file.is_wheel else _sdist_tree(pin, file, cache)

@@ -56,6 +56,15 @@ class PinJob:
         return merged_indexes(self.index_layers)
 
     @property
+    def choice_key(self) -> str:
+        """What names the file an index pin resolves to: its hashes when the lock gives them (the same
+        file whatever index or pip setting served it, so `PIP_NO_INDEX=1` finds its record), else `key`."""
+        if not self.line.hashes:
+            return self.key
+        identity = {"name": self.name, "version": self.version, "hashes": sorted(self.line.hashes)}
+        return json.dumps({**identity, "platform": self.interp.platform_key}, sort_keys=True)
+
+    @property
     def key(self) -> str:
         """Everything that decides which file is fetched: a change makes the fetch task stale."""
         return json.dumps(
@@ -212,8 +221,8 @@ def pin_outline(task: str, pin: PinJob, cache: Path) -> PinOutline:
         return PinOutline(task, pin.key, doc, needs_build(pin.line.source), settings=pin.settings_key)
     from tasks.run.chosen import kind_of
 
-    kind = kind_of(cache, pin.key)
-    return PinOutline(task, pin.key, doc, kind != "wheel", True, kind or "", pin.settings_key)
+    kind = kind_of(cache, pin.choice_key)
+    return PinOutline(task, pin.key, doc, kind != "wheel", True, kind or "", pin.settings_key, pin.choice_key)
 
 
 def lock_outline(job: EnvJob) -> LockOutline:

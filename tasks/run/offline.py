@@ -36,15 +36,32 @@ def fetch_offline(pin: PinJob, cache: Path) -> dict[str, Any]:
 
     source = pin.line.source
     if not source.direct or source.wheel_ref is not None:
-        for sha in sorted(pin.line.sha256s()):
+        for sha in sorted(pin.line.sha256s() or _recorded_sha256(pin, cache)):
             entry = unpacked_path(cache, sha)
             if (entry / MARKER).is_file():
                 marker = json.loads((entry / MARKER).read_text())
                 direct = source.direct_url(sha) if source.direct else None
+                if not source.direct:  # the pin resolved to this wheel: its build tasks have nothing to do
+                    _remember_wheel(pin, cache, marker["filename"], sha)
                 values = {"name": pin.name, "version": pin.version, "sha256": sha, "unpacked": str(entry)}
                 return {**values, "filename": marker["filename"], "direct_url": direct, "revision": None}
     what = source.describe() if source.direct else f"{pin.name}=={pin.version} from the index"
     raise OfflineMissing(f"offline, and not in the cache: would fetch {what}", package=pin.name)
+
+
+def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
+    """An index pin without `--hash`: the sha256 of the wheel its last online fetch chose, if any."""
+    from tasks.run.chosen import recall
+
+    file = recall(cache, pin.choice_key) if not pin.line.source.direct else None
+    return frozenset({file.sha256}) if file is not None and file.is_wheel and file.sha256 else frozenset()
+
+
+def _remember_wheel(pin: PinJob, cache: Path, filename: str, sha256: str) -> None:
+    from tasks.index.pages import DistFile
+    from tasks.run.chosen import remember
+
+    remember(cache, pin.choice_key, DistFile(filename, url="", hashes=(("sha256", sha256),)))
 
 
 def refuse_tree(pin: PinJob) -> None:

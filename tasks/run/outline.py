@@ -35,6 +35,7 @@ class PinOutline:
     registry: bool = False  # an index pin: its build tasks read the chosen sdist from tasks.run.chosen
     chosen: str = ""  # an index pin's file kind, "wheel" or "sdist"; "" until its first fetch
     settings: str = ""  # its PEP 517 config_settings as JSON (a change makes the build tasks stale)
+    choice_key: str = ""  # an index pin: what its chosen-file record is kept under (tasks.run.chosen)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,6 +167,17 @@ def failing_task(name: str, message: str, doc: str) -> dict[str, Any]:
     return {"name": name, "actions": [lambda: TaskFailed(message)], "doc": doc, "uptodate": [False]}
 
 
+@dataclass
+class Outcome:
+    """What failed in this run: project failures (`failed`) and errors doit caught (`errors`)."""
+
+    failed: int = 0
+    errors: int = 0
+
+
+outcome = Outcome()
+
+
 class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     """Prints executed tasks, and each failure as one `error:` line on stderr."""
 
@@ -174,14 +186,17 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     def execute_task(self, task: Any) -> None:
         emit(Event("started", task=task.name))
         quiet_names = ("_", "sync", "test", "lock", "cache", "prune")  # these say what they did themselves
-        if task.actions and not task.name.startswith(quiet_names) and not flag("quiet"):
-            self.write(f".  {task.name}\n")
+        if task.actions and not task.name.startswith(quiet_names) and flag("verbose") and not flag("quiet"):
+            self.write(f".  {task.name}\n")  # each task doit runs, with verbose=1 only
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:
         fail, task = result["exception"], result["task"].name
         emit(Event("failed", task=task, message=scrub(str(fail.message))))
         if isinstance(fail, UnmetDependency):
             return
+        internal = bool(fail.traceback) or "internal error" in str(fail.message)
+        outcome.failed += 1
+        outcome.errors += int(internal or not isinstance(fail, TaskFailed))
         if isinstance(fail, NamedFailure):
             sys.stderr.write(f"error: {task}: {fail.message}\n")
         elif not fail.traceback:
