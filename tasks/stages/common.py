@@ -213,3 +213,23 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     def complete_run(self) -> None:
         if self.runtime_errors:
             sys.stderr.write("error: " + "\n".join(self.runtime_errors) + "\n")
+
+
+def start_run() -> str:
+    """What a run does before doit reads its tasks; the path of doit's state file.
+
+    Choose the views of its events, refuse a cache it cannot write, share the cache (a prune
+    waits for it), and apply `timeout=` and `verbose=`. A failure here is one line, exit 2.
+    """
+    from tasks.core.cachelock import share_cache
+    from tasks.run.current import state_file
+    from tasks.run.report import choose_views
+
+    with loading():
+        choose_views()
+        state = Path(state_file())
+        check_cache_writable(state)
+        share_cache(state.parent)  # held shared until exit
+        apply_network_settings()
+        apply_output_settings()
+    return str(state)
