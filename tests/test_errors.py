@@ -31,13 +31,13 @@ from tasks.wheels.direct import fetch_direct_wheel
 from tests.support.wheels import make_wheel
 
 SAMPLES = [
-    HashMismatch(package="demo", source="http://i/demo.whl", expected=["bb", "aa"], got="cc"),
+    HashMismatch(package="demo", source="http://127.0.0.1:1/demo.whl", expected=["bb", "aa"], got="cc"),
     GitRefNotFound("nope", package="demo", source="git+file:///r@nope"),
     IncompatibleWheel(
         package="demo", source="/w/demo.whl", filename="demo-1-cp99-none-any.whl", python="3.11"
     ),
     MetadataMismatch(package="demo", found="other"),
-    NoMatchingDistribution("no file fits", package="demo==1.0", source="http://i/simple"),
+    NoMatchingDistribution("no file fits", package="demo==1.0", source="http://127.0.0.1:1/simple"),
     SourceError("path does not exist", package="demo", source="/nowhere"),
     UnsafeSource("git URL scheme 'ext' is not allowed", package="demo", source="ext::sh"),
     CacheEntryDamaged("RECORD mismatch", package="demo", source="/c/archive-v0/ab"),
@@ -58,9 +58,10 @@ def test_pickling_keeps_class_fields_and_line(error: WheelwrightError) -> None:
 
 
 def test_hash_mismatch_fields_and_line() -> None:
-    error = HashMismatch(package="demo", source="http://i/demo.whl", expected=["aa", "bb"], got="cc")
+    source = "http://127.0.0.1:1/demo.whl"
+    error = HashMismatch(package="demo", source=source, expected=["aa", "bb"], got="cc")
     assert error.expected == ("aa", "bb") and error.got == "cc"
-    assert str(error) == "demo (http://i/demo.whl): hash mismatch: expected sha256 aa, bb, got cc"
+    assert str(error) == "demo (http://127.0.0.1:1/demo.whl): hash mismatch: expected sha256 aa, bb, got cc"
 
 
 def test_incompatible_wheel_is_an_install_error_with_fields(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ and build only what the three outcomes call for.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from contextlib import AbstractContextManager
@@ -154,7 +155,6 @@ def _sound(name: str, wheel: Path, cache: Path) -> bool:
 
     One that does not (truncated, damaged) is removed with a warning, so the caller builds it again.
     """
-    from tasks.core.download import sha256_file
     from tasks.core.errors import InvalidWheel
     from tasks.core.events import warn
     from tasks.wheels.unpacked import unpack_wheel, unpacked_path
@@ -162,7 +162,7 @@ def _sound(name: str, wheel: Path, cache: Path) -> bool:
     if not wheel.is_file():
         return False
     try:
-        unpack_wheel(wheel, unpacked_path(cache, sha256_file(wheel)), package=name, filename=wheel.name)
+        unpack_wheel(wheel, unpacked_path(cache, wheel_sha256(wheel)), package=name, filename=wheel.name)
     except InvalidWheel as exc:
         wheel.unlink(missing_ok=True)
         warn(f"removed damaged cache entry {wheel}: {exc.cause}; building it again")
@@ -176,12 +176,25 @@ def _wheel_metadata(wheel: Path) -> dict[str, Any]:
     return parse_core_metadata(metadata_text(wheel, wheel.name))
 
 
+def wheel_sha256(wheel: Path) -> str:
+    """A built wheel's sha256, read once per run while the file is unchanged (reuse checks it, then
+    `fetched_wheel` names its unpacked entry by it)."""
+    stat = wheel.stat()
+    return _sha256(str(wheel), stat.st_ino, stat.st_size, stat.st_mtime_ns)  # a replaced file is new
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: str, inode: int, size: int, mtime_ns: int) -> str:
+    from tasks.core.download import sha256_file
+
+    return sha256_file(Path(path))
+
+
 def fetched_wheel(name: str, tree: Tree, wheel: Path, cache: Path) -> Fetched:
     """The built wheel unpacked for installing, with its PEP 610 record."""
-    from tasks.core.download import sha256_file
     from tasks.wheels.unpacked import unpack_wheel, unpacked_path
 
-    sha = sha256_file(wheel)
+    sha = wheel_sha256(wheel)
     unpacked = unpack_wheel(wheel, unpacked_path(cache, sha), package=name, filename=wheel.name)
     version = wheel.name.split("-")[1]
     return Fetched(name, version, wheel.name, sha, str(unpacked), tree.direct_url, tree.revision)
