@@ -244,15 +244,31 @@ def test_scripts_that_only_start_like_the_interpreter_are_installed(
 # --- the validator itself (pure) -----------------------------------------------------------------
 
 
-def test_the_validator_accepts_what_zipfile_writes_zip64_included(tmp_path: Path) -> None:
-    for force in (False, True):
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for n in range(3):
-                with zf.open(f"pkg/m{n}.py", "w", force_zip64=force) as out:
-                    out.write(b"x = 1\n" * 100)
-            zf.writestr("pkg/empty/", b"")
-        assert archive_problem(buffer.getvalue()) is None
+class _Stream:
+    """An output without tell(): zipfile then writes data descriptors after each member."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+
+    def write(self, data: bytes) -> int:
+        return self.buffer.write(data)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["seekable", "data-descriptors"])
+@pytest.mark.parametrize("zip64", [False, True], ids=["zip32", "zip64"])
+def test_the_validator_accepts_what_zipfile_writes(streamed: bool, zip64: bool, tmp_path: Path) -> None:
+    out = _Stream() if streamed else io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+        for n in range(3):
+            with zf.open(f"pkg/m{n}.py", "w", force_zip64=zip64) as member:
+                member.write(b"x = 1\n" * 100)
+        zf.writestr("pkg/empty/", b"")
+    data = out.buffer.getvalue() if isinstance(out, _Stream) else out.getvalue()
+    assert all(bool(i.flag_bits & 0x08) == streamed for i in zipfile.ZipFile(io.BytesIO(data)).infolist()[:3])
+    assert archive_problem(data) is None
     wheel = make_wheel(tmp_path, "plain", "1.0", console_scripts={"plain": "plain:main"})
     assert archive_problem(wheel.read_bytes()) is None
 
@@ -342,3 +358,21 @@ def test_a_shared_cache_wheel_is_checked_like_any_wheel(
 def wheel_members_of(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_which_names_replace_the_interpreter() -> None:
+    from tasks.wheels.trust import identity_problem, protected_name, replaced_environment_file
+
+    refused = ["python", "python3", "python3.12", "pythonw", "python.exe", "activate", "activate.fish"]
+    refused += ["Activate.ps1", "activate_this.py", "activate.csh"]
+    assert all(protected_name(n) for n in refused)
+    kept = ["python-tool", "pythonic", "activate-global-python-argcomplete", "py", "pip", "ipython"]
+    assert not any(protected_name(n) for n in kept)
+    rows = ["x-1.data/data/share/pyvenv.cfg", "x-1.data/data/lib/x.py", "x-1.data/scripts/tool"]
+    assert replaced_environment_file(["tool"], rows, "x-1.data") is None
+    assert replaced_environment_file([], ["x-1.data/data/lib/../bin/python3"], "x-1.data") is not None
+    assert (
+        replaced_environment_file([], ["x-1.data/data/pyvenv.cfg"], "x-1.data") == "x-1.data/data/pyvenv.cfg"
+    )
+    assert identity_problem("foo_bar-1.0-py3-none-any.whl", "Name: Foo.Bar\nVersion: 1.0.0\n") is None
+    assert identity_problem("foo-1.0-py3-none-any.whl", "Name: foo\nVersion: one\n") is not None
