@@ -182,11 +182,16 @@ def take(
     location = _run.location
     if location is None or not shareable(tree):
         return None
+    from tasks.source.sharedcheck import taken_problem
+
     key = remote_key(name, tree, interp, settings)
     if key in _run.missed:
         return None
     try:
         found = _download(location, name, key, tree, cache)
+        if (problem := taken_problem(found[0], found[1], name, tree, interp, entry)) is not None:
+            found[0].unlink(missing_ok=True)  # checked like any wheel: tags, archive, name and version
+            raise Corrupt(problem)
     except Corrupt as exc:
         _reject(location, name, key, str(exc))
         return None

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 
 def apply_network_settings() -> None:
-    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget."""
+    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget;
+    `truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates."""
+    from tasks.core import truststore_switch
+
+    if truststore_switch.wanted(get_var("truststore", None)):
+        truststore_switch.use_system_trust_store()
     value = get_var("timeout", None)
     if not value:
         return

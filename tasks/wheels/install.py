@@ -29,6 +29,7 @@ from installer.utils import parse_metadata_file
 
 from tasks.core.errors import CacheEntryDamaged, InstallError
 from tasks.core.safenames import entry_point_scripts
+from tasks.wheels.trust import check_replaces_nothing
 from tasks.wheels.unpacked import unpacked_executables
 
 INSTALLER_NAME = b"wheelwright\n"
@@ -61,6 +62,7 @@ class UnpackedWheel(WheelSource):
         name, version = filename.split("-")[:2]
         super().__init__(name, version)
         self.root = root
+        self.filename = filename
         self._dist_info = _find_dist_info(root, filename)
         self.records: dict[str, tuple[str, str]] = {}
         self.executables = unpacked_executables(root)
@@ -201,8 +203,15 @@ def install_wheels(
     """Install unpacked wheels (root, filename, direct_url) into one environment, in parallel."""
     sources = [UnpackedWheel(root, filename) for root, filename, _ in wheels]
     for source in sources:  # unsafe script names are refused before any directory is made
+        scripts: list[str] = []
         if "entry_points.txt" in source.dist_info_filenames:
-            entry_point_scripts(source.read_dist_info("entry_points.txt"), package=source.distribution)
+            scripts = entry_point_scripts(
+                source.read_dist_info("entry_points.txt"), package=source.distribution
+            )
+        rows = (row[0] for row in source.rows)
+        check_replaces_nothing(
+            scripts, rows, source.data_dir, wheel=source.filename, package=source.distribution
+        )
     made = make_dirs({d for source in sources for d in source.root_dirs(scheme)}, workers)
 
     def one(source: UnpackedWheel, direct_url: dict[str, Any] | None) -> None:

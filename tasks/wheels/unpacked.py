@@ -113,7 +113,7 @@ def unpack_wheel(wheel: Path, target: Path, *, package: str, filename: str) -> P
     if is_unpacked(target):
         return target
     with temp_beside(target, directory=True) as tmp:
-        executables = _extract(wheel, tmp, package=package)
+        executables = _extract(wheel, tmp, package=package, filename=filename)
         (tmp / MARKER).write_text(json.dumps({"filename": filename, "executables": executables}))
         publish_dir(tmp, target)
     return target
@@ -150,17 +150,23 @@ def unpacked_executables(path: Path) -> frozenset[str]:
     return frozenset(map(str, executables))
 
 
-def _extract(wheel: Path, dest: Path, *, package: str) -> list[str]:
-    """Extract every member, each checked against its RECORD row (hash and size) as it is written."""
+def _extract(wheel: Path, dest: Path, *, package: str, filename: str) -> list[str]:
+    """Extract every member, each checked against its RECORD row (hash and size) as it is written;
+    first the archive (it reads one way only) and METADATA (it names the filename's project and version)."""
     import zipfile
     import zlib
 
     from installer.sources import WheelFile
 
+    from tasks.wheels.trust import check_identity
+    from tasks.wheels.zipcheck import check_archive
+
+    check_archive(wheel, package=package)
     made: set[str] = {str(dest)}
     try:
         with zipfile.ZipFile(wheel) as zf:
             source = WheelFile(zf)
+            check_identity(filename, source.read_dist_info("METADATA"), package=package)
             source.validate_record(validate_contents=False)
             rows = _record_entries(source)
             absent = sorted(set(rows) - set(zf.namelist()))
