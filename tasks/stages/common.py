@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 
 def apply_network_settings() -> None:
-    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget."""
+    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget;
+    `offline=1` (or PIP_NO_INDEX): no connection at all; the cache answers, or the run names what is
+    missing."""
+    if flag("offline"):
+        from tasks.core.http import go_offline
+
+        go_offline()
     value = get_var("timeout", None)
     if not value:
         return
