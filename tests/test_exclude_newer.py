@@ -89,3 +89,19 @@ def test_a_file_without_upload_time_is_left_out_with_one_warning(
         f"warning: {index.url} gives no upload-time for some files: left out, "
         "as exclude-newer cannot place them"
     ]
+
+
+def test_pipeline_yaml_gives_an_environment_its_cut_off(index, wheelhouse: Path, tmp_path: Path) -> None:
+    for version, when in (("1.0", "2026-01-10T00:00:00Z"), ("2.0", "2026-10-02T00:00:00Z")):
+        make_wheel(wheelhouse, "lib", version)
+        index.uploaded(f"lib-{version}-py3-none-any.whl", when)
+    (tmp_path / "web.in").write_text("lib\n")
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        f"cache: {tmp_path / 'cache'}\nindex-url: {index.url}\nenvironments:\n"
+        "  web:\n    in: web.in\n    requirements: web.txt\n    path: envs/web\n"
+        "    exclude-newer: 2026-10-01T00:00:00Z\n"
+    )
+    run = doit("lock", f"config={config}")
+    assert run.code == 0, run.err
+    assert pins(tmp_path / "web.txt") == {"lib": "1.0"}
