@@ -78,3 +78,22 @@ def test_upgrade_check_names_the_upgrade(index, wheelhouse: Path, tmp_path: Path
     assert out.read_text() == written
     upgraded = lock(req, out, cache, "upgrade=rich")
     assert upgraded.code == 0 and change_lines(upgraded.out) == ["~ rich 13.9.4 -> 15.0.0"]
+
+
+def test_changes_are_read_from_the_two_texts() -> None:
+    from tasks.core.events import Change
+    from tasks.lock.lockfile import lock_changes, pinned
+
+    before = (
+        "#\n# header\n#\n--index-url http://127.0.0.1:1/simple\n\n"
+        "rich==13.9.4 \\\n    --hash=sha256:aa\n    # via -r requirements.in\n"
+        "mine @ file:///tmp/a.whl\ncolorama==0.4.6\n"
+    )
+    after = "rich[jupyter]==15.0.0 ; python_version >= '3.8'\nmine @ file:///tmp/b.whl\n-e file:///src/app\n"
+    assert "app" not in pinned(after)  # an editable line has no name to show: a text change
+    assert pinned(before) == {"rich": "13.9.4", "mine": "@ file:///tmp/a.whl", "colorama": "0.4.6"}
+    assert lock_changes(pinned(before), pinned(after)) == (
+        Change("remove", "colorama", old="0.4.6"),
+        Change("replace", "mine", version="@ file:///tmp/b.whl", old="@ file:///tmp/a.whl"),
+        Change("replace", "rich", version="15.0.0", old="13.9.4"),
+    )

@@ -8,9 +8,11 @@ Files are compared by their PEP 700 `upload-time`; a file without one cannot be 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 
 from tasks.core.errors import ConfigError
+from tasks.index.pages import DistFile
 
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 _WORDS = re.compile(r"^(\d+)\s*(week|day|hour|minute|second)s?$", re.I)
@@ -67,3 +69,18 @@ def uploaded_by(upload_time: str | None, cutoff: datetime) -> bool | None:
         return None
     moment = parse_time(upload_time)
     return None if moment is None else moment <= cutoff
+
+
+def in_time(
+    files: Iterable[DistFile], cutoff: datetime, untimed: Callable[[str], None]
+) -> tuple[DistFile, ...]:
+    """The files uploaded by `cutoff`; one without an upload-time is left out and its index told to
+    `untimed` (the index's URL, or the file's own for find-links)."""
+    kept = []
+    for file in files:
+        verdict = uploaded_by(file.upload_time, cutoff)
+        if verdict is None:
+            untimed(file.index or file.url)
+        elif verdict:
+            kept.append(file)
+    return tuple(kept)

@@ -311,21 +311,14 @@ class Finder:
         return result
 
     def _in_time(self, files: tuple[DistFile, ...]) -> tuple[DistFile, ...]:
-        """The files uploaded by the cut-off; those without a time are left out, one warning per index."""
         if self.exclude_newer is None:
             return files
-        from tasks.lock.cutoff import uploaded_by
+        from tasks.lock.cutoff import in_time
 
-        kept = []
-        for file in files:
-            verdict = uploaded_by(file.upload_time, self.exclude_newer)
-            if verdict is None:
-                self._untimed(file.index or file.url)
-            elif verdict:
-                kept.append(file)
-        return tuple(kept)
+        return in_time(files, self.exclude_newer, self._untimed)
 
     def _untimed(self, index: str) -> None:
+        """One warning per index whose files have no upload-time (they are left out)."""
         from tasks.core.events import warn
 
         shown = strip_credentials(index)

@@ -66,7 +66,10 @@ def recorded_exclude_newer(text: str) -> str | None:
 
 
 def pinned(text: str) -> dict[str, str]:
-    """name → version (or `@ reference`) of each pin in a lock's text, options and hashes left out (pure)."""
+    """name → version (or `@ reference`) of each pin in a lock's text, options and hashes left out (pure).
+
+    A line without a name (`-e file:///src/app`) is not listed: its change shows as a text change.
+    """
     import re
 
     from packaging.utils import canonicalize_name
