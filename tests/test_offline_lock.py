@@ -99,6 +99,13 @@ def test_sync_offline_builds_with_a_build_environment_from_the_cache(
     warm = sync(lock_two, tmp_path / "venv2", cache, "offline=1")  # a new project, the same backend
     assert warm.code == 0, warm.err
     assert installed(tmp_path / "venv2") == {"second": "1.0"}
+    shutil.rmtree(cache / "build-envs-v0")  # no environment made: one from cached pages and wheels
+    third = make_sdist_dir(tmp_path / "third", "third", "1.0")
+    lock_three = tmp_path / "three.txt"
+    lock_three.write_text(f"--index-url {index.url}\nthird @ {third.as_uri()}\n")
+    again = sync(lock_three, tmp_path / "venv3", cache, "offline=1")
+    assert again.code == 0, again.err
+    assert installed(tmp_path / "venv3") == {"third": "1.0"}
     assert not attempts.exists()
 
 
@@ -124,3 +131,25 @@ def test_offline_runs_without_a_network_namespace(index, wheelhouse: Path, tmp_p
     resync = cut_off("sync", f"req={out}", f"venv={tmp_path / 'venv2'}", f"cache={cache}", "offline=1")
     assert resync.returncode == 0, resync.stderr
     assert installed(tmp_path / "venv2") == {"app": "1.0", "lib": "1.0"}
+
+
+def test_offline_refuses_a_git_remote_but_not_a_local_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from tasks.core import http
+    from tasks.core.errors import OfflineMissing
+    from tasks.inputs.sources import GitSource
+    from tasks.source.git import resolve_ref
+
+    offline = threading.Event()
+    offline.set()
+    monkeypatch.setattr(http, "_offline", offline)  # this test process only, undone after it
+    remote = GitSource("https://127.0.0.1:9/repo.git", "main")
+    with pytest.raises(OfflineMissing) as refused:
+        resolve_ref(remote, package="mine")
+    assert str(refused.value) == (
+        "mine (git+https://127.0.0.1:9/repo.git@main): offline, and not in the cache: "
+        "would run git ls-remote https://127.0.0.1:9/repo.git main"
+    )
+    sha = "0" * 40
+    assert resolve_ref(GitSource("https://127.0.0.1:9/repo.git", sha), package="mine") == sha

@@ -53,10 +53,11 @@ def _lock(cache: Path, source: GitSource) -> object:
 
 
 def _refuse_offline(what: str, source: GitSource, package: str) -> None:
-    """`offline=1`: a git command that would reach the remote is refused, naming it."""
+    """`offline=1`: a git command that would reach a remote is refused, naming it (a local repository
+    needs no network and is used)."""
     from tasks.core.http import is_offline
 
-    if is_offline():
+    if is_offline() and not source.url.startswith(("file:", "/")):
         raise OfflineMissing(
             f"offline, and not in the cache: would run {what}", package=package, source=source.describe()
         )
