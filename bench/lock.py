@@ -30,10 +30,12 @@ SETS = ROOT.parent / "shared" / "bench-requirements"
 
 
 def input_file(name: str, work: Path) -> Path:
-    """The set as a file; git lines are dropped (their hosts are out of reach here)."""
-    text = (SETS / f"{name}.in").read_text()
+    """The set as a file (a name in SETS, or a path to a `.in`); git lines are dropped (their hosts
+    are out of reach here)."""
+    given = Path(name) if name.endswith(".in") else SETS / f"{name}.in"
+    text = given.read_text()
     kept = [line for line in text.splitlines() if "git+" not in line]
-    path = work / f"{name}.in"
+    path = work / given.name
     path.write_text("\n".join(kept) + "\n")
     return path
 

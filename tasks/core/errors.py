@@ -137,5 +137,9 @@ class EnvironmentDiffers(WheelwrightError):
     """`check=1`: the environment is not what the lock says (a CI gate; exit status 1)."""
 
 
+class LockDiffers(WheelwrightError):
+    """`lock check=1`: a lock is not what its inputs would give now (a CI gate; exit status 1)."""
+
+
 class OfflineMissing(WheelwrightError):
     """`offline=1`: something the run needs is not in the cache and would have been fetched."""

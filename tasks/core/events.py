@@ -24,7 +24,7 @@ Kind = Literal[
     "installed",  # a wheel installed into an environment (package, version, filename, path)
     "removed",  # a distribution removed from an environment (package, version, path)
     "metadata",  # build_meta's result: where the source's metadata.json is (task, path)
-    "locked",  # a lock file written (task, path, count = pins, seconds)
+    "locked",  # a lock resolved (task, path, count = pins, seconds, changes, dry: nothing written, created)
     "summary",  # a sync's result (task, path, changes, count = unchanged, created, seconds)
     "warning",  # something wrong that did not fail the run (message)
     "waiting",  # waiting for another process (message)
@@ -120,7 +120,7 @@ def console_lines(e: Event) -> list[str]:
     if e.kind == "metadata":  # printed when the user ran build_meta:<pkg> itself
         return [f"{e.task}: {e.path}"] if e.message == "asked" else []
     if e.kind == "locked":
-        return [f"{e.task}: {e.path}: {e.count} pins in {e.seconds or 0.0:.2f}s"]
+        return locked_lines(e)
     if e.kind in ("cache_usage", "pruned", "prune_done"):
         return [cache_line(e)]
     if e.kind == "summary":
@@ -131,6 +131,32 @@ def console_lines(e: Event) -> list[str]:
     if e.kind == "offline":
         return [f"Offline: skipped {e.message}"]
     return []
+
+
+def locked_lines(e: Event) -> list[str]:
+    """A lock's line, then what changed (`+ click 8.5.1`, `~ rich 13.9.4 -> 15.0.0`, `- colorama 0.4.6`).
+
+    A dry run (`dry=1`, `check=1`) says what would change; a new lock lists no pins (all are new).
+    """
+    took = f"{e.count} pins in {e.seconds or 0.0:.2f}s"
+    if e.dry:
+        verdict = "would change" if e.changes or e.message else "up to date"
+        head = f"{e.task}: {e.path}: {verdict} ({took}, nothing written)"
+    else:
+        head = f"{e.task}: {e.path}: {took}" + (", created" if e.created else "")
+    lines = [head]
+    if e.created and not e.dry:
+        return lines
+    lines += [_lock_change_line(c) for c in e.changes]
+    return lines + ([f"  {e.message}"] if e.message else [])
+
+
+def _lock_change_line(c: Change) -> str:
+    if c.op == "install":
+        return f" + {c.name} {c.version}"
+    if c.op == "replace":
+        return f" ~ {c.name} {c.old} -> {c.version}"
+    return f" - {c.name} {c.old}"
 
 
 def cache_line(e: Event) -> str:

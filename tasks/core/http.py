@@ -4,6 +4,10 @@ Index pages are cached by CacheControl (the implementation pip uses) in `cache/h
 archives go through a session without that cache, streamed to disk by `tasks.core.download`.
 Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule); the HTTP
 cache never stores a credential (a response that varies on Authorization keeps only its hash).
+
+Offline (`go_offline()`, for `offline=1`), no session opens a socket: the index session answers
+from its HTTP cache however old the entry is, and anything else is one `OfflineMissing` naming
+the URL it would have fetched.
 """
 
 from __future__ import annotations
@@ -11,10 +15,31 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 _lock = threading.Lock()
 _sessions: dict[tuple[str, str], Any] = {}
+_offline = threading.Event()
+
+
+def go_offline() -> None:
+    """From now on, no session of this process opens a connection (sessions made before are dropped)."""
+    with _lock:
+        _offline.set()
+        _sessions.clear()
+
+
+def is_offline() -> bool:
+    return _offline.is_set()
+
+
+def refuse(url: str) -> NoReturn:
+    """Offline: the one error for a request that would have gone out."""
+    from tasks.core.errors import OfflineMissing
+    from tasks.core.urls import strip_credentials
+
+    raise OfflineMissing(f"offline, and not in the cache: would fetch {strip_credentials(url)}")
+
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)  # 429 too: retried with backoff when it has no Retry-After
 
@@ -60,7 +85,8 @@ def _make_index_session(directory: Path) -> Any:
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth()
-    adapter = CacheControlAdapter(
+    kind = _offline_adapter() if is_offline() else CacheControlAdapter
+    adapter = kind(
         cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         serializer=_secret_free_serializer(),
         max_retries=_retry(),
@@ -90,10 +116,35 @@ def _make_file_session() -> Any:
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth()
-    adapter = HTTPAdapter(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
+    kind = _refusing_adapter() if is_offline() else HTTPAdapter
+    adapter = kind(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def _offline_adapter() -> Any:
+    """CacheControl's adapter that answers from its cache however stale, and never sends a request."""
+    from cachecontrol import CacheControlAdapter
+
+    class OfflineCacheAdapter(CacheControlAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            cached = self.controller._load_from_cache(request) if request.method == "GET" else None
+            if cached is None:
+                return refuse(request.url)
+            return self.build_response(request, cached, from_cache=True)
+
+    return OfflineCacheAdapter
+
+
+def _refusing_adapter() -> Any:
+    from requests.adapters import HTTPAdapter
+
+    class RefusingAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            refuse(request.url)
+
+    return RefusingAdapter
 
 
 SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")

@@ -44,6 +44,7 @@ class DistFile:
     metadata_sha256: str | None = None  # PEP 658: the .metadata file's sha256, "" if unknown
     has_metadata: bool = False
     index: str = ""
+    upload_time: str | None = None  # PEP 700 (JSON pages only): when the file was uploaded, RFC 3339
 
     @property
     def sha256(self) -> str | None:
@@ -82,6 +83,7 @@ def json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
         metadata_sha256=(meta.get("sha256", "") if isinstance(meta, dict) else None),
         has_metadata=bool(meta),
         index=index,
+        upload_time=entry.get("upload-time") if isinstance(entry.get("upload-time"), str) else None,
     )
 
 

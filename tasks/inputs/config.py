@@ -26,6 +26,7 @@ class EnvSpec:
     sources: tuple[Path, ...] = ()  # loose `*.in` inputs that `lock` compiles into requirements[0]
     index: IndexOptions = field(default_factory=IndexOptions)
     config_settings: tuple[tuple[str, str], ...] = ()  # `config-settings:` for every build of the env
+    exclude_newer: str | None = None  # `exclude-newer:` the lock's upload-date cut-off (a time or a span)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def _env_from_yaml(
         sources=_as_paths(settings.get("in"), base),
         index=index.merged(own_index),
         config_settings=_config_settings(settings.get("config-settings"), name, config_file),
+        exclude_newer=str(settings["exclude-newer"]) if settings.get("exclude-newer") else None,
     )
 
 

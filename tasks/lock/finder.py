@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,6 +66,21 @@ class Release:
 
     def sdist(self) -> DistFile | None:
         return next((f for f in self.files if not f.is_wheel), None)
+
+    def metadata_wheel(self, interp: Interpreter) -> DistFile | None:
+        """The wheel to read this version's metadata from: the target's best, else any other.
+
+        Another platform's wheel of the same version carries the same Requires-Dist (markers are
+        evaluated for the target afterwards), so an sdist is built for metadata only when the
+        version has no wheel at all, as uv does.
+        """
+        best = self.best_wheel(interp)
+        if best is not None:
+            return best
+        wheels = sorted(
+            (f for f in self.all_files if f.is_wheel), key=lambda f: (f.yanked is not None, f.filename)
+        )
+        return wheels[0] if wheels else None
 
 
 class Project:
@@ -212,6 +228,8 @@ class Finder:
         self.refresh, self.preferences = refresh, dict(preferences or {})
         self._wheel_metadata, self._source_metadata = wheel_metadata, source_metadata
         self.allow_sdists = allow_sdists
+        self.exclude_newer: datetime | None = None  # files uploaded later are left out
+        self._warned: set[str] = set()  # indexes already warned about for files without upload-time
         self._pages: dict[NormalizedName, Future[Project]] = {}
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
         self._ahead: dict[NormalizedName, set[frozenset[str]]] = {}  # extras looked ahead for
@@ -257,7 +275,7 @@ class Finder:
         for version in ordered:
             release = self.release(name, version)
             if release is not None and not release.yanked and not version.is_prerelease:
-                return release if release.best_wheel(self.interp) is not None else None
+                return release if release.metadata_wheel(self.interp) is not None else None
         return None
 
     def _getter(self, name: NormalizedName) -> PageGetter:
@@ -288,9 +306,27 @@ class Finder:
         files = self._page(name).result().files
         result: Release | None = self._once(
             ("release", name, str(version)),
-            lambda: usable_release(version, files(version), self.interp, self.allow_sdists),
+            lambda: usable_release(version, self._in_time(files(version)), self.interp, self.allow_sdists),
         )
         return result
+
+    def _in_time(self, files: tuple[DistFile, ...]) -> tuple[DistFile, ...]:
+        if self.exclude_newer is None:
+            return files
+        from tasks.lock.cutoff import in_time
+
+        return in_time(files, self.exclude_newer, self._untimed)
+
+    def _untimed(self, index: str) -> None:
+        """One warning per index whose files have no upload-time (they are left out)."""
+        from tasks.core.events import warn
+
+        shown = strip_credentials(index)
+        with self._lock:
+            if shown in self._warned:
+                return
+            self._warned.add(shown)
+        warn(f"{shown} gives no upload-time for some files: left out, as exclude-newer cannot place them")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -303,7 +339,7 @@ class Finder:
         return result
 
     def _release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
-        wheel = release.best_wheel(self.interp)
+        wheel = release.metadata_wheel(self.interp)
         if wheel is not None:
             return self._wheel_metadata(wheel)
         sdist = release.sdist()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
+from tasks.core.events import Change
 from tasks.core.urls import redact_url
 from tasks.inputs.requirements import IndexOptions, parse_file
 from tasks.lock.provider import TOP, Resolution, ResolvedPin
@@ -26,11 +27,13 @@ def render_lock(
     hashes: bool = True,
     as_written: Mapping[str, str] | None = None,
     settings: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
+    exclude_newer: str | None = None,
 ) -> str:
     """The lock's text: header, index options, sorted pins with hashes and `# via` lines (pure).
 
     `as_written` maps a direct reference's URL (variables expanded) to the input's own text of it;
-    `settings` maps a name to the `--config-settings` its input line gave, kept on its pin's line.
+    `settings` maps a name to the `--config-settings` its input line gave, kept on its pin's line;
+    `exclude_newer` (an RFC 3339 time) is the upload-date cut-off, kept in the header for a relock.
     """
     top = [f"-r {name}" for name in inputs]
     lines = [
@@ -40,12 +43,63 @@ def render_lock(
         "#",
         f"#    {command}",
         "#",
+        *([f"{EXCLUDE_NEWER}{exclude_newer}", "#"] if exclude_newer else []),
         *index_lines(index),
     ]
     for name in sorted(resolution.pins):
         options = config_settings_text((settings or {}).get(name, ()))
         lines += pin_lines(resolution.pins[name], top, hashes, as_written or {}, options)
     return "\n".join(lines) + "\n"
+
+
+EXCLUDE_NEWER = "# exclude-newer: "  # the header line that keeps a lock's upload-date cut-off
+
+
+def recorded_exclude_newer(text: str) -> str | None:
+    """The cut-off an existing lock's header keeps (None when it has none; pure)."""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            return None
+        if line.startswith(EXCLUDE_NEWER):
+            return line[len(EXCLUDE_NEWER) :].strip() or None
+    return None
+
+
+def pinned(text: str) -> dict[str, str]:
+    """name → version (or `@ reference`) of each pin in a lock's text, options and hashes left out (pure).
+
+    A line without a name (`-e file:///src/app`) is not listed: its change shows as a text change.
+    """
+    import re
+
+    from packaging.utils import canonicalize_name
+
+    from tasks.inputs.requirements import logical_lines
+
+    found: dict[str, str] = {}
+    for _, line in logical_lines(text):
+        if line.startswith("-") and not line.startswith(("-e ", "--editable ")):
+            continue
+        line = line.split(" --", 1)[0].removeprefix("--editable ").removeprefix("-e ").strip()
+        match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(==|@)\s*([^\s;]+)", line)
+        if match:
+            value = match.group(4) if match.group(3) == "==" else "@ " + match.group(4)
+            found[canonicalize_name(match.group(1))] = value
+    return found
+
+
+def lock_changes(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[Change, ...]:
+    """What a relock changes, pin by pin (name → version before and after), sorted by name (pure)."""
+    found = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before is None:
+            found.append(Change("install", name, version=after))
+        elif after is None:
+            found.append(Change("remove", name, old=before))
+        elif before != after:
+            found.append(Change("replace", name, version=after, old=before))
+    return tuple(found)
 
 
 def index_lines(index: IndexOptions) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,15 @@ def resolve(
     upgrade: bool | frozenset[NormalizedName] = False,
     source_metadata: SourceMetadata | None = None,
     allow_sdists: bool = True,
+    exclude_newer: datetime | None = None,
 ) -> Resolution:
-    """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded."""
+    """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded.
+
+    `exclude_newer` leaves out every file uploaded after it (PEP 700 `upload-time`).
+    """
     preferred = _preferences(preferences or {}, upgrade)
     finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, upgrade, preferred)
+    finder.exclude_newer = exclude_newer
     env = {**interp.markers, "extra": ""}
     lines = [
         line

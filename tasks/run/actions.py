@@ -169,7 +169,7 @@ def installable(pins: dict[str, Any]) -> dict[str, Any]:
 @secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
-    from tasks.run.lock import lock_env
+    from tasks.run.lock import Mode, lock_env
 
     job = env_job(env)
     if job.interp is None:
@@ -178,7 +178,17 @@ def run_lock(env: str) -> None:
         raise ConfigError(job.error or f"{env}: no interpreter")
     options = variables()
     hashes = options.get("hashes", "1").lower() not in ("0", "false", "no")
-    lock_env(job.spec, job.interp, cache_root(), upgrade=options.get("upgrade"), hashes=hashes)
+    mode: Mode = "check" if flag("check") else "dry" if flag("dry") else "write"
+    lock_env(
+        job.spec,
+        job.interp,
+        cache_root(),
+        upgrade=options.get("upgrade"),
+        hashes=hashes,
+        mode=mode,
+        exclude_newer=options.get("exclude-newer") or job.spec.exclude_newer,
+        offline=flag("offline"),
+    )
 
 
 def run_cache_report() -> None:

@@ -243,6 +243,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
             "python": job.interp.platform_key,
             "version": job.interp.version,
             "indexes": [pip_index_options().__dict__, spec.index.__dict__],
+            "exclude_newer": spec.exclude_newer,
         },
         sort_keys=True,
         default=list,

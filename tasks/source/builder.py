@@ -64,20 +64,45 @@ def build_system(tree: Path, *, package: str) -> BuildSystem:
 def build_env(
     requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, *, package: str
 ) -> Path:
-    """The root of a build environment with `requires` installed (made once, then reused)."""
+    """The root of a build environment with `requires` installed (made once, then reused).
+
+    Offline, the environment last made for the same requirements is used as it is (no index page
+    is asked); without one, they are resolved and installed from the cache or the build fails.
+    """
     from filelock import FileLock
 
+    from tasks.core.http import is_offline
+
+    wanted = ".requires-" + digest(json.dumps([sorted(requires), interp.platform_key, interp.executable]))
+    if is_offline() and (made := _made_for(cache, wanted)) is not None:
+        return made
     pins = _resolve_build_requires(requires, interp, indexes, cache, package)
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
     root = cache / "build-envs-v0" / key
-    if (root / ".complete").exists():
-        mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root) + ".lock"):
-        if not (root / ".complete").exists():
-            _make_env(root, pins, interp, indexes, cache, package)
+    if not (root / ".complete").exists():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(root) + ".lock"):
+            if not (root / ".complete").exists():
+                _make_env(root, pins, interp, indexes, cache, package)
+    mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
+    (root / wanted).touch()  # these requirements were last resolved to this environment
     return root
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _made_for(cache: Path, wanted: str) -> Path | None:
+    """The complete build environment last made for these requirements (its `.requires-…` mark)."""
+    for mark in sorted((cache / "build-envs-v0").glob(f"*/{wanted}"), key=_mtime, reverse=True):
+        if (mark.parent / ".complete").exists():
+            mark_used(mark.parent / ".complete")
+            return mark.parent
+    return None
 
 
 def _resolve_build_requires(

@@ -11,7 +11,7 @@ import re
 import tarfile
 from pathlib import Path
 
-from tasks.core.errors import GitRefNotFound, NetworkError, SourceError, UnsafeSource
+from tasks.core.errors import GitRefNotFound, NetworkError, OfflineMissing, SourceError, UnsafeSource
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import scrub_text, strip_credentials
 from tasks.inputs.sources import GitSource
@@ -52,12 +52,24 @@ def _lock(cache: Path, source: GitSource) -> object:
     return FileLock(str(path))
 
 
+def _refuse_offline(what: str, source: GitSource, package: str) -> None:
+    """`offline=1`: a git command that would reach a remote is refused, naming it (a local repository
+    needs no network and is used)."""
+    from tasks.core.http import is_offline
+
+    if is_offline() and not source.url.startswith(("file:", "/")):
+        raise OfflineMissing(
+            f"offline, and not in the cache: would run {what}", package=package, source=source.describe()
+        )
+
+
 def resolve_ref(source: GitSource, *, package: str) -> str:
     """The commit `source.ref` names upstream (a full sha is returned as it is)."""
     check_source(source, package=package)
     ref = source.ref or "HEAD"
     if FULL_SHA.match(ref):
         return ref
+    _refuse_offline(f"git ls-remote {strip_credentials(source.url)} {ref}", source, package)
     import git
 
     try:
@@ -137,6 +149,7 @@ def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) ->
 
     if _has_commit(repo, commit):
         return
+    _refuse_offline(f"git fetch of commit {commit}", source, package)
     refspecs = [commit] if not source.ref or FULL_SHA.match(source.ref) else [source.ref]
     try:
         for spec in refspecs:

@@ -113,7 +113,10 @@ def configure(value: str | None) -> None:
 
 
 def configured() -> Location | None:
-    return _run.location
+    """The store this process uses: none while offline (`offline=1` opens no connection)."""
+    from tasks.core.http import is_offline
+
+    return None if is_offline() else _run.location
 
 
 def _client() -> Any:
@@ -179,7 +182,7 @@ def take(
     settings: dict[str, Any] | None = None,
 ) -> Taken | None:
     """The store's wheel for `interp`, installed into the local cache; None on a miss or any fault."""
-    location = _run.location
+    location = configured()
     if location is None or not shareable(tree):
         return None
     from tasks.source.sharedcheck import taken_problem
@@ -353,7 +356,7 @@ def give(
     settings: dict[str, Any] | None = None,
 ) -> None:
     """Upload a wheel built here, then its entry (the small index object last); faults only warn."""
-    location = _run.location
+    location = configured()
     if location is None or not shareable(tree):
         return
     key = remote_key(name, tree, interp, settings)

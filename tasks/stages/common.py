@@ -29,11 +29,17 @@ if TYPE_CHECKING:
 
 def apply_network_settings() -> None:
     """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget;
-    `truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates."""
+    `truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates;
+    `offline=1` (or PIP_NO_INDEX): no connection at all; the cache answers, or the run names what is
+    missing."""
     from tasks.core import truststore_switch
 
     if truststore_switch.wanted(get_var("truststore", None)):
         truststore_switch.use_system_trust_store()
+    if flag("offline"):
+        from tasks.core.http import go_offline
+
+        go_offline()
     value = get_var("timeout", None)
     if not value:
         return

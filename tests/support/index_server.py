@@ -1,4 +1,4 @@
-"""A real package index on loopback: PEP 503 HTML and PEP 691 JSON, PEP 658, ranges, faults.
+"""A real package index on loopback: PEP 503 HTML and PEP 691/700 JSON, PEP 658, ranges, faults.
 
 `python -m tests.support.index_server ROOT [--port N]` serves ROOT until killed.
 """
@@ -90,6 +90,7 @@ class _State:
     json_api: bool = True
     ranges: bool = True
     yanked: dict[str, str] = field(default_factory=dict)
+    uploaded: dict[str, str | None] = field(default_factory=dict)  # filename → upload-time (None: none)
     faults: list[_Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,6 +154,10 @@ class IndexServer:
 
     def yank(self, filename: str, reason: str = "") -> None:
         self.state.yanked[filename] = reason
+
+    def uploaded(self, filename: str, when: str | None) -> None:
+        """The PEP 700 `upload-time` the JSON page gives `filename` (None: none); by default its mtime."""
+        self.state.uploaded[filename] = when
 
     def fail(self, path_prefix: str, status: int = 503, times: int = 1) -> None:
         self.state.faults.append(_Fault(path_prefix, "status", times, status))
@@ -292,8 +297,12 @@ class _Handler(BaseHTTPRequestHandler):
         return {
             "filename": path.name,
             "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
             "requires_python": _requires_python(metadata or sdist_meta),
             "yanked": self.state.yanked.get(path.name),
+            "upload_time": self.state.uploaded[path.name]
+            if path.name in self.state.uploaded
+            else _rfc3339(path.stat().st_mtime),
             "metadata": hashlib.sha256(metadata).hexdigest()
             if metadata and self.state.metadata_files
             else None,
@@ -309,6 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "requires-python": e["requires_python"],
                 "yanked": e["yanked"] if e["yanked"] is not None else False,
                 "core-metadata": {"sha256": e["metadata"]} if e["metadata"] else False,
+                **({"upload-time": e["upload_time"]} if e["upload_time"] else {}),
+                "size": e["size"],
             }
             for e in entries
         ]
@@ -388,6 +399,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data[: len(data) // 2])
         self.wfile.flush()
         self.close_connection = True
+
+
+def _rfc3339(seconds: float) -> str:
+    """PEP 700's form of a time: `2026-10-01T12:00:00.000000Z`."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _prefers_json(accept: str) -> bool:
