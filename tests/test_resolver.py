@@ -149,3 +149,32 @@ def test_extras_pin_their_base_to_the_same_version() -> None:
         "x": ("1.0", frozenset()),
     }
     assert result.pins["x"].via == ("a",)
+
+
+def walk_back_universe(releases: int, fits_below: int) -> dict[str, dict[str, list[str]]]:
+    """`a==N` needs `b==N`; `b>=fits_below` needs `c>=2`, older `b` need `c<2` (issue 22)."""
+    return {
+        "a": {str(n): [f"b=={n}"] for n in range(1, releases + 1)},
+        "b": {str(n): ["c>=2" if n >= fits_below else "c<2"] for n in range(1, releases + 1)},
+        "c": {"1.0": [], "2.0": [], "3.0": []},
+    }
+
+
+def test_walks_back_through_many_releases_instead_of_answering_impossible() -> None:
+    """resolvelib's optimistic backjumping gave up at a==201 (its rollback lost the root state)."""
+    assert resolve(walk_back_universe(300, 200), "a", "c <2") == {"a": "199", "b": "199", "c": "1.0"}
+
+
+def test_a_conflict_backjumping_skips_past_is_still_solved() -> None:
+    """sarugaku/resolvelib#206: backjumping skips p1's state, so p1==1 was never tried."""
+    data = {
+        "p0": {"2": ["p2==2"]},
+        "p1": {"2": ["p0==2"], "1": []},
+        "p2": {"2": ["p1==3"], "1": ["p1<=2"]},
+    }
+    assert resolve(data, "p2") == {"p1": "1", "p2": "1"}
+
+
+def test_a_real_conflict_is_explained_by_the_first_pass() -> None:
+    with pytest.raises(ResolutionError, match=r"no version of c satisfies all of: c <2 .*c>=2"):
+        resolve(walk_back_universe(30, 1), "a", "c <2")

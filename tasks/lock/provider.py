@@ -13,13 +13,14 @@ from typing import Any, Protocol
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
-from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import AbstractProvider, ResolutionImpossible, ResolutionTooDeep
 
 from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import Req, dependencies_of, identifier
 from tasks.lock.finder import Release
+from tasks.lock.search import search
 
 TOP = "<input>"
 
@@ -210,7 +211,7 @@ def run_resolver(provider: Provider, requirements: Sequence[Req], max_rounds: in
     for req in requirements:
         provider.required_by.setdefault(req.name, set()).add(TOP)
     try:
-        result = Resolver(provider, BaseReporter()).resolve(requirements, max_rounds=max_rounds)
+        result = search(provider, requirements, max_rounds)
     except ResolutionImpossible as exc:
         raise ResolutionError(explain(exc.causes, provider)) from None
     except ResolutionTooDeep:
