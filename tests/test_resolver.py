@@ -118,16 +118,19 @@ def test_only_the_releases_tried_are_looked_at() -> None:
     assert index.asked == ["a==1.49"]
 
 
-def test_yanked_only_when_pinned_exactly() -> None:
-    data = {"a": {"1.0": [], "1.1": []}}
+def test_yanked_only_when_the_input_itself_pins_it() -> None:
+    """PEP 592: `==` may select a yanked release; only the user's own input decides that."""
+    data = {"a": {"1.0": [], "1.1": []}, "app": {"1.0": ["a==1.1"]}}
     yanked = {"a": {Version("1.1")}}
     for text, want in (("a", "1.0"), ("a ==1.1", "1.1"), ("a >1.0", None)):
-        provider = Provider(FrozenIndex(data, yanked), ENV)
+        provider = Provider(FrozenIndex(data, yanked), ENV, yanked_ok={"a": SpecifierSet(text[1:])})
         if want is None:
             with pytest.raises(ResolutionError):
                 run_resolver(provider, [req(text)])
         else:
             assert run_resolver(provider, [req(text)]).pins["a"].version == want
+    with pytest.raises(ResolutionError, match="no version of a"):  # a dependency's pin is not enough
+        run_resolver(Provider(FrozenIndex(data, yanked), ENV), [req("app")])
 
 
 def test_allowed_versions_orders_and_splits_prereleases() -> None:

@@ -169,20 +169,29 @@ def _parse_version(text: str) -> Version | None:
 
 
 def usable_release(
-    version: Version, group: tuple[DistFile, ...], interp: Interpreter, allow_sdists: bool
+    version: Version,
+    group: tuple[DistFile, ...],
+    interp: Interpreter,
+    allow_sdists: bool,
+    allow_wheels: bool = True,
 ) -> Release | None:
-    """The release of `version` for the target, None when no file of it is usable (pure)."""
+    """The release of `version` for the target, None when no file of it is usable (pure).
+
+    `allow_wheels`/`allow_sdists`: what `--only-binary`/`--no-binary` leave of this project.
+    """
     usable = tuple(
-        f for f in group if python_ok(f.requires_python, interp.version) and _usable(f, interp, allow_sdists)
+        f
+        for f in group
+        if python_ok(f.requires_python, interp.version) and _usable(f, interp, allow_sdists, allow_wheels)
     )
     if not usable:
         return None
     return Release(version, usable, group, all(f.yanked is not None for f in usable))
 
 
-def _usable(file: DistFile, interp: Interpreter, allow_sdists: bool) -> bool:
+def _usable(file: DistFile, interp: Interpreter, allow_sdists: bool, allow_wheels: bool) -> bool:
     if file.is_wheel:
-        return wheel_rank(file.filename, interp) is not None
+        return allow_wheels and wheel_rank(file.filename, interp) is not None
     return allow_sdists
 
 
@@ -286,9 +295,11 @@ class Finder:
     def release(self, name: NormalizedName, version: Version) -> Release | None:
         """The files of `version` the target can use, worked out when first asked for."""
         files = self._page(name).result().files
+        wheels, sdists = self.indexes.formats.allowed(name)
+        sdists = sdists and self.allow_sdists
         result: Release | None = self._once(
             ("release", name, str(version)),
-            lambda: usable_release(version, files(version), self.interp, self.allow_sdists),
+            lambda: usable_release(version, files(version), self.interp, sdists, wheels),
         )
         return result
 
