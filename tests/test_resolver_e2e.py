@@ -130,3 +130,30 @@ def test_yanked_release_only_when_the_input_pins_it(index: Any, wheelhouse: Path
     run = lock(req)
     assert run.code == 1
     assert "no version of lib satisfies all of: lib==2.0 (required by app==1.0" in run.err
+
+
+def test_python_version_locks_for_a_python_that_does_not_run_here(
+    index: Any, wheelhouse: Path, tmp_path: Path
+) -> None:
+    make_wheel(wheelhouse, "app", "1.0", requires_dist=["lib", 'backport; python_version < "3.10"'])
+    make_wheel(wheelhouse, "lib", "1.0")
+    make_wheel(wheelhouse, "lib", "2.0", requires_python=">=3.10")
+    make_wheel(wheelhouse, "backport", "1.0")
+    make_wheel(wheelhouse, "old", "2.0", requires_python="<=3.8")
+    req = tmp_path / "py39.in"
+    req.write_text(f"-i {index.url}\napp\n")
+    run = lock(req, "python-version=3.9")
+    assert run.code == 0, run.err
+    assert pins(req) == {"app": "1.0", "backport": "1.0", "lib": "1.0"}
+    assert "with Python 3.9\n" in req.with_suffix(".txt").read_text()
+    run = lock(req, "upgrade=1")  # the interpreter that runs the tests is 3.10 or newer
+    assert run.code == 0, run.err
+    assert pins(req) == {"app": "1.0", "lib": "2.0"}
+    req.write_text(f"-i {index.url}\nold\n")
+    run = lock(req, "python-version=3.9.18")
+    assert run.code == 1
+    assert run.errors == [
+        "error: cannot resolve: no version of old satisfies all of: old (required by the input)"
+        " (available: 2.0; none has a file usable on the target interpreter);"
+        " old 2.0 requires Python <=3.8; the target is 3.9.18"
+    ], run.err

@@ -303,6 +303,19 @@ class Finder:
         )
         return result
 
+    def why_unusable(self, name: NormalizedName, version: Version) -> str | None:
+        """In words, why no file of `version` is usable for the target (for error messages)."""
+        group = self._page(name).result().files(version)
+        if group and not any(python_ok(f.requires_python, self.interp.version) for f in group):
+            needs = " or ".join(sorted({f.requires_python for f in group if f.requires_python}))
+            return f"{name} {version} requires Python {needs}; the target is {self.interp.version}"
+        wheels, sdists = self.indexes.formats.allowed(name)
+        if not sdists and any(not f.is_wheel for f in group):
+            return f"{name} {version}: --only-binary excludes its sdist and no wheel fits the target"
+        if not wheels and any(f.is_wheel for f in group):
+            return f"{name} {version}: --no-binary excludes its wheels and it has no sdist"
+        return None
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

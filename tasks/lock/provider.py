@@ -280,10 +280,12 @@ def _parent(parent: Candidate | None) -> str:
 def explain(causes: Iterable[Any], provider: Provider) -> str:
     """Which requirements clash, and through which chain each was asked for, in words."""
     by_name: dict[str, list[str]] = {}
+    specs: dict[str, SpecifierSet] = {}
     for cause in causes:
         req, parent = cause.requirement, cause.parent
         who = "the input" if parent is None else " ← ".join(chain(parent, provider.required_by))
         by_name.setdefault(req.name, []).append(f"{req.text or req.name} (required by {who})")
+        specs[req.name] = specs.get(req.name, SpecifierSet()) & req.specifier
     parts = []
     for name, wants in by_name.items():
         versions = provider.metadata.versions(canonicalize_name(name))
@@ -293,8 +295,21 @@ def explain(causes: Iterable[Any], provider: Provider) -> str:
         shown = ", ".join(str(v) for v in versions[:8]) + (", …" if len(versions) > 8 else "")
         usable = any(provider.metadata.release(canonicalize_name(name), v) for v in versions)
         note = "" if usable else "; none has a file usable on the target interpreter"
-        parts.append(f"no version of {name} satisfies all of: {'; '.join(wants)} (available: {shown}{note})")
+        why = _unusable(provider.metadata, canonicalize_name(name), versions, specs[name])
+        parts.append(
+            f"no version of {name} satisfies all of: {'; '.join(wants)} (available: {shown}{note}){why}"
+        )
     return "cannot resolve: " + " | ".join(parts)
+
+
+def _unusable(metadata: Metadata, name: NormalizedName, versions: list[Version], spec: SpecifierSet) -> str:
+    """Why the newest versions every requirement allows cannot be used (Requires-Python, formats)."""
+    why = getattr(metadata, "why_unusable", None)
+    if why is None:
+        return ""
+    wanted = [v for v in versions if spec.contains(v, prereleases=True)][:2]
+    reasons = [r for v in wanted if metadata.release(name, v) is None and (r := why(name, v))]
+    return "".join(f"; {reason}" for reason in reasons)
 
 
 def chain(parent: Candidate, required_by: Mapping[NormalizedName, set[str]]) -> list[str]:

@@ -43,6 +43,10 @@ def lock_env(
     `source_metadata` builds what needs a build (by default with the resolution's indexes).
     """
     started = time.perf_counter()
+    if spec.python_version:
+        from tasks.target.version import for_python_version
+
+        interp = for_python_version(interp, spec.python_version)
     out = spec.requirements[0]
     reqs = read_requirements(spec.sources)
     given = spec.index.merged(reqs.index)

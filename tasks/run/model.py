@@ -244,7 +244,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
     key = json.dumps(
         {
             "python": job.interp.platform_key,
-            "version": job.interp.version,
+            "version": spec.python_version or job.interp.version,
             "indexes": [pip_index_options().__dict__, spec.index.__dict__],
         },
         sort_keys=True,
