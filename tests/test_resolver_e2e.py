@@ -68,7 +68,7 @@ def test_only_binary_locks_a_release_with_a_wheel_and_never_builds(
     assert run.code == 1
     assert run.errors == [
         "error: cannot resolve: no version of a satisfies all of: a>=2 (required by the input)"
-        " (available: 2.0, 1.0)"
+        " (available: 2.0, 1.0); a 2.0: --only-binary excludes its sdist and no wheel fits the target"
     ], run.err
 
 

@@ -34,6 +34,8 @@ from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import dependencies_of
 from tasks.target.interpreter import Interpreter
 
+WALK_AHEAD = 8  # older releases whose metadata is read ahead of a resolver walking back through history
+
 
 class SourceMetadata(Protocol):
     """Core metadata of a source that needs a build (index sdist, URL, git, path)."""
@@ -224,6 +226,8 @@ class Finder:
         self._pages: dict[NormalizedName, Future[Project]] = {}
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
         self._ahead: dict[NormalizedName, set[frozenset[str]]] = {}  # extras looked ahead for
+        self._read: dict[NormalizedName, Version] = {}  # the newest version whose metadata was asked for
+        self._walked: set[tuple[NormalizedName, Version]] = set()  # older releases read in the background
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=16)
 
@@ -320,11 +324,43 @@ class Finder:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
+        self._walk_back(name, release.version)
+        return self._metadata_once(name, release)
+
+    def _metadata_once(self, name: NormalizedName, release: Release) -> dict[str, Any]:
         result: dict[str, Any] = self._once(
             ("metadata", name, str(release.version)),
             lambda: self._check(name, self._release_metadata(name, release)),
         )
         return result
+
+    def _walk_back(self, name: NormalizedName, version: Version) -> None:
+        """When a release older than one already read is asked for, the resolver is backtracking
+        through `name`'s history (one release per round): read the next older releases' metadata
+        in the background, so the walk waits on one round trip per WALK_AHEAD releases, not each."""
+        with self._lock:
+            newest = self._read.setdefault(name, version)
+            if version >= newest:
+                self._read[name] = version
+                return
+        versions = self.versions(name)
+        start = versions.index(version) + 1 if version in versions else len(versions)
+        for older in versions[start : start + WALK_AHEAD]:
+            with self._lock:
+                if (name, older) in self._walked:
+                    continue
+                self._walked.add((name, older))
+            with contextlib.suppress(RuntimeError):  # closed: the resolution is over
+                self._pool.submit(self._read_quietly, name, older)
+
+    def _read_quietly(self, name: NormalizedName, version: Version) -> None:
+        """One release's metadata from its wheel, read ahead (never a build; errors wait for the resolver)."""
+        try:
+            release = self.release(name, version)
+            if release is not None and release.best_wheel(self.interp) is not None:
+                self._metadata_once(name, release)
+        except WheelwrightError:
+            return
 
     def _release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
         wheel = release.best_wheel(self.interp)
