@@ -181,3 +181,21 @@ def test_a_conflict_backjumping_skips_past_is_still_solved() -> None:
 def test_a_real_conflict_is_explained_by_the_first_pass() -> None:
     with pytest.raises(ResolutionError, match=r"no version of c satisfies all of: c <2 .*c>=2"):
         resolve(walk_back_universe(30, 1), "a", "c <2")
+
+
+class SdistOnlyNewest(FrozenIndex):
+    def release(self, name: NormalizedName, version: Version) -> Release | None:
+        if version != Version("2.0"):
+            return super().release(name, version)
+        files = (DistFile(f"{name}-{version}.tar.gz", "u"),)
+        return Release(version, files, files, False)
+
+
+def test_prefer_binary_takes_an_older_release_with_a_wheel_first() -> None:
+    data = {"a": {"1.0": [], "2.0": []}}
+    newest = run_resolver(Provider(SdistOnlyNewest(data), ENV), [req("a")])
+    assert newest.pins["a"].version == "2.0"
+    wheel = run_resolver(Provider(SdistOnlyNewest(data), ENV, prefer_binary=True), [req("a")])
+    assert wheel.pins["a"].version == "1.0"
+    only_sdist = run_resolver(Provider(SdistOnlyNewest(data), ENV, prefer_binary=True), [req("a >=2")])
+    assert only_sdist.pins["a"].version == "2.0"
