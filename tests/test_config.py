@@ -71,3 +71,31 @@ def test_the_projects_own_pipeline_yaml_is_the_default() -> None:
     assert [env.name for env in pipeline.envs] == ["default"]
     assert pipeline.envs[0].path == root / ".venvs" / "default"
     assert pipeline.cache == root / "cache"
+
+
+def test_format_options_fold_across_layers_as_pip_applies_them(tmp_path: Path) -> None:
+    """PIP_* variables, pipeline.yaml, then the requirement files: the later option wins, name by name."""
+    env = {"PIP_CONFIG_FILE": os.devnull, "HOME": str(tmp_path), "PIP_NO_BINARY": ":all:", "PIP_PRE": "1"}
+    pip = pip_index_options(env)
+    assert pip.pre and pip.formats == (("--no-binary", ":all:"),)
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        "only-binary: [numpy, Scipy]\nprefer-binary: true\npython-version: '3.9'\n"
+        "environments:\n  dev:\n    requirements: dev.txt\n    path: venv\n    python-version: 3.12\n"
+        "  ci:\n    requirements: ci.txt\n    path: ci\n"
+    )
+    pipeline = load_pipeline({}, config)
+    assert [env.python_version for env in pipeline.envs] == ["3.12", "3.9"]
+    yaml_layer = pipeline.envs[0].index
+    files = IndexOptions(formats=(("--no-binary", "scipy"),))
+    got = effective_indexes([pip, yaml_layer, files], default="http://127.0.0.1:9/")
+    assert got.pre and got.prefer_binary
+    assert got.formats.allowed("numpy") == (True, False)  # only-binary from pipeline.yaml
+    assert got.formats.allowed("scipy") == (False, True)  # the file's no-binary took it back
+    assert got.formats.allowed("other") == (False, True)  # PIP_NO_BINARY=:all:
+    assert effective_indexes([files, IndexOptions(formats=(("--only-binary", ":all:"),))]).formats.allowed(
+        "scipy"
+    ) == (True, False)
+    with pytest.raises(ConfigError, match=r"python-version takes a version like 3\.9"):
+        config.write_text("python-version: 'py39'\n")
+        load_pipeline({}, config)

@@ -118,16 +118,19 @@ def test_only_the_releases_tried_are_looked_at() -> None:
     assert index.asked == ["a==1.49"]
 
 
-def test_yanked_only_when_pinned_exactly() -> None:
-    data = {"a": {"1.0": [], "1.1": []}}
+def test_yanked_only_when_the_input_itself_pins_it() -> None:
+    """PEP 592: `==` may select a yanked release; only the user's own input decides that."""
+    data = {"a": {"1.0": [], "1.1": []}, "app": {"1.0": ["a==1.1"]}}
     yanked = {"a": {Version("1.1")}}
     for text, want in (("a", "1.0"), ("a ==1.1", "1.1"), ("a >1.0", None)):
-        provider = Provider(FrozenIndex(data, yanked), ENV)
+        provider = Provider(FrozenIndex(data, yanked), ENV, yanked_ok={"a": SpecifierSet(text[1:])})
         if want is None:
             with pytest.raises(ResolutionError):
                 run_resolver(provider, [req(text)])
         else:
             assert run_resolver(provider, [req(text)]).pins["a"].version == want
+    with pytest.raises(ResolutionError, match="no version of a"):  # a dependency's pin is not enough
+        run_resolver(Provider(FrozenIndex(data, yanked), ENV), [req("app")])
 
 
 def test_allowed_versions_orders_and_splits_prereleases() -> None:
@@ -149,3 +152,50 @@ def test_extras_pin_their_base_to_the_same_version() -> None:
         "x": ("1.0", frozenset()),
     }
     assert result.pins["x"].via == ("a",)
+
+
+def walk_back_universe(releases: int, fits_below: int) -> dict[str, dict[str, list[str]]]:
+    """`a==N` needs `b==N`; `b>=fits_below` needs `c>=2`, older `b` need `c<2` (issue 22)."""
+    return {
+        "a": {str(n): [f"b=={n}"] for n in range(1, releases + 1)},
+        "b": {str(n): ["c>=2" if n >= fits_below else "c<2"] for n in range(1, releases + 1)},
+        "c": {"1.0": [], "2.0": [], "3.0": []},
+    }
+
+
+def test_walks_back_through_many_releases_instead_of_answering_impossible() -> None:
+    """resolvelib's optimistic backjumping gave up at a==201 (its rollback lost the root state)."""
+    assert resolve(walk_back_universe(300, 200), "a", "c <2") == {"a": "199", "b": "199", "c": "1.0"}
+
+
+def test_a_conflict_backjumping_skips_past_is_still_solved() -> None:
+    """sarugaku/resolvelib#206: backjumping skips p1's state, so p1==1 was never tried."""
+    data = {
+        "p0": {"2": ["p2==2"]},
+        "p1": {"2": ["p0==2"], "1": []},
+        "p2": {"2": ["p1==3"], "1": ["p1<=2"]},
+    }
+    assert resolve(data, "p2") == {"p1": "1", "p2": "1"}
+
+
+def test_a_real_conflict_is_explained_by_the_first_pass() -> None:
+    with pytest.raises(ResolutionError, match=r"no version of c satisfies all of: c <2 .*c>=2"):
+        resolve(walk_back_universe(30, 1), "a", "c <2")
+
+
+class SdistOnlyNewest(FrozenIndex):
+    def release(self, name: NormalizedName, version: Version) -> Release | None:
+        if version != Version("2.0"):
+            return super().release(name, version)
+        files = (DistFile(f"{name}-{version}.tar.gz", "u"),)
+        return Release(version, files, files, False)
+
+
+def test_prefer_binary_takes_an_older_release_with_a_wheel_first() -> None:
+    data = {"a": {"1.0": [], "2.0": []}}
+    newest = run_resolver(Provider(SdistOnlyNewest(data), ENV), [req("a")])
+    assert newest.pins["a"].version == "2.0"
+    wheel = run_resolver(Provider(SdistOnlyNewest(data), ENV, prefer_binary=True), [req("a")])
+    assert wheel.pins["a"].version == "1.0"
+    only_sdist = run_resolver(Provider(SdistOnlyNewest(data), ENV, prefer_binary=True), [req("a >=2")])
+    assert only_sdist.pins["a"].version == "2.0"

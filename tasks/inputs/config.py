@@ -6,10 +6,11 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.core.errors import ConfigError
+from tasks.inputs.formats import NO_BINARY, ONLY_BINARY, Formats, check_value, fold
 from tasks.inputs.requirements import IndexOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ class EnvSpec:
     index: IndexOptions = field(default_factory=IndexOptions)
     config_settings: tuple[tuple[str, str], ...] = ()  # `config-settings:` for every build of the env
     exclude_newer: str | None = None  # `exclude-newer:` the lock's upload-date cut-off (a time or a span)
+    python_version: str | None = None  # `python-version`: lock for this Python without its interpreter
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,17 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
     base = config_file.parent
     cache_value = variables.get("cache") or os.environ.get("WHEELWRIGHT_CACHE")
     cache = _path(cache_value, cwd) if cache_value else _path(str(data.get("cache", "cache")), base)
-    default_index = _index_from_yaml(data, config_file)
+    default_index = _index_from_yaml(data, config_file).merged(_index_from_vars(variables))
+    wanted = variables.get("python-version") or data.get("python-version")
+    python_version = _python_version(wanted, config_file)
     if variables.get("req") or variables.get("venv") or variables.get("out"):
         envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
     else:
         envs = _envs_from_yaml(data, base, config_file, default_index)
+    envs = tuple(
+        env if env.python_version or not python_version else replace(env, python_version=python_version)
+        for env in envs
+    )
     remote = (
         variables.get("remote_cache")
         or os.environ.get("WHEELWRIGHT_REMOTE_CACHE")
@@ -129,7 +137,19 @@ def _env_from_yaml(
         index=index.merged(own_index),
         config_settings=_config_settings(settings.get("config-settings"), name, config_file),
         exclude_newer=str(settings["exclude-newer"]) if settings.get("exclude-newer") else None,
+        python_version=_python_version(settings.get("python-version"), config_file),
     )
+
+
+def _python_version(value: object, where: Path) -> str | None:
+    """`python-version: "3.9"` (or `3.9.18`): a target version for the lock, no interpreter needed."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    parts = text.split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts) or parts[0] != "3":
+        raise ConfigError(f"{where}: python-version takes a version like 3.9 or 3.9.18, not {text!r}")
+    return text
 
 
 def _config_settings(value: object, env: str, config_file: Path) -> tuple[tuple[str, str], ...]:
@@ -157,7 +177,39 @@ def _index_from_yaml(data: Mapping[str, object], config_file: Path) -> IndexOpti
         extra_index_urls=tuple(str(u) for u in extra),
         find_links=tuple(str(u) for u in links),
         no_index=bool(data.get("no-index", False)),
+        pre=_yes(data.get("pre")),
+        prefer_binary=_yes(data.get("prefer-binary")),
+        formats=_formats(data, str(config_file)),
     )
+
+
+def _index_from_vars(variables: Mapping[str, str]) -> IndexOptions:
+    """`pre=1`, `prefer-binary=1`, `only-binary=a,b`, `no-binary=:all:` on the command line."""
+    return IndexOptions(
+        pre=_yes(variables.get("pre")),
+        prefer_binary=_yes(variables.get("prefer-binary")),
+        formats=_formats(variables, "the command line"),
+    )
+
+
+def _yes(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _formats(data: Mapping[str, object], where: str) -> tuple[tuple[str, str], ...]:
+    """`only-binary`/`no-binary`: a comma-separated string or a list of names, `:all:`, `:none:`."""
+    found = []
+    for option in (NO_BINARY, ONLY_BINARY):
+        value = data.get(option[2:])
+        if value is None:
+            continue
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        if (problem := check_value(text)) is not None:
+            raise ConfigError(f"{where}: {option[2:]} {problem}")
+        found.append((option, text))
+    return tuple(found)
 
 
 # --- pip's configuration -------------------------------------------------------------------
@@ -206,6 +258,9 @@ def pip_index_options(environ: Mapping[str, str] | None = None) -> IndexOptions:
         extra_index_urls=tuple(settings.get("extra-index-url", "").split()),
         find_links=tuple(settings.get("find-links", "").split()),
         no_index=no_index,
+        pre=_yes(settings.get("pre")),
+        prefer_binary=_yes(settings.get("prefer-binary")),
+        formats=_formats(settings, "pip's configuration"),
     )
 
 
@@ -225,6 +280,9 @@ class Indexes:
 
     urls: tuple[str, ...]
     find_links: tuple[str, ...]
+    pre: bool = False
+    prefer_binary: bool = False
+    formats: Formats = field(default_factory=Formats)
 
 
 def effective_indexes(layers: list[IndexOptions], default: str | None = None) -> Indexes:
@@ -232,11 +290,14 @@ def effective_indexes(layers: list[IndexOptions], default: str | None = None) ->
     combined = IndexOptions()
     for layer in layers:
         combined = combined.merged(layer)
+    urls: tuple[str, ...] = ()
     if combined.no_index:
-        return Indexes((), combined.find_links)
-    primary = combined.index_url or default or pip_default_index()
-    urls = tuple(dict.fromkeys(_learned(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
-    return Indexes(urls, tuple(_learned(u) for u in combined.find_links))
+        links = combined.find_links
+    else:
+        primary = combined.index_url or default or pip_default_index()
+        urls = tuple(dict.fromkeys(_learned(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
+        links = tuple(_learned(u) for u in combined.find_links)
+    return Indexes(urls, links, combined.pre, combined.prefer_binary, fold(combined.formats))
 
 
 def _learned(url: str) -> str:

@@ -13,6 +13,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import RequirementsError
+from tasks.inputs.formats import NO_BINARY, ONLY_BINARY, check_value
 from tasks.inputs.sources import (
     ARCHIVE_SUFFIXES,
     GitSource,
@@ -26,8 +27,16 @@ from tasks.inputs.sources import (
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_IGNORED_FLAGS = {"--pre", "--prefer-binary", "--require-hashes", "--no-build-isolation"}
-_IGNORED_VALUED = {"--trusted-host", "--only-binary", "--no-binary", "--use-feature"}
+# pip's options that wheelwright does not implement: an error on the line, never dropped.
+_REFUSED = {
+    "--require-hashes": "every --hash given is checked already; hash-checking mode is not implemented",
+    "--no-build-isolation": "builds always run in isolated build environments",
+    "--trusted-host": "give an https index, or a certificate with REQUESTS_CA_BUNDLE",
+    "--use-feature": "pip's feature switches do not apply",
+    "--use-deprecated": "pip's feature switches do not apply",
+    "--global-option": "give build options per line with --config-settings",
+    "--no-deps": "a lock has every dependency; nothing is installed without them",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,9 @@ class IndexOptions:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    pre: bool = False  # `--pre`: pre-releases are versions like any other, for every project
+    prefer_binary: bool = False  # `--prefer-binary`: an older release with a wheel before a newer sdist
+    formats: tuple[tuple[str, str], ...] = ()  # `--only-binary`/`--no-binary` values in order (see formats)
 
     def merged(self, later: IndexOptions) -> IndexOptions:
         return IndexOptions(
@@ -56,6 +68,9 @@ class IndexOptions:
             extra_index_urls=_unique(self.extra_index_urls + later.extra_index_urls),
             find_links=_unique(self.find_links + later.find_links),
             no_index=self.no_index or later.no_index,
+            pre=self.pre or later.pre,
+            prefer_binary=self.prefer_binary or later.prefer_binary,
+            formats=self.formats + later.formats,
         )
 
 
@@ -231,8 +246,18 @@ def _index_option(name: str, value: str, origin: Origin) -> IndexOptions:
         return IndexOptions(find_links=(_find_link(_need(name, value, origin), origin),))
     if name == "--no-index":
         return IndexOptions(no_index=True)
-    if name in _IGNORED_FLAGS or name in _IGNORED_VALUED:
-        return IndexOptions()
+    if name in ("--pre", "--prefer-binary", "--no-index") and value:
+        raise RequirementsError(f"{origin}: {name} takes no value, got {value!r} (one option a line)")
+    if name == "--pre":
+        return IndexOptions(pre=True)
+    if name == "--prefer-binary":
+        return IndexOptions(prefer_binary=True)
+    if name in (ONLY_BINARY, NO_BINARY):
+        if (problem := check_value(value)) is not None:
+            raise RequirementsError(f"{origin}: {name} {problem}")
+        return IndexOptions(formats=((name, value),))
+    if name in _REFUSED:
+        raise RequirementsError(f"{origin}: option {name} is not supported by wheelwright ({_REFUSED[name]})")
     raise RequirementsError(f"{origin}: unknown option {name}")
 
 

@@ -35,6 +35,8 @@ from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import dependencies_of
 from tasks.target.interpreter import Interpreter
 
+WALK_AHEAD = 8  # older releases whose metadata is read ahead of a resolver walking back through history
+
 
 class SourceMetadata(Protocol):
     """Core metadata of a source that needs a build (index sdist, URL, git, path)."""
@@ -185,20 +187,29 @@ def _parse_version(text: str) -> Version | None:
 
 
 def usable_release(
-    version: Version, group: tuple[DistFile, ...], interp: Interpreter, allow_sdists: bool
+    version: Version,
+    group: tuple[DistFile, ...],
+    interp: Interpreter,
+    allow_sdists: bool,
+    allow_wheels: bool = True,
 ) -> Release | None:
-    """The release of `version` for the target, None when no file of it is usable (pure)."""
+    """The release of `version` for the target, None when no file of it is usable (pure).
+
+    `allow_wheels`/`allow_sdists`: what `--only-binary`/`--no-binary` leave of this project.
+    """
     usable = tuple(
-        f for f in group if python_ok(f.requires_python, interp.version) and _usable(f, interp, allow_sdists)
+        f
+        for f in group
+        if python_ok(f.requires_python, interp.version) and _usable(f, interp, allow_sdists, allow_wheels)
     )
     if not usable:
         return None
     return Release(version, usable, group, all(f.yanked is not None for f in usable))
 
 
-def _usable(file: DistFile, interp: Interpreter, allow_sdists: bool) -> bool:
+def _usable(file: DistFile, interp: Interpreter, allow_sdists: bool, allow_wheels: bool) -> bool:
     if file.is_wheel:
-        return wheel_rank(file.filename, interp) is not None
+        return allow_wheels and wheel_rank(file.filename, interp) is not None
     return allow_sdists
 
 
@@ -233,6 +244,8 @@ class Finder:
         self._pages: dict[NormalizedName, Future[Project]] = {}
         self._memo: dict[tuple[str, ...], Future[Any]] = {}
         self._ahead: dict[NormalizedName, set[frozenset[str]]] = {}  # extras looked ahead for
+        self._read: dict[NormalizedName, Version] = {}  # the newest version whose metadata was asked for
+        self._walked: set[tuple[NormalizedName, Version]] = set()  # older releases read in the background
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=16)
 
@@ -304,9 +317,11 @@ class Finder:
     def release(self, name: NormalizedName, version: Version) -> Release | None:
         """The files of `version` the target can use, worked out when first asked for."""
         files = self._page(name).result().files
+        wheels, sdists = self.indexes.formats.allowed(name)
+        sdists = sdists and self.allow_sdists
         result: Release | None = self._once(
             ("release", name, str(version)),
-            lambda: usable_release(version, self._in_time(files(version)), self.interp, self.allow_sdists),
+            lambda: usable_release(version, self._in_time(files(version)), self.interp, sdists, wheels),
         )
         return result
 
@@ -328,15 +343,60 @@ class Finder:
             self._warned.add(shown)
         warn(f"{shown} gives no upload-time for some files: left out, as exclude-newer cannot place them")
 
+    def why_unusable(self, name: NormalizedName, version: Version) -> str | None:
+        """In words, why no file of `version` is usable for the target (for error messages)."""
+        group = self._page(name).result().files(version)
+        if group and not any(python_ok(f.requires_python, self.interp.version) for f in group):
+            needs = " or ".join(sorted({f.requires_python for f in group if f.requires_python}))
+            return f"{name} {version} requires Python {needs}; the target is {self.interp.version}"
+        wheels, sdists = self.indexes.formats.allowed(name)
+        if not sdists and any(not f.is_wheel for f in group):
+            return f"{name} {version}: --only-binary excludes its sdist and no wheel fits the target"
+        if not wheels and any(f.is_wheel for f in group):
+            return f"{name} {version}: --no-binary excludes its wheels and it has no sdist"
+        return None
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
+        self._walk_back(name, release.version)
+        return self._metadata_once(name, release)
+
+    def _metadata_once(self, name: NormalizedName, release: Release) -> dict[str, Any]:
         result: dict[str, Any] = self._once(
             ("metadata", name, str(release.version)),
             lambda: self._check(name, self._release_metadata(name, release)),
         )
         return result
+
+    def _walk_back(self, name: NormalizedName, version: Version) -> None:
+        """When a release older than one already read is asked for, the resolver is backtracking
+        through `name`'s history (one release per round): read the next older releases' metadata
+        in the background, so the walk waits on one round trip per WALK_AHEAD releases, not each."""
+        with self._lock:
+            newest = self._read.setdefault(name, version)
+            if version >= newest:
+                self._read[name] = version
+                return
+        versions = self.versions(name)
+        start = versions.index(version) + 1 if version in versions else len(versions)
+        for older in versions[start : start + WALK_AHEAD]:
+            with self._lock:
+                if (name, older) in self._walked:
+                    continue
+                self._walked.add((name, older))
+            with contextlib.suppress(RuntimeError):  # closed: the resolution is over
+                self._pool.submit(self._read_quietly, name, older)
+
+    def _read_quietly(self, name: NormalizedName, version: Version) -> None:
+        """One release's metadata from its wheel, read ahead (never a build; errors wait for the resolver)."""
+        try:
+            release = self.release(name, version)
+            if release is not None and release.best_wheel(self.interp) is not None:
+                self._metadata_once(name, release)
+        except WheelwrightError:
+            return
 
     def _release_metadata(self, name: NormalizedName, release: Release) -> dict[str, Any]:
         wheel = release.metadata_wheel(self.interp)

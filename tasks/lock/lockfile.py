@@ -107,6 +107,7 @@ def index_lines(index: IndexOptions) -> list[str]:
     lines += [f"--extra-index-url {redact_url(url)}" for url in index.extra_index_urls]
     lines += [f"--find-links {redact_url(link)}" for link in index.find_links]
     lines += ["--no-index"] if index.no_index else []
+    lines += [f"{option} {value}" for option, value in index.formats]  # the sync fetches the same kind
     return lines + ([""] if lines else [])
 
 

@@ -10,16 +10,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from packaging.specifiers import Specifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
-from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import AbstractProvider, ResolutionImpossible, ResolutionTooDeep
 
 from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import Req, dependencies_of, identifier
 from tasks.lock.finder import Release
+from tasks.lock.search import search
 
 TOP = "<input>"
 
@@ -48,14 +49,15 @@ class Metadata(Protocol):
 
 
 def allowed_versions(
-    versions: Sequence[Version], spec: SpecifierSet, preferred: Version | None = None
+    versions: Sequence[Version], spec: SpecifierSet, preferred: Version | None = None, pre: bool = False
 ) -> tuple[Iterator[Version], Iterator[Version]]:
     """The versions `spec` allows, as (first choices, pre-releases to fall back on), lazily.
 
     Newest first, the version already in the lock (if still allowed) before all. When a
-    specifier names a pre-release, pre-releases are first choices like any other version.
+    specifier names a pre-release, or `--pre` is given (`pre`), pre-releases are first
+    choices like any other version.
     """
-    names_pre = bool(spec.prereleases)
+    names_pre = pre or bool(spec.prereleases)
 
     def ordered(pre: bool) -> Iterator[Version]:
         order: Iterable[Version] = versions
@@ -79,8 +81,15 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         constraints: Mapping[NormalizedName, SpecifierSet] | None = None,
         preferences: Mapping[NormalizedName, Version] | None = None,
         direct: Mapping[NormalizedName, Source] | None = None,
+        pre: bool = False,
+        prefer_binary: bool = False,
+        yanked_ok: Mapping[NormalizedName, SpecifierSet] | None = None,
     ):
+        """`yanked_ok`: the input's own `==`/`===` pins (requirements and constraints), the only
+        specifiers that may select a yanked release (PEP 592)."""
         self.metadata, self.env = metadata, env
+        self.pre, self.prefer_binary = pre, prefer_binary
+        self.yanked_ok = dict(yanked_ok or {})
         self.constraints = dict(constraints or {})
         self.preferences = dict(preferences or {})
         self.direct = dict(direct or {})
@@ -115,10 +124,9 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for req in reqs:
             spec &= req.specifier
         spec &= self.constraints.get(name, SpecifierSet())
-        exact = [s for r in reqs for s in r.specifier if s.operator in ("==", "===") and "*" not in s.version]
         versions = [v for v in self.metadata.versions(name) if v not in bad]
         preferred = self.preferences.get(name)
-        return lambda: self._candidates(name, extras, *allowed_versions(versions, spec, preferred), exact)
+        return lambda: self._candidates(name, extras, *allowed_versions(versions, spec, preferred, self.pre))
 
     def _candidates(
         self,
@@ -126,28 +134,35 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         extras: frozenset[str],
         finals: Iterator[Version],
         pres: Iterator[Version],
-        exact: list[Specifier],
     ) -> Iterator[Candidate]:
         """Usable releases in order, worked out lazily: most resolutions take the first.
 
         Pre-releases come only when no final release is usable (pip's rule), or are among
-        `finals` already when a specifier names one.
+        `finals` already when a specifier names one. With `--prefer-binary`, releases with
+        a wheel come before those with only an sdist.
         """
         found = False
+        sdist_only: list[Candidate] = []
         for version in finals:
-            if (release := self._pickable(name, version, exact)) is not None:
+            if (release := self._pickable(name, version)) is not None:
                 found = True
-                yield Candidate(name, version, extras, RegistrySource(), release)
+                candidate = Candidate(name, version, extras, RegistrySource(), release)
+                if self.prefer_binary and not any(f.is_wheel for f in release.files):
+                    sdist_only.append(candidate)
+                else:
+                    yield candidate
+        yield from sdist_only
         for version in () if found else pres:
-            if (release := self._pickable(name, version, exact)) is not None:
+            if (release := self._pickable(name, version)) is not None:
                 yield Candidate(name, version, extras, RegistrySource(), release)
 
-    def _pickable(self, name: NormalizedName, version: Version, exact: list[Specifier]) -> Release | None:
-        """The usable release of `version`; a yanked one only when pinned to it exactly (PEP 592)."""
+    def _pickable(self, name: NormalizedName, version: Version) -> Release | None:
+        """The usable release of `version`; a yanked one only when the input itself pins it (PEP 592)."""
         release = self.metadata.release(name, version)
         if release is None or not release.yanked:
             return release
-        return release if any(s.contains(version, prereleases=True) for s in exact) else None
+        pins = [s for s in self.yanked_ok.get(name, ()) if s.operator in ("==", "===")]
+        return release if any("*" not in s.version and s.contains(version, True) for s in pins) else None
 
     def _direct(
         self, name: NormalizedName, extras: frozenset[str], reqs: list[Req], bad: set[Version]
@@ -210,7 +225,7 @@ def run_resolver(provider: Provider, requirements: Sequence[Req], max_rounds: in
     for req in requirements:
         provider.required_by.setdefault(req.name, set()).add(TOP)
     try:
-        result = Resolver(provider, BaseReporter()).resolve(requirements, max_rounds=max_rounds)
+        result = search(provider, requirements, max_rounds)
     except ResolutionImpossible as exc:
         raise ResolutionError(explain(exc.causes, provider)) from None
     except ResolutionTooDeep:
@@ -265,10 +280,12 @@ def _parent(parent: Candidate | None) -> str:
 def explain(causes: Iterable[Any], provider: Provider) -> str:
     """Which requirements clash, and through which chain each was asked for, in words."""
     by_name: dict[str, list[str]] = {}
+    specs: dict[str, SpecifierSet] = {}
     for cause in causes:
         req, parent = cause.requirement, cause.parent
         who = "the input" if parent is None else " ← ".join(chain(parent, provider.required_by))
         by_name.setdefault(req.name, []).append(f"{req.text or req.name} (required by {who})")
+        specs[req.name] = specs.get(req.name, SpecifierSet()) & req.specifier
     parts = []
     for name, wants in by_name.items():
         versions = provider.metadata.versions(canonicalize_name(name))
@@ -278,8 +295,21 @@ def explain(causes: Iterable[Any], provider: Provider) -> str:
         shown = ", ".join(str(v) for v in versions[:8]) + (", …" if len(versions) > 8 else "")
         usable = any(provider.metadata.release(canonicalize_name(name), v) for v in versions)
         note = "" if usable else "; none has a file usable on the target interpreter"
-        parts.append(f"no version of {name} satisfies all of: {'; '.join(wants)} (available: {shown}{note})")
+        why = _unusable(provider.metadata, canonicalize_name(name), versions, specs[name])
+        parts.append(
+            f"no version of {name} satisfies all of: {'; '.join(wants)} (available: {shown}{note}){why}"
+        )
     return "cannot resolve: " + " | ".join(parts)
+
+
+def _unusable(metadata: Metadata, name: NormalizedName, versions: list[Version], spec: SpecifierSet) -> str:
+    """Why the newest versions every requirement allows cannot be used (Requires-Python, formats)."""
+    why = getattr(metadata, "why_unusable", None)
+    if why is None:
+        return ""
+    wanted = [v for v in versions if spec.contains(v, prereleases=True)][:2]
+    reasons = [r for v in wanted if metadata.release(name, v) is None and (r := why(name, v))]
+    return "".join(f"; {reason}" for reason in reasons)
 
 
 def chain(parent: Candidate, required_by: Mapping[NormalizedName, set[str]]) -> list[str]:

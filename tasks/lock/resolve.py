@@ -56,6 +56,9 @@ def resolve(
         constraints=_constraints(constraints, env),
         preferences=preferred,
         direct=_direct(lines),
+        pre=indexes.pre,
+        prefer_binary=indexes.prefer_binary,
+        yanked_ok=_constraints([*lines, *constraints], env),
     )
     reqs = [_req(line) for line in lines]
     finder.prefetch((r.name, r.extras) for r in reqs if r.source is None)

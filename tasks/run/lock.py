@@ -56,6 +56,10 @@ def lock_env(
     `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
     """
     started = time.perf_counter()
+    if spec.python_version:
+        from tasks.target.version import for_python_version
+
+        interp = for_python_version(interp, spec.python_version)
     out = spec.requirements[0]
     before = out.read_text(encoding="utf-8") if out.is_file() else None
     cutoff = _cutoff(exclude_newer, before)

@@ -61,7 +61,10 @@ class PinJob:
         file whatever index or pip setting served it, so `PIP_NO_INDEX=1` finds its record), else `key`."""
         if not self.line.hashes:
             return self.key
-        identity = {"name": self.name, "version": self.version, "hashes": sorted(self.line.hashes)}
+        hashes = sorted(self.line.hashes)
+        identity: dict[str, object] = {"name": self.name, "version": self.version, "hashes": hashes}
+        if self.indexes.formats.restricts(self.name):  # --only-binary/--no-binary change the file
+            identity["formats"] = self.indexes.formats.allowed(self.name)
         return json.dumps({**identity, "platform": self.interp.platform_key}, sort_keys=True)
 
     @property
@@ -241,7 +244,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
     key = json.dumps(
         {
             "python": job.interp.platform_key,
-            "version": job.interp.version,
+            "version": spec.python_version or job.interp.version,
             "indexes": [pip_index_options().__dict__, spec.index.__dict__],
             "exclude_newer": spec.exclude_newer,
         },

@@ -14,7 +14,7 @@ from tasks.core.download import download
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
 from tasks.core.events import Event, emit
 from tasks.core.urls import strip_credentials
-from tasks.index.choice import choose_wheel, matching_sdist
+from tasks.index.choice import Choice, choose_wheel, matching_sdist
 from tasks.index.pages import DistFile, PageGetter, candidate_files, page_getter
 from tasks.inputs.config import Indexes
 from tasks.target.interpreter import Interpreter
@@ -76,12 +76,15 @@ def registry_file(
     if not files:
         shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
         raise IndexUnavailable("not found on the index", package=name, source=shown)
-    choice = choose_wheel(files, version, interp, hashes)
+    wheels_ok, sdists_ok = indexes.formats.allowed(name)
+    no_wheels = Choice(None, f"--no-binary {name} excludes its wheels")
+    choice = choose_wheel(files, version, interp, hashes) if wheels_ok else no_wheels
     if choice.file is None:
         sdist = matching_sdist(files, version, interp, hashes)
-        if sdist is not None:
+        if sdist is not None and sdists_ok:
             return sdist
-        raise NoMatchingDistribution(choice.reason, package=f"{name}=={version}", source=_where(files))
+        reason = choice.reason + ("; --only-binary excludes its sdist" if sdist is not None else "")
+        raise NoMatchingDistribution(reason, package=f"{name}=={version}", source=_where(files))
     if choice.yanked_only:
         reason = f": {choice.file.yanked}" if choice.file.yanked else ""
         emit(Event("warning", package=name, version=version, message=f"{name}=={version} is yanked{reason}"))

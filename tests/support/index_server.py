@@ -126,7 +126,8 @@ class IndexServer:
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/simple"
         self.files_url = f"http://127.0.0.1:{self.port}/files"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll: stop() waits for it (the default half second, times every test's server)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     # settings, forwarded to the shared state

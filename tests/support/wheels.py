@@ -108,6 +108,7 @@ def sdist_tree(
     backend: str = "setuptools",
     files: Mapping[str, str] | None = None,
     ext_module: bool = False,
+    requires_python: str | None = None,
 ) -> dict[str, str]:
     """The files of a buildable project (pyproject.toml, PKG-INFO, the package)."""
     module = normalize(name)
@@ -118,8 +119,9 @@ def sdist_tree(
             f'[build-system]\nrequires = {requires}\nbuild-backend = "{build_backend}"\n\n'
             f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "test"\n'
             f"dependencies = [{deps}]\n"
+            + (f'requires-python = "{requires_python}"\n' if requires_python else "")
         ),
-        "PKG-INFO": metadata_text(name, version, requires_dist),
+        "PKG-INFO": metadata_text(name, version, requires_dist, requires_python),
         f"{module}/__init__.py": f'"""{name}."""\n__version__ = "{version}"\n',
     }
     if ext_module:
