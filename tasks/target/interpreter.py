@@ -111,7 +111,9 @@ def _run_probe(python: Path) -> dict[str, object]:
             timeout=60,
         ).stdout
     except subprocess.CalledProcessError as exc:
-        tail = " ".join((exc.stderr or "").strip().splitlines()[-1:]) or f"exit status {exc.returncode}"
+        from tasks.target.pythons import one_line
+
+        tail = one_line(exc.stderr or "") or f"exit status {exc.returncode}"  # a pyenv shim's words in full
         raise ConfigError(f"cannot run interpreter {python}: {tail}") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"cannot run interpreter {python}: {exc}") from None
@@ -160,12 +162,20 @@ def probe_env(venv: Path, fallback: str, cache_dir: Path) -> Interpreter:
 
 
 def find_python(spec: str) -> Path:
-    """`python=` as given: a path, or a name looked up on PATH (python3.12, ...)."""
+    """`python=` as given: a path, a command on PATH, or a version (`3.12`, `python3.12`, `cpython@3.12`).
+
+    A version is looked for on PATH, under pyenv and among uv's interpreters (tasks.target.pythons).
+    """
     import shutil
+
+    from tasks.target.pythons import ask_version, find_by_version, parse_request
 
     if os.sep in spec:
         return Path(spec).expanduser().absolute()
+    request = parse_request(spec)
     found = shutil.which(spec)
-    if not found:
+    if found and (request is None or isinstance(ask_version(Path(found)), tuple)):
+        return Path(found)
+    if request is None:
         raise ConfigError(f"interpreter {spec!r} not found on PATH")
-    return Path(found)
+    return find_by_version(spec, request)
