@@ -19,7 +19,8 @@ pytestmark = pytest.mark.usefixtures("isolated_env")
 def pyenv_versions() -> list[Path]:
     """Every pyenv `versions` directory this machine has, found without HOME or PYENV_ROOT exported."""
     roots = [os.environ.get("PYENV_ROOT", ""), str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".pyenv")]
-    roots += [str(Path(p).parent) for p in os.environ.get("PATH", "").split(os.pathsep) if p.endswith("shims")]
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    roots += [str(Path(p).parent) for p in path if p.endswith("shims")]
     if shutil.which("pyenv"):
         done = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
         roots.append(done.stdout.strip())
@@ -37,7 +38,8 @@ def python_312() -> Path:
 
 def version_of(venv: Path) -> str:
     code = "import sys; print('%d.%d' % sys.version_info[:2])"
-    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True).stdout.strip()
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 @pytest.mark.parametrize("spec", ["3.12", "python3.12", "cpython@3.12", "exact"])
@@ -46,8 +48,12 @@ def test_python_by_version_makes_the_environment_with_it(
 ) -> None:
     found = python_312()
     if spec == "exact":  # 3.12.N as that interpreter reports it
-        out = subprocess.run([str(found), "-c", "import platform; print(platform.python_version())"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            [str(found), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         spec = out
     make_wheel(wheelhouse, "alpha", "1.0")
     lock = tmp_path / "lock.txt"
@@ -59,7 +65,9 @@ def test_python_by_version_makes_the_environment_with_it(
     assert installed(venv) == {"alpha": "1.0"}
 
 
-def test_python_by_version_found_under_pyenv_without_pyenv_root(index, wheelhouse: Path, tmp_path: Path) -> None:
+def test_python_by_version_found_under_pyenv_without_pyenv_root(
+    index, wheelhouse: Path, tmp_path: Path
+) -> None:
     """PYENV_ROOT unset, HOME elsewhere, no pyenv on PATH: the pyenv of the user's own home is found."""
     found = python_312()
     home = Path(pwd.getpwuid(os.getuid()).pw_dir)
@@ -117,4 +125,5 @@ def test_a_failing_pyenv_shim_is_shown_in_full_on_one_line(index, wheelhouse: Pa
         run = doit("sync", *words, env=env)
         assert run.code == 1, run.err
         (line,) = run.errors
-        assert "pyenv: python3.98: command not found" in line and "these Python versions: 3.98.1" in line, line
+        assert "pyenv: python3.98: command not found" in line, line
+        assert "these Python versions: 3.98.1" in line, line

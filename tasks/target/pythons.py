@@ -16,6 +16,7 @@ does, the error names every place looked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -61,10 +62,8 @@ def _homes() -> list[Path]:
     import pwd
 
     homes = [Path(os.environ["HOME"])] if os.environ.get("HOME") else []
-    try:
+    with contextlib.suppress(KeyError):
         homes.append(Path(pwd.getpwuid(os.getuid()).pw_dir))
-    except KeyError:
-        pass
     return _unique(homes)
 
 
@@ -165,7 +164,7 @@ def one_line(text: str) -> str:
 
 
 def find_by_version(spec: str, request: Request) -> Path:
-    """The first interpreter that runs and reports the requested version; one line naming the places looked."""
+    """The first interpreter that runs and reports the version, else one line naming where it looked."""
     failed: list[str] = []
     for exe in candidates(request):
         said = ask_version(exe)
