@@ -103,16 +103,29 @@ def cache_root() -> Path:
     return Path(outline().cache)
 
 
+_state_home: list[Path] = []  # set when the cache is read-only (tasks.run.readonly)
+
+
+def use_state_home(path: Path) -> None:
+    """Keep this run's own records in `path`: the cache is read-only."""
+    _state_home[:] = [path]
+
+
+def read_only_cache() -> bool:
+    return bool(_state_home)
+
+
 def state_root() -> Path:
-    """Where this run keeps its own records (doit's state, locks, memos, logs, confirmed revisions)."""
-    return cache_root()
+    """Where this run keeps its own records (doit's state, locks, logs, confirmed revisions): the
+    cache, or the per-user directory that stands in for a read-only cache."""
+    return _state_home[0] if _state_home else cache_root()
 
 
 def state_file() -> str:
     """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
-    cache = cache_root()
-    cache.mkdir(parents=True, exist_ok=True)
-    return str(cache / "doit-state.sqlite3")
+    if not _state_home:
+        cache_root().mkdir(parents=True, exist_ok=True)
+    return str(state_root() / "doit-state.sqlite3")
 
 
 def pin_job(task: str) -> PinJob:

@@ -100,7 +100,7 @@ def _fetch(
     try:
         with session.get(url, headers=headers, stream=True, timeout=request_timeout()) as response:
             if response.status_code == 304 and state is not None:
-                return _save(cache, url, _validated(state, response))
+                return _save(cache, url, _validated(state, response), needed=False)
             if response.status_code in (502, 503, 504):  # a gateway in front of a host that is down
                 raise SourceUnreachable(f"HTTP {response.status_code}", package=package, source=shown)
             if response.status_code != 200:
@@ -164,6 +164,11 @@ def _date(response: Any) -> float:
     return time.time()
 
 
-def _save(cache: Path, url: str, state: UrlState) -> UrlState:
-    atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+def _save(cache: Path, url: str, state: UrlState, needed: bool = True) -> UrlState:
+    """Store what the fetch learned; a 304's new validators may be dropped (a read-only cache)."""
+    try:
+        atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+    except OSError:
+        if needed:
+            raise
     return state

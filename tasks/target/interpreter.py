@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -95,7 +96,8 @@ def probe(python: Path, cache_dir: Path) -> Interpreter:
     except (OSError, ValueError, KeyError):
         pass
     data = _run_probe(python)
-    atomic_write_text(cached, json.dumps(data))
+    with contextlib.suppress(OSError):  # a read-only cache: the facts are asked again next time
+        atomic_write_text(cached, json.dumps(data))
     return _from_json(data)
 
 
