@@ -179,7 +179,8 @@ def _stand_in(task: str, pin: PinJob, error: SourceUnreachable) -> str | None:
     from tasks.source.build import revision_cached
 
     source = pin.line.source
-    last = last_confirmed(state_root(), source.describe())
+    records = [last_confirmed(root, source.describe()) for root in {state_root(), cache_root()}]
+    last = max((r for r in records if r is not None), key=lambda r: r.at, default=None)  # a baked cache's too
     cached = last is not None and revision_cached(pin.name, source, cache_root(), last.revision)
     return stand_in(task, error, last, cached=cached, strict=flag("strict"))
 
