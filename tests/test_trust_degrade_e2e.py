@@ -151,3 +151,28 @@ def test_a_stopped_server_with_nothing_cached_is_one_error(
     assert run.code == 1, run.err
     (line,) = run.errors
     assert "gitpkg" in line and "Failed to connect" in line and "no build" in line, line
+
+
+def test_a_read_only_cache_and_a_stopped_git_server_still_sync(
+    index, backends: Path, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI image: the cache baked read-only (its confirmations with it), the git server down."""
+    from tests.test_trust_faults import tmpfs
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    server = GitHttpServer(repo, tmp_path / "served")
+    commit = git(repo, "rev-parse", "HEAD")
+    lock = lock_file(tmp_path / "lock.txt", index.url, f"gitpkg @ git+{server.url}@main")
+    with tmpfs(tmp_path / "ro", "50m") as mount:
+        cache = mount / "cache"
+        try:
+            assert sync(lock, tmp_path / "venv", cache).code == 0
+        finally:
+            server.stop()
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        run = sync(lock, tmp_path / "venv2", cache)
+        assert run.code == 0, run.err
+        warnings = [line for line in run.err.splitlines() if line.startswith("warning:")]
+        assert len(warnings) == 2, run.err  # the cache is read-only; the remote is down
+        assert "read-only" in warnings[0] and commit[:12] in warnings[1], run.err
+        assert installed(tmp_path / "venv2") == {"gitpkg": "1.0"}
