@@ -127,3 +127,25 @@ def test_a_failing_pyenv_shim_is_shown_in_full_on_one_line(index, wheelhouse: Pa
         (line,) = run.errors
         assert "pyenv: python3.98: command not found" in line, line
         assert "these Python versions: 3.98.1" in line, line
+
+
+def fake_python(home: Path, version: str) -> Path:
+    """`<home>/bin/python3`: a script that answers the version question as an interpreter would."""
+    exe = home / "bin" / "python3"
+    exe.parent.mkdir(parents=True)
+    exe.write_text(f"#!/bin/sh\necho cpython {version}\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def test_uv_managed_interpreters_are_looked_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.target.interpreter import find_python
+
+    uv = tmp_path / "uv"
+    older = fake_python(uv / "cpython-3.77.1-linux-x86_64-gnu", "3.77.1")
+    newer = fake_python(uv / "cpython-3.77.10-linux-x86_64-gnu", "3.77.10")
+    fake_python(uv / "cpython-3.78.0-linux-x86_64-gnu", "3.78.0")
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(uv))
+    assert find_python("3.77") == newer  # the newest of that version first
+    assert find_python("cpython@3.77.1") == older
+    assert find_python("python3.78").parent.parent.name == "cpython-3.78.0-linux-x86_64-gnu"
