@@ -170,13 +170,15 @@ def find_python(spec: str) -> Path:
     """
     import shutil
 
-    from tasks.target.pythons import ask_version, find_by_version, parse_request
+    from tasks.target.pythons import find_by_version, parse_request
 
     if os.sep in spec:
         return Path(spec).expanduser().absolute()
     request = parse_request(spec)
-    found = shutil.which(spec)
-    if found and (request is None or isinstance(ask_version(Path(found)), tuple)):
+    if request is not None and len(request.version) > 1:  # python3.12 on PATH is the first candidate
+        return find_by_version(spec, request)
+    found = shutil.which(spec)  # a command: `python3` is what PATH says, as ever
+    if found:
         return Path(found)
     if request is None:
         raise ConfigError(f"interpreter {spec!r} not found on PATH")

@@ -10,8 +10,8 @@ The places, in order: the directories of PATH (`python3.N`, `python3`, `python`)
 versions (`$PYENV_ROOT`, the root of a pyenv shims directory on PATH, `~/.pyenv`), uv's managed
 interpreters (`$UV_PYTHON_INSTALL_DIR`, `$XDG_DATA_HOME/uv/python`, `~/.local/share/uv/python`).
 A candidate whose name already says another version is not run; the others are asked their
-version (a pyenv shim that cannot run is passed over). The first that matches wins; when none
-does, the error names every place looked.
+version (a pyenv shim that cannot run is passed over), those whose name says the version first.
+The first that matches wins; when none does, the error names every place looked.
 """
 
 from __future__ import annotations
@@ -130,17 +130,22 @@ def _may_be(request: Request, named: str) -> bool:
 
 
 def candidates(request: Request) -> Iterator[Path]:
-    """Every interpreter that may match, in order; one whose name says another version is left out."""
+    """Every interpreter that may match: first those whose name says the version (PATH, pyenv, uv),
+    then those whose name says none (`python3` on PATH); one whose name says another is left out."""
     seen: set[Path] = set()
     installed = (exe for _, dirs in places() for d in dirs for exe in _installed(d))
+    named: list[Path] = []
+    unnamed: list[Path] = []
     for exe in (*_path_candidates(request), *installed):
-        named = _version_in_name(f"{exe.parent.parent.name}/{exe.name}")
-        if named is not None and not _may_be(request, named):
+        version = _version_in_name(f"{exe.parent.parent.name}/{exe.name}")
+        if version is not None and not _may_be(request, version):
             continue
         key = exe.resolve() if exe.exists() else exe
         if key not in seen:
             seen.add(key)
-            yield exe
+            (unnamed if version is None else named).append(exe)
+    yield from named
+    yield from unnamed
 
 
 def ask_version(exe: Path) -> tuple[str, str] | str:
