@@ -124,6 +124,7 @@ def test_prune_ci_keeps_only_builds_and_a_new_venv_builds_nothing(
         "interpreters-v0",
         "locks-v0",
         "chosen-v0",
+        "confirmed-v0",
     } | {name for name in left if name.startswith(".")}
     assert [p.name for p in (cache / "git-v0").iterdir()] == ["db"]
     assert {p.name for p in (cache / "locks-v0").iterdir()} == {"cache.lock", "cache-gate.lock"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import DOIT, ROOT, Run, installed, sync
+from tests.e2e import DOIT, ROOT, Run, installed, sync, tree_snapshot
 from tests.support.wheels import make_sdist_dir, make_wheel, wheel_filename
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -259,17 +259,50 @@ def test_full_disk_in_the_cache_is_one_line(index, wheelhouse: Path, tmp_path: P
         assert not (cache / "logs").exists()  # a machine fault, not an internal error
 
 
-def test_read_only_cache_is_one_line(index, wheelhouse: Path, tmp_path: Path) -> None:
+def test_a_warm_read_only_cache_syncs_with_state_kept_per_user(
+    index, wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI image's cache baked read-only: everything the sync needs is there, so it works."""
     publish(wheelhouse)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     lock, venv = lock_all(tmp_path, index.url), tmp_path / "venv"
     with tmpfs(tmp_path / "ro", "20m") as mount:
         cache = mount / "cache"
         assert sync(lock, venv, cache).code == 0
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        before = tree_snapshot(cache)
+        index.clear_log()
         other = tmp_path / "other"
-        assert_one_error(sync(lock, other, cache), str(cache), "not writable")
-        assert not other.exists()
+        run = sync(lock, other, cache)
+        assert run.code == 0, run.err
+        (line,) = [w for w in run.err.splitlines() if w.startswith("warning:")]
+        assert str(cache) in line and "read-only" in line and str(tmp_path / "state") in line, line
+        assert installed(other) == {n: "1.0" for n in NAMES}
+        assert index.requests == []  # all from the cache
+        again = sync(lock, other, cache)  # the per-user state remembers the last sync: nothing to do
+        assert again.code == 0 and "sync:default" not in again.ran and "fetch:pkga" not in again.ran, (
+            again.err
+        )
+        assert (tmp_path / "state" / "wheelwright").is_dir()
+        assert tree_snapshot(cache) == before
         assert installed(venv) == {n: "1.0" for n in NAMES}
+
+
+def test_a_cold_read_only_cache_is_one_line(
+    index, wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(wheelhouse)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    lock, venv = lock_all(tmp_path, index.url), tmp_path / "venv"
+    with tmpfs(tmp_path / "ro", "20m") as mount:
+        cache = mount / "cache"
+        assert sync(write_lock(tmp_path / "one.txt", index.url, "pkga==1.0"), venv, cache).code == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        other = tmp_path / "other"
+        line = assert_one_error(sync(lock, other, cache), str(cache), "not writable")  # pkgb, pkgc: not there
+        assert "cache=DIR" in line and "Traceback" not in line
+        assert not other.exists()
+        assert installed(venv) == {"pkga": "1.0"}
 
 
 # --- the last line of defence ------------------------------------------------------------------

@@ -59,6 +59,11 @@ class NetworkError(WheelwrightError):
     """A request failed after its retries."""
 
 
+class SourceUnreachable(NetworkError):
+    """A git remote or URL host that did not answer (refused, no such host, timed out, 502/503/504):
+    not a "not found" or a denial, which are answers. A cached build may stand in for it."""
+
+
 class HashMismatch(WheelwrightError):
     """A downloaded file's sha256 is not one of the expected ones."""
 

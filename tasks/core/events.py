@@ -36,6 +36,7 @@ Kind = Literal[
     "installing",  # a sync starts changing an environment (task, path, count = distributions)
     "planned",  # dry run: what a sync would do (package, version, message = download|build, source)
     "offline",  # a remote check skipped because the run is offline (package, source, message)
+    "unverified",  # a source's remote is down: its last confirmed revision used (package, source, message)
     "differs",  # check=1: the environment differs from the lock (task, path, changes)
     "output",  # with verbose=1 only: one line of a build backend's output, live (package, message)
 ]
@@ -111,7 +112,7 @@ class ConsoleReporter:
 
 def console_lines(e: Event) -> list[str]:
     """What the console shows for `e` (most kinds show nothing: the task list says enough)."""
-    if e.kind == "warning":
+    if e.kind in ("warning", "unverified"):
         return [f"warning: {e.message}"]
     if e.kind == "output":  # a build backend's line (emitted only when verbose)
         return [f"{e.package}: {e.message}"]

@@ -3,11 +3,13 @@
 Lock files live in `cache/locks-v0/`, named by a digest (of the environment's absolute path, or of
 the file's expected sha256 or URL), so they work before the environment exists and never touch
 the user's directories. They are left in place (removing a lock file is racy) and are tiny.
+A read-only cache keeps them in its per-user state directory instead (`move_locks`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +18,17 @@ from tasks.core.urls import digest
 
 NOTICE_AFTER = 1.0  # seconds of waiting before saying why
 
+_moved: dict[str, Path] = {}  # a read-only cache (absolute path) → where its lock files are kept instead
+
+
+def move_locks(cache: Path, directory: Path) -> None:
+    """Keep the lock files of the read-only `cache` in `directory` (a per-user state directory)."""
+    _moved[os.path.abspath(cache)] = directory
+
 
 def locks_dir(cache: Path) -> Path:
-    return cache / "locks-v0"
+    moved = _moved.get(os.path.abspath(cache)) if _moved else None
+    return (moved or cache) / "locks-v0"
 
 
 def notice(message: str, path: Path | None = None) -> None:

@@ -70,7 +70,7 @@ class PlainView(ConsoleReporter):
         self.tally.note(e)
         lines = self.lines(e)
         if lines:
-            self.write(lines, sys.stderr if e.kind in ("warning", "waiting") else sys.stdout)
+            self.write(lines, sys.stderr if e.kind in ("warning", "waiting", "unverified") else sys.stdout)
 
     def lines(self, e: Event) -> list[str]:
         if e.kind == "summary":
@@ -120,7 +120,7 @@ class LiveView(PlainView):
             lines = [] if e.kind in ("downloaded", "built") else self.lines(e)  # the display showed those
             if lines:
                 self.erase()
-                stream = sys.stderr if e.kind in ("warning", "waiting") else sys.stdout
+                stream = sys.stderr if e.kind in ("warning", "waiting", "unverified") else sys.stdout
                 print("\n".join(lines), file=stream, flush=True)
             self.draw(force=bool(lines) or e.kind in ("downloaded", "built", "summary", "failed"))
 

@@ -69,7 +69,11 @@ def run_fetch(task: str) -> dict[str, Any]:
         refuse_tree(pin)
     revision = current_revisions().get(task) if pin.line.source.needs_build else None
     if pin.line.source.needs_build:
+        from tasks.run.degrade import raise_refused
         from tasks.source.build import source_tree, tree_values
+
+        if revision is None:
+            raise_refused(task)  # its remote is down and no cached build may stand in: that error
 
         hashes = pin.line.sha256s()
         return tree_values(

@@ -53,6 +53,7 @@ FAMILIES = {  # shown in this order; anything else found in the cache is listed 
     "locks-v0": "lock files",
     "build-logs-v0": "build backends' output, the last build of each",
     "chosen-v0": "which file each index pin resolved to",
+    "confirmed-v0": "when each git/URL source was last confirmed upstream",
     "logs": "internal error logs",
     "doit-state.sqlite3": "doit's task state",
 }
@@ -66,7 +67,8 @@ AGED = {
     "build-logs-v0",
     "logs",
 }
-KEPT = {"interpreters-v0", "doit-state.sqlite3"}  # never removed (nor doit-state.sqlite3-journal, -wal)
+# never removed (nor doit-state.sqlite3-journal, -wal); confirmed-v0: tiny, a down remote's fallback needs it
+KEPT = {"interpreters-v0", "doit-state.sqlite3", "confirmed-v0"}
 KEPT_IN_CI = {*BUILT, "git-v0/db", "chosen-v0", *KEPT}  # chosen-v0: tiny; it names the sdists to build
 DAY = 86400.0
 

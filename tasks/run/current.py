@@ -13,16 +13,17 @@ from doit import get_var
 from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
 
 if TYPE_CHECKING:
+    from tasks.core.errors import SourceUnreachable
     from tasks.inputs.config import Pipeline
     from tasks.run.model import EnvJob, PinJob
 
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
     "remote_cache", "exclude-newer", "python-version", "pre", "prefer-binary", "only-binary", "no-binary",
-    *("quiet", "dry", "check", "report", "offline", "verbose"),
+    *("quiet", "dry", "check", "report", "offline", "verbose", "strict"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
-MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache"})
+MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache", "strict"})
 
 _lock = threading.Lock()
 
@@ -102,11 +103,29 @@ def cache_root() -> Path:
     return Path(outline().cache)
 
 
+_state_home: list[Path] = []  # set when the cache is read-only (tasks.run.readonly)
+
+
+def use_state_home(path: Path) -> None:
+    """Keep this run's own records in `path`: the cache is read-only."""
+    _state_home[:] = [path]
+
+
+def read_only_cache() -> bool:
+    return bool(_state_home)
+
+
+def state_root() -> Path:
+    """Where this run keeps its own records (doit's state, locks, logs, confirmed revisions): the
+    cache, or the per-user directory that stands in for a read-only cache."""
+    return _state_home[0] if _state_home else cache_root()
+
+
 def state_file() -> str:
     """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
-    cache = cache_root()
-    cache.mkdir(parents=True, exist_ok=True)
-    return str(cache / "doit-state.sqlite3")
+    if not _state_home:
+        cache_root().mkdir(parents=True, exist_ok=True)
+    return str(state_root() / "doit-state.sqlite3")
 
 
 def pin_job(task: str) -> PinJob:
@@ -130,22 +149,40 @@ def current_revisions() -> dict[str, str | None]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from tasks.core.errors import SourceUnreachable
+    from tasks.run.degrade import confirm
     from tasks.source.build import current_revision  # requests, GitPython: only when a source is built
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.line.source.needs_build}
     offline = flag("offline")
 
-    def check(pin: PinJob) -> str | None:
+    def check(task: str, pin: PinJob) -> str | None:
         if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
             return pin.line.source.offline_revision(pin.line.sha256s())
         try:
-            return current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
+            revision = current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
+        except SourceUnreachable as exc:  # the remote is down: the revision last confirmed may stand in
+            return _stand_in(task, pin, exc)
         except Exception:  # the task's own action reports the error
             return None
+        if pin.line.source.remote_url is not None:
+            confirm(state_root(), pin.line.source.describe(), revision)
+        return revision
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        futures = {task: pool.submit(check, pin) for task, pin in pins.items()}
+        futures = {task: pool.submit(check, task, pin) for task, pin in pins.items()}
     return {task: future.result() for task, future in futures.items()}
+
+
+def _stand_in(task: str, pin: PinJob, error: SourceUnreachable) -> str | None:
+    from tasks.run.degrade import last_confirmed, stand_in
+    from tasks.source.build import revision_cached
+
+    source = pin.line.source
+    records = [last_confirmed(root, source.describe()) for root in {state_root(), cache_root()}]
+    last = max((r for r in records if r is not None), key=lambda r: r.at, default=None)  # a baked cache's too
+    cached = last is not None and revision_cached(pin.name, source, cache_root(), last.revision)
+    return stand_in(task, error, last, cached=cached, strict=flag("strict"))
 
 
 def recorded_revision(task: str) -> str | None:

@@ -115,6 +115,7 @@ class ReportView:
         fresh, why = _freshness(task, ran, skipped, built, reused, downloaded)
         facts: dict[str, Any] = {"fresh": fresh, "why": why, "built": built, "reused": reused}
         facts.update({"metadata": metadata, "downloaded_bytes": downloaded})
+        facts["verified"] = not any(e.kind == "unverified" for e in mine)  # its remote answered (or none)
         offline = [e.message for e in mine if e.kind == "offline"]
         if offline:
             facts["skipped_remote_checks"] = offline

@@ -11,13 +11,27 @@ import re
 import tarfile
 from pathlib import Path
 
-from tasks.core.errors import GitRefNotFound, NetworkError, OfflineMissing, SourceError, UnsafeSource
+from tasks.core.errors import (
+    GitRefNotFound,
+    NetworkError,
+    OfflineMissing,
+    SourceError,
+    SourceUnreachable,
+    UnsafeSource,
+)
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import scrub_text, strip_credentials
 from tasks.inputs.sources import GitSource
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 GIT_SCHEMES = ("https", "http", "ssh", "git", "file")  # not ext:: or fd:: (they run commands)
+# What git says when the remote did not answer at all (not "not found", not "denied", which are answers).
+UNREACHABLE = re.compile(
+    r"could not resolve host|could not resolve hostname|failed to connect|couldn't connect|"
+    r"connection refused|connection timed out|timed out|network is unreachable|no route to host|"
+    r"returned error: 50[234]",
+    re.IGNORECASE,
+)
 
 
 def check_source(source: GitSource, *, package: str) -> None:
@@ -75,7 +89,8 @@ def resolve_ref(source: GitSource, *, package: str) -> str:
     try:
         out = git.cmd.Git().ls_remote(source.url, ref)
     except git.GitCommandError as exc:
-        raise NetworkError(
+        error = SourceUnreachable if UNREACHABLE.search(str(exc.stderr or exc)) else NetworkError
+        raise error(
             f"cannot read the git repository {strip_credentials(source.url)}: {_tail(exc)}",
             package=package,
             source=source.describe(),
@@ -102,6 +117,17 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
             source=source.describe(),
         )
     raise GitRefNotFound(ref, package=package, source=source.describe())
+
+
+def has_commit(source: GitSource, commit: str, cache: Path) -> bool:
+    """Whether `commit` is in the cache already (checked out, or in the bare clone): no network needed."""
+    if (cache / "git-v0" / "checkouts" / source.repo_digest / commit / ".git-commit").is_file():
+        return True
+    if not (repo_dir(cache, source) / "HEAD").exists():
+        return False
+    import git
+
+    return _has_commit(git.Repo(repo_dir(cache, source)), commit)
 
 
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:

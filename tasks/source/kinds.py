@@ -8,6 +8,9 @@
 | local path | a content digest of what the build reads | the directory (or the archive extracted) |
 | `-e` path | a digest of what decides its metadata | the directory |
 
+`cached(revision)` says whether that tree can be had without the remote: what a run falls back
+on when a git remote or URL host is down (`tasks.run.degrade`).
+
 `build_source` is the one place that picks the kind; everything else asks the source. A revision
 computed once per run (for doit's `uptodate`) is handed to `tree`, so no source is checked twice.
 """
@@ -40,6 +43,10 @@ class BuildSource(Protocol):
         """The tree of `revision`, fetched or extracted when not already in the cache."""
         ...
 
+    def cached(self, revision: str) -> bool:
+        """Whether the cache holds what `tree(revision)` needs, so it works without the remote."""
+        ...
+
 
 @dataclass(frozen=True)
 class RegistrySdist:
@@ -56,6 +63,9 @@ class RegistrySdist:
         from tasks.source.trees import registry_tree
 
         return registry_tree(self.name, self.file, self.hashes, self.cache, pip_default_index())
+
+    def cached(self, revision: str) -> bool:
+        return False  # never asked: an index file's revision needs no remote check
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,13 @@ class UrlArchive:
         }
         return Tree(root, state.sha256, source.bucket(), info, source.direct_url(state.sha256))
 
+    def cached(self, revision: str) -> bool:
+        from tasks.source.url import archive_path, load_state
+
+        state = load_state(self.cache, self.source.url)
+        where = archive_path(self.cache, self.source.url, revision, self.source.filename)
+        return state is not None and state.sha256 == revision and where.is_file()
+
 
 @dataclass(frozen=True)
 class GitRepository:
@@ -120,6 +137,11 @@ class GitRepository:
         info = {"url": source.describe(), "commit": revision}
         return Tree(root, revision, source.bucket(revision), info, source.direct_url(revision))
 
+    def cached(self, revision: str) -> bool:
+        from tasks.source.git import has_commit
+
+        return has_commit(self.source, revision, self.cache)
+
 
 @dataclass(frozen=True)
 class LocalPath:
@@ -138,6 +160,9 @@ class LocalPath:
         from tasks.source.trees import path_tree
 
         return path_tree(self.name, self.source, self.cache, revision)
+
+    def cached(self, revision: str) -> bool:
+        return True  # a local tree is always at hand
 
 
 def build_source(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.core.download import CHUNK, request_timeout
-from tasks.core.errors import HashMismatch, NetworkError
+from tasks.core.errors import HashMismatch, NetworkError, SourceUnreachable
 from tasks.core.files import atomic_write_text, temp_beside
 from tasks.core.urls import strip_credentials, url_digest
 
@@ -100,7 +100,9 @@ def _fetch(
     try:
         with session.get(url, headers=headers, stream=True, timeout=request_timeout()) as response:
             if response.status_code == 304 and state is not None:
-                return _save(cache, url, _validated(state, response))
+                return _save(cache, url, _validated(state, response), needed=False)
+            if response.status_code in (502, 503, 504):  # a gateway in front of a host that is down
+                raise SourceUnreachable(f"HTTP {response.status_code}", package=package, source=shown)
             if response.status_code != 200:
                 raise NetworkError(f"HTTP {response.status_code}", package=package, source=shown)
             scratch = url_dir(cache, url) / "incoming" / _segment(filename, url)
@@ -118,7 +120,17 @@ def _fetch(
                 tmp.replace(target)
             return _save(cache, url, _new_state(sha, response))
     except requests.RequestException as exc:
-        raise NetworkError(f"cannot fetch: {type(exc).__name__}", package=package, source=shown) from None
+        error = SourceUnreachable if _unreachable(exc) else NetworkError
+        raise error(f"cannot fetch: {type(exc).__name__}", package=package, source=shown) from None
+
+
+def _unreachable(exc: Exception) -> bool:
+    """The host did not answer: refused, no such host, timed out (a TLS failure is an answer)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
 
 
 def _max_age(response: Any) -> int:
@@ -152,6 +164,11 @@ def _date(response: Any) -> float:
     return time.time()
 
 
-def _save(cache: Path, url: str, state: UrlState) -> UrlState:
-    atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+def _save(cache: Path, url: str, state: UrlState, needed: bool = True) -> UrlState:
+    """Store what the fetch learned; a 304's new validators may be dropped (a read-only cache)."""
+    try:
+        atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+    except OSError:
+        if needed:
+            raise
     return state

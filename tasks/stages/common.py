@@ -7,7 +7,6 @@ import errno
 import functools
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -60,18 +59,38 @@ def apply_output_settings() -> None:
         os.environ[VERBOSE_ENV] = "1"
 
 
-def check_cache_writable(state: Path) -> None:
-    """Refuse a cache wheelwright cannot write (read-only mount, no permission) before doit opens it."""
-    probe = state.parent / f".write-check-{os.getpid()}-{threading.get_ident()}"
+def open_cache(state: Path) -> Path:
+    """Share the cache (a prune waits for it); a read-only cache gets a per-user state directory
+    (tasks.run.readonly), said in one line. Returns where doit's state is kept."""
+    from tasks.core.cachelock import share_cache
+    from tasks.run.readonly import writable
+
+    cache = state.parent
+    if writable(cache):
+        share_cache(cache)  # held shared until exit
+        return state
+    from tasks.core.locks import move_locks
+    from tasks.run.current import use_state_home
+    from tasks.run.readonly import seed_state, user_state_dir
+
+    home = user_state_dir(cache)
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-        os.unlink(probe)
-        if state.exists():
-            os.close(os.open(state, os.O_WRONLY))
+        seed_state(cache, home)
     except OSError as exc:
         raise ConfigError(
-            f"the cache {state.parent} is not writable ({exc.strerror}); give a writable one with cache=DIR"
+            f"the cache {cache} is not writable, nor is {home} ({exc.strerror}); "
+            "give a writable one with cache=DIR"
         ) from None
+    use_state_home(home)
+    move_locks(cache, home)
+    emit(
+        Event(
+            "warning",
+            path=str(home),
+            message=f"the cache {cache} is read-only: state, locks and logs go to {home}",
+        )
+    )
+    return home / state.name
 
 
 # The machine's faults that need no traceback: said in one line, with the path they hit.
@@ -107,12 +126,28 @@ def clean_failures(action: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return action(*args, **kwargs)
-        except WheelwrightError as exc:
-            return TaskFailed(str(exc))
         except Exception as exc:
+            if (refused := _read_only_fault(exc)) is not None:
+                return ReadOnlyCache(refused)
+            if isinstance(exc, WheelwrightError):
+                return TaskFailed(str(exc))
             return NamedFailure(machine_fault(exc) or internal_error(exc))
 
     return run
+
+
+class ReadOnlyCache(TaskFailed):  # type: ignore[misc]
+    """A write the read-only cache refused: the run needed what the cache does not hold (said once)."""
+
+
+def _read_only_fault(exc: BaseException) -> str | None:
+    from tasks.run.current import cache_root, read_only_cache
+
+    if not read_only_cache():
+        return None
+    from tasks.run.readonly import read_only_fault
+
+    return read_only_fault(exc, cache_root())
 
 
 def internal_error(exc: BaseException) -> str:
@@ -149,9 +184,9 @@ def _log_dir() -> Path:
     import tempfile
 
     try:
-        from tasks.run.current import cache_root
+        from tasks.run.current import state_root
 
-        return cache_root() / "logs"
+        return state_root() / "logs"
     except Exception:  # the cache itself is what failed
         return Path(tempfile.gettempdir()) / "wheelwright-logs"
 
@@ -184,6 +219,7 @@ class Outcome:
 
     failed: int = 0
     errors: int = 0
+    read_only_said: bool = False
 
 
 outcome = Outcome()
@@ -208,7 +244,11 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
         internal = bool(fail.traceback) or "internal error" in str(fail.message)
         outcome.failed += 1
         outcome.errors += int(internal or not isinstance(fail, TaskFailed))
-        if isinstance(fail, NamedFailure):
+        if isinstance(fail, ReadOnlyCache):
+            if not outcome.read_only_said:  # every task that needed a write would say the same
+                sys.stderr.write(f"error: {fail.message}\n")
+            outcome.read_only_said = True
+        elif isinstance(fail, NamedFailure):
             sys.stderr.write(f"error: {task}: {fail.message}\n")
         elif not fail.traceback:
             sys.stderr.write(f"error: {fail.message}\n")
@@ -229,18 +269,16 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
 def start_run() -> str:
     """What a run does before doit reads its tasks; the path of doit's state file.
 
-    Choose the views of its events, refuse a cache it cannot write, share the cache (a prune
-    waits for it), and apply `timeout=` and `verbose=`. A failure here is one line, exit 2.
+    Choose the views of its events, share the cache (a prune waits for it) or, when it is
+    read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure here is one
+    line, exit 2.
     """
-    from tasks.core.cachelock import share_cache
     from tasks.run.current import state_file
     from tasks.run.report import choose_views
 
     with loading():
         choose_views()
-        state = Path(state_file())
-        check_cache_writable(state)
-        share_cache(state.parent)  # held shared until exit
+        state = open_cache(Path(state_file()))
         apply_network_settings()
         apply_output_settings()
     return str(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -95,7 +96,8 @@ def probe(python: Path, cache_dir: Path) -> Interpreter:
     except (OSError, ValueError, KeyError):
         pass
     data = _run_probe(python)
-    atomic_write_text(cached, json.dumps(data))
+    with contextlib.suppress(OSError):  # a read-only cache: the facts are asked again next time
+        atomic_write_text(cached, json.dumps(data))
     return _from_json(data)
 
 
@@ -111,7 +113,9 @@ def _run_probe(python: Path) -> dict[str, object]:
             timeout=60,
         ).stdout
     except subprocess.CalledProcessError as exc:
-        tail = " ".join((exc.stderr or "").strip().splitlines()[-1:]) or f"exit status {exc.returncode}"
+        from tasks.target.pythons import one_line
+
+        tail = one_line(exc.stderr or "") or f"exit status {exc.returncode}"  # a pyenv shim's words in full
         raise ConfigError(f"cannot run interpreter {python}: {tail}") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"cannot run interpreter {python}: {exc}") from None
@@ -160,12 +164,22 @@ def probe_env(venv: Path, fallback: str, cache_dir: Path) -> Interpreter:
 
 
 def find_python(spec: str) -> Path:
-    """`python=` as given: a path, or a name looked up on PATH (python3.12, ...)."""
+    """`python=` as given: a path, a command on PATH, or a version (`3.12`, `python3.12`, `cpython@3.12`).
+
+    A version is looked for on PATH, under pyenv and among uv's interpreters (tasks.target.pythons).
+    """
     import shutil
+
+    from tasks.target.pythons import find_by_version, parse_request
 
     if os.sep in spec:
         return Path(spec).expanduser().absolute()
-    found = shutil.which(spec)
-    if not found:
+    request = parse_request(spec)
+    if request is not None and len(request.version) > 1:  # python3.12 on PATH is the first candidate
+        return find_by_version(spec, request)
+    found = shutil.which(spec)  # a command: `python3` is what PATH says, as ever
+    if found:
+        return Path(found)
+    if request is None:
         raise ConfigError(f"interpreter {spec!r} not found on PATH")
-    return Path(found)
+    return find_by_version(spec, request)
