@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
     "remote_cache",
-    *("quiet", "dry", "check", "report", "offline", "verbose"),
+    *("quiet", "dry", "check", "report", "timings", "offline", "verbose"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
-MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache"})
+MODES = frozenset({"quiet", "dry", "check", "report", "timings", "offline", "verbose", "remote_cache"})
 
 _lock = threading.Lock()
 
