@@ -1,11 +1,12 @@
 """Benchmark (not a test): twenty sources built from source, `./doit sync` beside `uv pip sync`.
 
-Usage: .wheelwright/env/bin/python bench/sources.py [--runs N]
+Usage: .wheelwright/env/bin/python bench/sources.py [--runs N] [--timings FILE.html]
 The set is made here, on loopback: 12 index sdists, 4 direct URL sdists and 4 git repositories
 (file://), all flit projects, served with the pinned build backends (this script runs
 `./doit test_wheels` first, which downloads them once). Medians go to bench/results.json.
 Phases: cold (empty cache, new venv), warm (warm cache, new venv), no-op (synced venv), and
-one stale (a new commit in one git repository: only that one may rebuild).
+one stale (a new commit in one git repository: only that one may rebuild). `--timings` keeps the
+timings page of wheelwright's first cold run.
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def make_set(work: Path, house: Path, files_url: str, index_url: str) -> tuple[P
     return lock, repos
 
 
-def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str) -> list[str]:
+def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str, *extra: str) -> list[str]:
     if tool == "wheelwright":
-        return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}"]
+        return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}", *extra]
     uv = str(tool_env() / "bin" / "uv")
     return [
         uv,
@@ -110,11 +111,12 @@ def new_venv(path: Path) -> Path:
 
 
 def measure(
-    tool: str, work: Path, lock: Path, repos: list[Path], index_url: str, run: int
+    tool: str, work: Path, lock: Path, repos: list[Path], index_url: str, run: int, timings: str | None
 ) -> dict[str, float]:
     cache = work / f"{tool}-cache-{run}"
     venv = new_venv(work / f"{tool}-venv")
-    times = {"cold": timed(command(tool, lock, venv, cache, index_url))}
+    page = (f"timings={Path(timings).resolve()}",) if timings and tool == "wheelwright" and run == 0 else ()
+    times = {"cold": timed(command(tool, lock, venv, cache, index_url, *page))}
     venv = new_venv(work / f"{tool}-venv")
     times["warm"] = timed(command(tool, lock, venv, cache, index_url))
     times["no-op"] = timed(command(tool, lock, venv, cache, index_url))
@@ -130,6 +132,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timings", help="write the timings page of wheelwright's first cold run here")
     args = parser.parse_args()
     (ROOT / "bench" / ".work").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sources-", dir=ROOT / "bench" / ".work") as tmp:
@@ -141,7 +144,9 @@ def main() -> None:
             results: dict[str, dict[str, list[float]]] = {}
             for run in range(args.runs):
                 for tool in ("wheelwright", "uv"):
-                    for phase, seconds in measure(tool, work, lock, repos, server.url, run).items():
+                    for phase, seconds in measure(
+                        tool, work, lock, repos, server.url, run, args.timings
+                    ).items():
                         results.setdefault(tool, {}).setdefault(phase, []).append(seconds)
     phases = ["cold", "warm", "no-op", "1 of 20 stale"]
     print(f"20 sources built from source, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 Kind = Literal[
     "started",  # a task's actions begin (task)
+    "finished",  # a task's actions ended well (task); a task that failed reports `failed`
     "skipped_check",  # a task doit skipped: its uptodate check passed (task)
     "failed",  # a task failed (task, message)
     "downloaded",  # a file fetched into the cache (package, filename, source, bytes)
@@ -75,6 +76,7 @@ class Event:
     total: int | None = None  # progress: the download's size, when the server said it
     phases: tuple[tuple[str, float], ...] = ()  # summary: seconds per phase (resolve, uninstall, install)
     dry: bool | None = None  # summary: what a dry run would do, nothing done
+    log: str | None = None  # built: the build backend's log file
 
     def as_json(self) -> dict[str, object]:
         """The event as a JSON object, without the fields it leaves empty."""

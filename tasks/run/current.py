@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
     "remote_cache", "exclude-newer", "python-version", "pre", "prefer-binary", "only-binary", "no-binary",
-    *("quiet", "dry", "check", "report", "offline", "verbose", "strict"),
+    *("quiet", "dry", "check", "report", "timings", "offline", "verbose", "strict"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
-MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache", "strict"})
+MODES = frozenset(
+    {"quiet", "dry", "check", "report", "timings", "offline", "verbose", "remote_cache", "strict"}
+)
 
 _lock = threading.Lock()
 

@@ -27,13 +27,20 @@ def choose_views() -> None:
     views: list[Reporter] = [console_view(quiet=flag("quiet"))]
     if log := os.environ.get(EVENTS_ENV):
         views.append(JsonLinesReporter(log))
-    if target := variables().get("report"):
-        import atexit
+    for name, view in (("report", ReportView), ("timings", _timings_view)):
+        if target := variables().get(name):
+            import atexit
 
-        report = ReportView(_user_path(target))
-        atexit.register(report.write)
-        views.append(report)
+            made = view(_user_path(target))
+            atexit.register(made.write)
+            views.append(made)
     set_reporter(views[0] if len(views) == 1 else Tee(*views))
+
+
+def _timings_view(path: Path) -> ReportView:
+    from tasks.run.timings import TimingsView
+
+    return TimingsView(path)
 
 
 def _user_path(value: str) -> Path:

@@ -94,7 +94,7 @@ def metadata_of_tree(
         built = builder.metadata(editable=tree.editable)
         metadata = _check_name(name, built, tree)
         write_entry(cache, tree.bucket, with_prepared(entry, tree.revision, tree.info, metadata))
-        _report("built", name, tree, metadata_json(cache, tree.bucket), started)
+        _report("built", name, tree, metadata_json(cache, tree.bucket), started, builder.last_log)
         return metadata
 
 
@@ -111,16 +111,15 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
         if (taken := remote.take(name, tree, interp, cache, entry)) is not None:
             return taken.wheel
         started = _building(name, tree, "wheel")
-        wheel = Builder(tree.path, interp, indexes, cache, name, _settings(tree)).wheel(
-            wheels_dir(cache, tree.bucket), editable=tree.editable
-        )
+        builder = Builder(tree.path, interp, indexes, cache, name, _settings(tree))
+        wheel = builder.wheel(wheels_dir(cache, tree.bucket), editable=tree.editable)
         metadata = _check_name(name, _wheel_metadata(wheel), tree)
         updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
         write_entry(cache, tree.bucket, updated)
         drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
         if tree.bucket.startswith(("path/", "editable/")):
             drop_other_revisions(cache, tree.bucket)
-        _report("built", name, tree, wheel, started)
+        _report("built", name, tree, wheel, started, builder.last_log)
         remote.give(name, tree, interp, wheel, updated)
         return wheel
 
@@ -140,12 +139,22 @@ def _described(tree: Tree) -> str:
     return str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
 
 
-def _report(kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None) -> None:
-    """A `built` or `reused` event for the tree's metadata.json or wheel at `path`."""
+def _report(
+    kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None, log: Path | None = None
+) -> None:
+    """A `built` or `reused` event for the tree's metadata.json or wheel at `path` (and the build's log)."""
     seconds = None if started is None else time.perf_counter() - started
+    where = None if log is None else str(log)
+    described = _described(tree)
     emit(
         Event(
-            kind, package=name, source=_described(tree), filename=path.name, path=str(path), seconds=seconds
+            kind,
+            package=name,
+            source=described,
+            filename=path.name,
+            path=str(path),
+            seconds=seconds,
+            log=where,
         )
     )
 

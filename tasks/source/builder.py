@@ -226,6 +226,7 @@ class Builder:
     cache: Path
     package: str
     config_settings: Mapping[str, Any] | None = None  # PEP 517 config_settings, given to every hook
+    last_log: Path | None = None  # the log of the hook called last (a `built` event names it)
 
     @property
     def _settings(self) -> dict[str, Any] | None:
@@ -251,7 +252,8 @@ class Builder:
         """A hook caller in an environment with the backend's static and dynamic requirements."""
         system = build_system(self.tree, package=self.package)
         env = build_env(system.requires, self.interp, self.indexes, self.cache, package=self.package)
-        runner = _Runner(self.log_path(build), self.package)
+        self.last_log = self.log_path(build)
+        runner = _Runner(self.last_log, self.package)
         hooks = self._hooks(env, system, runner)
         extra = self._call(lambda: getattr(hooks, f"get_requires_for_build_{hook}")(self._settings), runner)
         if extra:

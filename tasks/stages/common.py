@@ -258,6 +258,9 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
             cause = scrub(" ".join(last) or fail.message)[:300]
             sys.stderr.write(f"error: {task}: internal error: {cause} (details: {log})\n")
 
+    def add_success(self, task: Any) -> None:
+        emit(Event("finished", task=task.name))
+
     def skip_uptodate(self, task: Any) -> None:
         emit(Event("skipped_check", task=task.name))
 
