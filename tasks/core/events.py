@@ -25,6 +25,7 @@ Kind = Literal[
     "removed",  # a distribution removed from an environment (package, version, path)
     "metadata",  # build_meta's result: where the source's metadata.json is (task, path)
     "locked",  # a lock file written (task, path, count = pins, seconds)
+    "wheelhouse",  # `wheelhouse`: a directory filled with an environment's wheels (task, path, count)
     "summary",  # a sync's result (task, path, changes, count = unchanged, created, seconds)
     "warning",  # something wrong that did not fail the run (message)
     "waiting",  # waiting for another process (message)
@@ -121,6 +122,8 @@ def console_lines(e: Event) -> list[str]:
         return [f"{e.task}: {e.path}"] if e.message == "asked" else []
     if e.kind == "locked":
         return [f"{e.task}: {e.path}: {e.count} pins in {e.seconds or 0.0:.2f}s"]
+    if e.kind == "wheelhouse":
+        return [f"{e.task}: {e.count} wheels and their index in {e.path}"]
     if e.kind in ("cache_usage", "pruned", "prune_done"):
         return [cache_line(e)]
     if e.kind == "summary":

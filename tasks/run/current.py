@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
-    "remote_cache",
+    "remote_cache", "shard", "dir",
     *("quiet", "dry", "check", "report", "offline", "verbose"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
-MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache"})
+MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache", "shard", "dir"})
 
 _lock = threading.Lock()
 
