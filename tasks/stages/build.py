@@ -18,7 +18,7 @@ from tasks.run.actions import run_build_meta, run_build_wheel
 from tasks.run.current import outline, variables
 from tasks.run.outline import PinOutline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached, wheel_or
-from tasks.stages.common import clean_failures
+from tasks.stages.common import clean_failures, loading
 
 
 def task_build_meta() -> Iterator[dict[str, Any]]:
@@ -58,7 +58,9 @@ def built_pins() -> list[PinOutline]:
     from tasks.run.shard import in_shard, parse_shard
 
     pins = [pin for pin in outline().pins if pin.built]
-    return in_shard(pins, [pin.task for pin in pins], parse_shard(variables().get("shard")))
+    with loading():  # a malformed shard= is one line
+        shard = parse_shard(variables().get("shard"))
+    return in_shard(pins, [pin.task for pin in pins], shard)
 
 
 def _tree_from_fetch(pin: PinOutline) -> dict[str, Any]:

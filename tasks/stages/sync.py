@@ -12,11 +12,15 @@ from tasks.stages.common import clean_failures, failing_task
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
 
 
+# What a task that installs every pin becomes under `shard=K/N` (only one shard's build tasks exist).
+SHARD_REFUSED = failing_task("shard", "shard=K/N splits builds only: run `build_wheel shard=K/N`", DOC)
+
+
 def task_sync() -> Iterator[dict[str, Any]]:
     """Make each environment equal its lock exactly (install, replace, remove)."""
     envs = outline().envs
     if variables().get("shard"):  # the build tasks are one shard's only: a sync runs without shard=
-        yield failing_task("shard", "shard=K/N splits builds only: run `build_wheel shard=K/N`", DOC)
+        yield SHARD_REFUSED
         return
     if not envs:
         yield failing_task("none", "no environments: add pipeline.yaml or give req=FILE venv=DIR", DOC)
