@@ -7,6 +7,7 @@ from tasks.stages.fetch import task_fetch
 from tasks.stages.lock import task_lock
 from tasks.stages.sync import task_sync
 from tasks.stages.test import task_test, task_test_wheels
+from tasks.stages.wheelhouse import task_wheelhouse
 
 DOIT_CONFIG = {
     "default_tasks": ["sync"],
@@ -29,4 +30,5 @@ __all__ = [
     "task_sync",
     "task_test",
     "task_test_wheels",
+    "task_wheelhouse",
 ]

@@ -253,10 +253,12 @@ def test_locations_and_where_the_setting_comes_from(tmp_path: Path, monkeypatch:
     from tasks.inputs.config import load_pipeline
     from tasks.source.remote import Location, parse_location
 
-    assert parse_location("s3://wheels/ci/fleet/") == Location("wheels", "ci/fleet")
-    assert parse_location("s3://wheels") == Location("wheels", "")
+    assert parse_location("s3://wheels/ci/fleet/") == Location("s3://wheels/ci/fleet/")
+    assert str(parse_location("s3://wheels/ci/fleet/")) == "s3://wheels/ci/fleet"
+    assert parse_location("file:///srv/wheels") == Location("file:///srv/wheels")
+    assert parse_location("memory://t") == Location("memory://t")
     assert parse_location("off") is None and parse_location(None) is None
-    for bad in ("https://wheels/x", "s3:///x", "wheels/x"):
+    for bad in ("https://wheels/x", "s3:///x", "wheels/x", "file://relative/dir", "gs://b/p"):
         with pytest.raises(ConfigError):
             parse_location(bad)
     config = tmp_path / "pipeline.yaml"
@@ -306,6 +308,7 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
     """A loopback socket that accepts and never answers (a fault moto cannot be made to produce)."""
     import socket
 
+    from tasks.core import objectstore
     from tasks.core.events import Event, set_reporter
     from tasks.source import remote
     from tasks.source.trees import Tree
@@ -315,7 +318,7 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
     silent.listen(16)
     for key, value in aws_environment(f"http://127.0.0.1:{silent.getsockname()[1]}", tmp_path).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(remote, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(objectstore, "READ_TIMEOUT", 0.5)
     seen: list[Event] = []
 
     class Recorder:

@@ -26,6 +26,7 @@ Kind = Literal[
     "removed",  # a distribution removed from an environment (package, version, path)
     "metadata",  # build_meta's result: where the source's metadata.json is (task, path)
     "locked",  # a lock resolved (task, path, count = pins, seconds, changes, dry: nothing written, created)
+    "wheelhouse",  # `wheelhouse`: a directory filled with an environment's wheels (task, path, count)
     "summary",  # a sync's result (task, path, changes, count = unchanged, created, seconds)
     "warning",  # something wrong that did not fail the run (message)
     "waiting",  # waiting for another process (message)
@@ -124,6 +125,8 @@ def console_lines(e: Event) -> list[str]:
         return [f"{e.task}: {e.path}"] if e.message == "asked" else []
     if e.kind == "locked":
         return locked_lines(e)
+    if e.kind == "wheelhouse":
+        return [f"{e.task}: {e.count} wheels and their index in {e.path}"]
     if e.kind in ("cache_usage", "pruned", "prune_done"):
         return [cache_line(e)]
     if e.kind == "summary":

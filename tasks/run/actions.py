@@ -171,6 +171,28 @@ def installable(pins: dict[str, Any]) -> dict[str, Any]:
 
 
 @secret_free
+def run_wheelhouse(env: str, **pins: Any) -> None:
+    """Action of `wheelhouse:<env>`: the environment's wheels and their index in `dir=DIR`."""
+    import os
+    from pathlib import Path
+
+    from tasks.core.errors import ConfigError
+    from tasks.run.wheelhouse import make_wheelhouse
+
+    target = variables().get("dir")
+    if not target:
+        raise ConfigError("wheelhouse: give dir=DIR, the directory to fill with the wheels")
+    dest = Path(os.environ.get("WHEELWRIGHT_CWD") or ".") / Path(target).expanduser()
+    chosen = installable(pins)  # keyed pin0, pin1, … in the order of the env's pin tasks
+    values = {task.split(":", 1)[1]: chosen[f"pin{i}"] for i, task in enumerate(_pin_tasks(env))}
+    make_wheelhouse(env_job(env), cache_root(), dest, values)
+
+
+def _pin_tasks(env: str) -> list[str]:
+    return next(e.pins for e in outline().envs if e.name == env)
+
+
+@secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
     from tasks.run.lock import Mode, lock_env
@@ -203,7 +225,30 @@ def run_cache_report() -> None:
 
 
 def run_prune() -> None:
-    """Action of `prune`: remove what nothing can use any more (`days=`, `ci=1`, `max-size=`)."""
+    """Action of `prune`: remove what nothing can use any more (`days=`, `ci=1`, `max-size=`); with
+    `remote=1`, from the shared build cache instead (`days=`, `max-size=`)."""
     from tasks.run.cache_care import policy_from_variables, prune
 
-    prune(cache_root(), policy_from_variables())
+    policy = policy_from_variables()
+    if flag("remote"):
+        return _prune_remote(policy.days, policy.max_size)
+    prune(cache_root(), policy)
+
+
+def _prune_remote(days: float | None, max_size: int | None) -> None:
+    import time
+
+    from tasks.core.errors import ConfigError
+    from tasks.core.objectstore import StoreFault, open_store
+    from tasks.source.remote import configured
+    from tasks.source.remote_prune import prune_store
+
+    location = configured()
+    if location is None:
+        raise ConfigError(
+            "prune remote=1: no shared build cache (remote_cache=URL or remote-cache: in pipeline.yaml)"
+        )
+    try:
+        prune_store(open_store(location.url), days, max_size, time.time())
+    except StoreFault as exc:
+        raise ConfigError(f"remote cache {location}: {exc}") from None

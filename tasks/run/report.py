@@ -91,7 +91,16 @@ class ReportView:
             "phases": self.phases(),
             "sources": self.sources(),
             "environments": self.environments(),
+            "plan": self.plan(),
         }
+
+    def plan(self) -> list[dict[str, Any]]:
+        """A dry run's downloads and builds (what a CI matrix sizes itself from): one row per source."""
+        return [
+            {"package": e.package, "version": e.version, "action": e.message, "source": e.source}
+            for _, e in self.events
+            if e.kind == "planned"
+        ]
 
     def phases(self) -> dict[str, float]:
         """Seconds: prepare (first fetch or build until the first sync), then each sync's own phases."""

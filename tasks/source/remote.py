@@ -1,7 +1,8 @@
-"""The shared build cache on an S3-compatible store: its keys, read-through, write-behind and checks.
+"""The shared build cache on an object store (S3, a shared directory): its keys, read-through, write-behind.
 
-    <prefix>/built-v0/<name>/<key>/entry.json            {"wheel", "sha256", "size", "metadata", "prepared"}
-    <prefix>/built-v0/<name>/<key>/<sha256>/<wheel>      the wheel itself, stored under its own digest
+    <store>/built-v0/<name>/<key>/entry.json            {"wheel", "sha256", "size", "metadata", "prepared"}
+    <store>/built-v0/<name>/<key>/<sha256>/<wheel>      the wheel itself, stored under its own digest
+    <store>/built-v0/<name>/<key>/used                  empty; rewritten at most daily when a runner reads it
 
 `key` digests everything that decides a built wheel: the project, the source's immutable revision (an
 sdist's or archive's sha256, a git commit, a directory's content digest), its subdirectory, the build
@@ -9,7 +10,8 @@ settings and the target interpreter's wheel tags. A key never names anything els
 cannot serve a stale build. A reader takes a wheel only when its sha256 and size match the entry and
 its METADATA matches the entry's metadata; the wheel is uploaded before its entry, so an entry never
 points at a missing wheel. Any fault of the store (down, slow, denied, corrupt) is one `warning:` and
-a local build: the store is switched off for the rest of the run after its first failure.
+a local build: the store is switched off for the rest of the run after its first failure. The store
+itself is any URL `tasks.core.objectstore` opens (s3://, file://, memory://).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from tasks.core.errors import ConfigError
+from tasks.core.objectstore import SCHEMES, Missing, StoreFault
 
 if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at import
     from tasks.source.builtcache import BuiltEntry
@@ -32,24 +36,23 @@ if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at
     from tasks.target.interpreter import Interpreter
 
 OFF = ("", "off", "none", "0", "false", "no")
-CONNECT_TIMEOUT = 3.0  # seconds to open a connection to the store
-READ_TIMEOUT = 10.0  # seconds to wait for any data of an answer
-ATTEMPTS = 2  # tries of one request in all (botocore's standard retry mode, with its backoff)
-_CHUNK = 1 << 20
+USED_EVERY = 86400  # seconds: a read rewrites an entry's `used` record at most this often
+ROOT = "built-v0"
 
 
 @dataclass(frozen=True)
 class Location:
-    """Where the shared cache lives: `s3://bucket/prefix`."""
+    """Where the shared cache lives: a store URL (`s3://bucket/prefix`, `file:///dir`, `memory://name`)."""
 
-    bucket: str
-    prefix: str
+    url: str
 
     def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        return self.url.rstrip("/")
 
-    def object_key(self, *parts: str) -> str:
-        return "/".join(p for p in (self.prefix, "built-v0", *parts) if p)
+
+def object_key(*parts: str) -> str:
+    """A key below the store's URL: `built-v0/<name>/<key>/…`."""
+    return "/".join(p for p in (ROOT, *parts) if p)
 
 
 class Corrupt(Exception):
@@ -57,14 +60,17 @@ class Corrupt(Exception):
 
 
 def parse_location(value: str | None) -> Location | None:
-    """`s3://bucket/prefix` → a Location; None for nothing or `off`; ConfigError for anything else."""
+    """A store URL → a Location; None for nothing or `off`; ConfigError for anything else."""
     text = (value or "").strip()
     if text.lower() in OFF:
         return None
-    if not text.startswith("s3://") or not text[5:].split("/", 1)[0]:
-        raise ConfigError(f"remote cache {text!r}: expected s3://BUCKET/PREFIX (or off)")
-    bucket, _, prefix = text[5:].partition("/")
-    return Location(bucket, prefix.strip("/"))
+    scheme = next((s for s in SCHEMES if text.startswith(s)), None)
+    rest = text[len(scheme or "") :]
+    well_formed = {"s3://": rest.split("/")[0] != "", "file://": rest.startswith("/"), "memory://": True}
+    if scheme is None or not well_formed[scheme]:
+        forms = "s3://BUCKET/PREFIX, file:///DIR or memory://NAME"
+        raise ConfigError(f"remote cache {text!r}: expected {forms} (or off)")
+    return Location(text)
 
 
 def remote_key(name: str, tree: Tree, interp: Interpreter, settings: dict[str, Any] | None = None) -> str:
@@ -94,7 +100,7 @@ class _Run:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.location: Location | None = None
-        self.client: Any = None
+        self.store: Any = None
         self.missed: set[str] = set()  # keys looked up and absent: not asked twice in a run
         self.corrupt: set[str] = set()  # keys whose objects were rejected: overwritten on upload
 
@@ -107,7 +113,7 @@ def configure(value: str | None) -> None:
     location = parse_location(value)
     with _run.lock:
         if location != _run.location:
-            _run.location, _run.client = location, None
+            _run.location, _run.store = location, None
             _run.missed.clear()
             _run.corrupt.clear()
 
@@ -119,22 +125,14 @@ def configured() -> Location | None:
     return None if is_offline() else _run.location
 
 
-def _client() -> Any:
-    """The S3 client (boto3 is imported only now: a remote cache is configured and a build is needed)."""
-    with _run.lock:
-        if _run.client is None:
-            import boto3
-            from botocore.config import Config
+def _store(location: Location) -> Any:
+    """The store (obstore is imported only now: a remote cache is configured and a build is needed)."""
+    from tasks.core.objectstore import open_store
 
-            config = Config(
-                connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-                retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
-                request_checksum_calculation="when_required",  # we check sha256 ourselves
-                response_checksum_validation="when_required",
-            )
-            _run.client = boto3.session.Session().client("s3", config=config)
-        return _run.client
+    with _run.lock:
+        if _run.store is None:
+            _run.store = open_store(location.url)
+        return _run.store
 
 
 def _fail(location: Location, action: str, exc: BaseException) -> None:
@@ -150,16 +148,8 @@ def _fail(location: Location, action: str, exc: BaseException) -> None:
     warn(f"remote cache {location}: {action} failed ({cause}); building locally, store off for this run")
 
 
-def _is_missing(exc: BaseException) -> bool:
-    response = getattr(exc, "response", None)  # a ClientError's parsed answer; None for a timeout
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return code in ("NoSuchKey", "404", "NotFound")
-
-
 def _failures() -> tuple[type[BaseException], ...]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (BotoCoreError, ClientError, OSError)
+    return (StoreFault, OSError)
 
 
 # --- read-through --------------------------------------------------------------------------------
@@ -198,16 +188,31 @@ def take(
     except Corrupt as exc:
         _reject(location, name, key, str(exc))
         return None
+    except Missing:
+        _run.missed.add(key)
+        return None
     except _failures() as exc:
-        if _is_missing(exc):
-            _run.missed.add(key)
-        else:
-            _fail(location, f"reading {name}", exc)
+        _fail(location, f"reading {name}", exc)
         return None
     wheel, metadata, prepared = found
     _install(name, tree, cache, entry, wheel, metadata, prepared)
     _announce(location, name, wheel)
+    _note_use(location, name, key)
     return Taken(wheel, metadata)
+
+
+def _note_use(location: Location, name: str, key: str) -> None:
+    """Record that a runner read this entry (for `prune remote=1`), at most once a day; faults are ignored:
+    a read that could not be recorded only makes the entry look older to the next prune."""
+    import time
+
+    store, used = _store(location), object_key(canonicalize_name(name), key, "used")
+    try:
+        seen = store.head(used)
+        if seen is None or time.time() - seen.modified.timestamp() > USED_EVERY:
+            store.put(used, b"")
+    except _failures():
+        pass
 
 
 def _download(
@@ -216,12 +221,11 @@ def _download(
     """The entry, then its wheel into the source's bucket, both checked (Corrupt when they do not match)."""
     from tasks.source.builtcache import wheels_dir
 
-    client = _client()
-    base = location.object_key(canonicalize_name(name), key)
-    entry = _parse_entry(client.get_object(Bucket=location.bucket, Key=f"{base}/entry.json")["Body"].read())
+    store = _store(location)
+    base = object_key(canonicalize_name(name), key)
+    entry = _parse_entry(store.get(f"{base}/entry.json"))
     wheel = _safe_wheel(entry["wheel"], name, wheels_dir(cache, tree.bucket))
-    body = client.get_object(Bucket=location.bucket, Key=f"{base}/{entry['sha256']}/{wheel.name}")["Body"]
-    _receive(body, wheel, entry["sha256"], entry["size"])
+    _receive(store.stream(f"{base}/{entry['sha256']}/{wheel.name}"), wheel, entry["sha256"], entry["size"])
     metadata = _wheel_metadata(wheel)
     if metadata != entry["metadata"]:
         wheel.unlink(missing_ok=True)
@@ -262,14 +266,14 @@ def _safe_wheel(filename: str, name: str, directory: Path) -> Path:
         raise Corrupt(f"entry.json names {exc.cause}") from None
 
 
-def _receive(body: Any, wheel: Path, sha256: str, size: int) -> None:
-    """Stream `body` to a temp file beside `wheel`, hashing it; renamed into place only when it matches."""
+def _receive(chunks: Iterator[bytes], wheel: Path, sha256: str, size: int) -> None:
+    """Stream `chunks` to a temp file beside `wheel`, hashing them; renamed into place when they match."""
     from tasks.core.files import temp_beside
 
     digest, got = hashlib.sha256(), 0
     with temp_beside(wheel) as tmp:
         with tmp.open("wb") as out:
-            while chunk := body.read(_CHUNK):
+            for chunk in chunks:
                 digest.update(chunk)
                 got += len(chunk)
                 out.write(chunk)
@@ -371,11 +375,10 @@ def give(
 def _upload(location: Location, name: str, key: str, wheel: Path, entry: BuiltEntry) -> None:
     from tasks.core.download import sha256_file
 
-    client = _client()
+    store = _store(location)
     sha256 = sha256_file(wheel)
-    base = location.object_key(canonicalize_name(name), key)
-    with wheel.open("rb") as body:  # under its own digest: same key, same content
-        client.put_object(Bucket=location.bucket, Key=f"{base}/{sha256}/{wheel.name}", Body=body)
+    base = object_key(canonicalize_name(name), key)
+    store.put(f"{base}/{sha256}/{wheel.name}", wheel)  # under its own digest: same key, same content
     record = {
         "wheel": wheel.name,
         "sha256": sha256,
@@ -383,25 +386,8 @@ def _upload(location: Location, name: str, key: str, wheel: Path, entry: BuiltEn
         "metadata": entry.data[wheel.name],
         "prepared": entry.prepared,
     }
-    _put_entry(
-        client, location.bucket, f"{base}/entry.json", json.dumps(record, sort_keys=True).encode(), key
-    )
-
-
-def _put_entry(client: Any, bucket: str, object_key: str, body: bytes, key: str) -> None:
-    """The first entry of a key wins (If-None-Match), so every runner takes the same wheel; a rejected
-    entry is overwritten. A store without conditional writes (501) gets a plain put."""
-    from botocore.exceptions import ClientError
-
-    if key in _run.corrupt:
-        client.put_object(Bucket=bucket, Key=object_key, Body=body)
-        return
-    try:
-        client.put_object(Bucket=bucket, Key=object_key, Body=body, IfNoneMatch="*")
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-            return  # another runner published this key first: harmless
-        if code not in ("NotImplemented", "501"):
-            raise
-        client.put_object(Bucket=bucket, Key=object_key, Body=body)
+    body = json.dumps(record, sort_keys=True).encode()
+    if key in _run.corrupt:  # a rejected entry is replaced
+        store.put(f"{base}/entry.json", body)
+    else:  # the first entry of a key wins, so every runner takes the same wheel
+        store.put_if_absent(f"{base}/entry.json", body)

@@ -15,15 +15,15 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks.run.actions import run_build_meta, run_build_wheel
-from tasks.run.current import outline
+from tasks.run.current import outline, variables
 from tasks.run.outline import PinOutline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached, wheel_or
-from tasks.stages.common import clean_failures
+from tasks.stages.common import clean_failures, loading
 
 
 def task_build_meta() -> Iterator[dict[str, Any]]:
     """Write a source's metadata.json (prepare_metadata_for_build_wheel; no full build when avoidable)."""
-    for pin in outline().pins:
+    for pin in built_pins():
         if pin.built:
             fresh = [_revision(pin), path_exists("metadata"), config_changed(pin.settings)]
             yield {
@@ -38,8 +38,8 @@ def task_build_meta() -> Iterator[dict[str, Any]]:
 
 
 def task_build_wheel() -> Iterator[dict[str, Any]]:
-    """Build (or reuse) a source's wheel for the target interpreter."""
-    for pin in outline().pins:
+    """Build (or reuse) a source's wheel for the target interpreter (shard=K/N: one runner's share)."""
+    for pin in built_pins():
         if pin.built:
             fresh = [config_changed(pin.key + pin.settings), _revision(pin), still_cached]
             yield {
@@ -51,6 +51,16 @@ def task_build_wheel() -> Iterator[dict[str, Any]]:
                 "uptodate": [wheel_or(pin.choice_key or pin.key, fresh)] if pin.registry else fresh,
                 "verbosity": 2,
             }
+
+
+def built_pins() -> list[PinOutline]:
+    """The pins that get build tasks: every source built from source, or with `shard=K/N` that shard's."""
+    from tasks.run.shard import in_shard, parse_shard
+
+    pins = [pin for pin in outline().pins if pin.built]
+    with loading():  # a malformed shard= is one line
+        shard = parse_shard(variables().get("shard"))
+    return in_shard(pins, [pin.task for pin in pins], shard)
 
 
 def _tree_from_fetch(pin: PinOutline) -> dict[str, Any]:

@@ -6,15 +6,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.run.actions import FETCHED, run_sync
-from tasks.run.current import flag, outline
+from tasks.run.current import flag, outline, variables
 from tasks.stages.common import clean_failures, failing_task
 
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
 
 
+# What a task that installs every pin becomes under `shard=K/N` (only one shard's build tasks exist).
+SHARD_REFUSED = failing_task("shard", "shard=K/N splits builds only: run `build_wheel shard=K/N`", DOC)
+
+
 def task_sync() -> Iterator[dict[str, Any]]:
     """Make each environment equal its lock exactly (install, replace, remove)."""
     envs = outline().envs
+    if variables().get("shard"):  # the build tasks are one shard's only: a sync runs without shard=
+        yield SHARD_REFUSED
+        return
     if not envs:
         yield failing_task("none", "no environments: add pipeline.yaml or give req=FILE venv=DIR", DOC)
         return
@@ -23,10 +30,7 @@ def task_sync() -> Iterator[dict[str, Any]]:
             yield failing_task(env.name, env.error, DOC)
             continue
         # a dry run decides from the lock and the cache: no fetch or build task runs before it
-        dry = flag("dry") or flag("check")
-        getargs = {} if dry else {f"pin{i}": (task, None) for i, task in enumerate(env.pins)}
-        if not dry:
-            getargs |= _unknown_index_pins(getargs)
+        getargs = {} if flag("dry") or flag("check") else pin_args(env.pins)
         yield {
             "name": env.name,
             "doc": env.doc,
@@ -36,6 +40,12 @@ def task_sync() -> Iterator[dict[str, Any]]:
             "uptodate": [False],
             "verbosity": 2,
         }
+
+
+def pin_args(pins: tuple[str, ...] | list[str]) -> dict[str, tuple[str, None]]:
+    """getargs for the wheel of each pin task (`build_wheel:<pkg>`, or `fetch:<pkg>` for an index wheel)."""
+    getargs = {f"pin{i}": (task, None) for i, task in enumerate(pins)}
+    return getargs | _unknown_index_pins(getargs)
 
 
 def _unknown_index_pins(getargs: dict[str, tuple[str, None]]) -> dict[str, tuple[str, None]]:
