@@ -1,4 +1,4 @@
-"""The run's views chosen from its variables (quiet, live or plain; `report=FILE`), and the JSON report.
+"""`report=FILE`: the run's JSON report.
 
 `report=FILE` writes one JSON document when the process ends, success or failure (atomically:
 a temp file beside FILE, then a rename): per source its kind, revision, fresh or stale and why,
@@ -13,40 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tasks.core.events import EVENTS_ENV, Event, JsonLinesReporter, Reporter, Tee, set_reporter
-from tasks.core.views import Tally, console_view
-from tasks.run.current import flag, variables
+from tasks.core.events import Event
+from tasks.core.views import Tally
+from tasks.run.current import flag
 
 REPORT_VERSION = 1
-
-
-def choose_views() -> None:
-    """Make this run's reporter: the console view, plus the JSON-lines log and the report if asked."""
-    import os
-
-    views: list[Reporter] = [console_view(quiet=flag("quiet"))]
-    if log := os.environ.get(EVENTS_ENV):
-        views.append(JsonLinesReporter(log))
-    for name, view in (("report", ReportView), ("timings", _timings_view)):
-        if target := variables().get(name):
-            import atexit
-
-            made = view(_user_path(target))
-            atexit.register(made.write)
-            views.append(made)
-    set_reporter(views[0] if len(views) == 1 else Tee(*views))
-
-
-def _timings_view(path: Path) -> ReportView:
-    from tasks.run.timings import TimingsView
-
-    return TimingsView(path)
-
-
-def _user_path(value: str) -> Path:
-    import os
-
-    return Path(os.environ.get("WHEELWRIGHT_CWD") or ".") / Path(value).expanduser()
 
 
 class ReportView:

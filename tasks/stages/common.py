@@ -277,7 +277,7 @@ def start_run() -> str:
     line, exit 2.
     """
     from tasks.run.current import state_file
-    from tasks.run.report import choose_views
+    from tasks.run.views import choose_views
 
     with loading():
         choose_views()
