@@ -26,6 +26,9 @@ class EnvSpec:
     sources: tuple[Path, ...] = ()  # loose `*.in` inputs that `lock` compiles into requirements[0]
     index: IndexOptions = field(default_factory=IndexOptions)
     config_settings: tuple[tuple[str, str], ...] = ()  # `config-settings:` for every build of the env
+    extras: tuple[str, ...] = ()  # pyproject extras to lock, or pylock extras to sync (`extras=dev,docs`)
+    groups: tuple[str, ...] = ()  # PEP 735 groups to lock, or pylock groups to sync (`groups=test`)
+    with_self: bool = False  # a pyproject input: lock the project itself too, as `-e .` (`self=1`)
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,26 @@ def _env_from_vars(variables: Mapping[str, str], cwd: Path, index: IndexOptions)
         )
     python = variables.get("python") or sys.executable
     path = _path(venv, cwd) if venv else None
+    chosen = {
+        "extras": _names(variables.get("extras")),
+        "groups": _names(variables.get("groups")),
+        "with_self": _flag(variables.get("self")),
+    }
     if out:
-        return EnvSpec("cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index)
-    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index)
+        return EnvSpec(
+            "cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index, **chosen
+        )
+    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index, **chosen)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """`dev,docs` (a variable) or `[dev, docs]` (pipeline.yaml) as a tuple of names."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _flag(value: object) -> bool:
+    return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
 def _envs_from_yaml(
@@ -127,6 +147,9 @@ def _env_from_yaml(
         sources=_as_paths(settings.get("in"), base),
         index=index.merged(own_index),
         config_settings=_config_settings(settings.get("config-settings"), name, config_file),
+        extras=_names(settings.get("extras")),
+        groups=_names(settings.get("groups")),
+        with_self=_flag(settings.get("self")),
     )
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
-    "remote_cache",
+    "remote_cache", "extras", "groups", "self",
     *("quiet", "dry", "check", "report", "offline", "verbose"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.

@@ -12,7 +12,8 @@ from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
-from tasks.inputs.requirements import IndexOptions, RequirementsFile
+from tasks.inputs.pyproject import ProjectInput
+from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
 from tasks.lock.lockfile import existing_pins, render_lock
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
@@ -44,10 +45,11 @@ def lock_env(
     """
     started = time.perf_counter()
     out = spec.requirements[0]
-    reqs = read_requirements(spec.sources)
+    reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     given = spec.index.merged(reqs.index)
     indexes = effective_indexes([pip_index_options(), given])
     builds = source_metadata or MetadataProvider(indexes)
+    reqs = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
         constraints=reqs.constraints,
@@ -61,10 +63,11 @@ def lock_env(
     resolution = pin_git_commits(resolution, builds.revisions)
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (
-        f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
+        f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}" if spec.name == "cli" else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
     index, urls = as_written(spec.sources, reqs)
+    urls.update(relative_paths(reqs, out.parent))
     text = render_lock(
         resolution,
         inputs=inputs,
@@ -78,6 +81,56 @@ def lock_env(
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started
     emit(Event("locked", task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds))
+
+
+def with_project_lines(
+    reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> RequirementsFile:
+    """A pyproject input's dynamic requirements (from its build backend) and, with `self=1`, the
+    project itself as `-e .`."""
+    from dataclasses import replace
+
+    from tasks.inputs.pyproject import is_pyproject, read_project
+
+    added: list[ReqLine] = []
+    for path in spec.sources:
+        if not is_pyproject(path):
+            continue
+        project = read_project(path, spec.extras, spec.groups)
+        if project.dynamic:
+            added += dynamic_lines(project, interp, cache, builds)
+        if spec.with_self:
+            added.append(project.self_line())
+    return replace(reqs, requirements=reqs.requirements + tuple(added)) if added else reqs
+
+
+def dynamic_lines(
+    project: ProjectInput, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> list[ReqLine]:
+    """The project's Requires-Dist for the target and the chosen extras, read through its backend
+    (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
+    from packaging.requirements import Requirement
+
+    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.sources import PathSource
+
+    if project.name is None:
+        raise WheelwrightError(f"{project.path}: a dynamic dependency list needs [project] name")
+    metadata = builds(project.name, PathSource(project.root), interp, cache, None)
+    provided = {canonicalize_name(e) for e in metadata.get("provides-extra", [])}
+    if missing := [e for e in project.extras if e not in provided]:
+        have = ", ".join(sorted(provided)) or "none"
+        raise WheelwrightError(f"{project.path}: no extra {missing[0]!r} in the project's metadata (has: {have})")
+    lines = []
+    for text in metadata.get("requires-dist", []):
+        req = Requirement(text)
+        if canonicalize_name(req.name) == project.name:
+            continue  # `me[dev]; extra == "all"`: the backend already listed dev's requirements
+        marker, req.marker = req.marker, None
+        chosen = ("", *project.extras)
+        if marker is None or any(marker.evaluate({**interp.markers, "extra": e}) for e in chosen):
+            lines.append(parse_requirement_line(str(req), Origin(project.path, 0)))
+    return lines
 
 
 def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[IndexOptions, dict[str, str]]:
@@ -110,6 +163,22 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     return index, urls
 
 
+def relative_paths(reqs: RequirementsFile, base: Path) -> dict[str, str]:
+    """A path the input wrote relative stays relative in the lock: file URL → path from the lock's
+    directory (`.`, `./sub`, `../lib`), as uv writes `-e .`; an absolute one stays as it was."""
+    import os
+
+    from tasks.inputs.sources import PathSource
+
+    found: dict[str, str] = {}
+    for line in reqs.requirements:
+        source = line.source
+        if isinstance(source, PathSource) and source.relative:
+            shown = Path(os.path.relpath(source.path, base)).as_posix()
+            found[source.path.as_uri()] = shown if shown.startswith(".") else f"./{shown}"
+    return found
+
+
 def pin_git_commits(resolution: Resolution, revisions: Mapping[NormalizedName, str]) -> Resolution:
     """Git references in a lock name the commit whose metadata the resolution used (no second ls-remote)."""
     from dataclasses import replace
@@ -121,6 +190,13 @@ def pin_git_commits(resolution: Resolution, revisions: Mapping[NormalizedName, s
                 raise WheelwrightError("no commit was recorded for this git reference", package=name)
             pins[name] = replace(pin, commit=revisions[name])
     return Resolution(pins)
+
+
+def chosen_text(spec: EnvSpec) -> str:
+    """The extras, groups and self=1 of a command-line lock, as its header repeats them."""
+    words = [f" extras={','.join(spec.extras)}"] if spec.extras else []
+    words += [f" groups={','.join(spec.groups)}"] if spec.groups else []
+    return "".join(words) + (" self=1" if spec.with_self else "")
 
 
 def _shown(path: Path, base: Path) -> str:

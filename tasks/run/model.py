@@ -112,10 +112,13 @@ def needs_build(source: Source) -> bool:
     return source.needs_build
 
 
-def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
+def read_requirements(
+    paths: tuple[Path, ...], extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> RequirementsFile:
+    """Requirements files (and a lock input's pyproject.toml, for `extras` and `groups`), merged."""
     merged = RequirementsFile()
     for path in paths:
-        part = parse_file(path)
+        part = _read_one(path, extras, groups)
         merged = RequirementsFile(
             merged.requirements + part.requirements,
             merged.constraints + part.constraints,
@@ -123,6 +126,14 @@ def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
             merged.files + part.files,
         )
     return merged
+
+
+def _read_one(path: Path, extras: tuple[str, ...], groups: tuple[str, ...]) -> RequirementsFile:
+    from tasks.inputs.pyproject import is_pyproject, read_project
+
+    if is_pyproject(path):
+        return read_project(path, extras, groups).as_file()
+    return parse_file(path)
 
 
 def applies(line: ReqLine, interp: Interpreter) -> bool:
@@ -231,7 +242,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
     out = spec.requirements[0]
     doc = f"lock {', '.join(str(s) for s in spec.sources)} into {out}"
     try:
-        deps = [str(p) for p in read_requirements(spec.sources).files]
+        deps = [str(p) for p in read_requirements(spec.sources, spec.extras, spec.groups).files]
     except WheelwrightError as exc:
         return LockOutline(
             spec.name, doc, str(out), [str(s) for s in spec.sources], "", f"{spec.name}: {exc}"
@@ -243,6 +254,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
             "python": job.interp.platform_key,
             "version": job.interp.version,
             "indexes": [pip_index_options().__dict__, spec.index.__dict__],
+            "project": [spec.extras, spec.groups, spec.with_self],
         },
         sort_keys=True,
         default=list,
