@@ -8,10 +8,11 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from tasks.core.errors import WheelwrightError
+from tasks.core.errors import ConfigError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
+from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
 from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
 from tasks.lock.lockfile import existing_pins, render_lock
@@ -45,6 +46,7 @@ def lock_env(
     """
     started = time.perf_counter()
     out = spec.requirements[0]
+    check_out_name(out)
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     given = spec.index.merged(reqs.index)
     indexes = effective_indexes([pip_index_options(), given])
@@ -66,21 +68,80 @@ def lock_env(
         f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}" if spec.name == "cli" else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
-    index, urls = as_written(spec.sources, reqs)
-    urls.update(relative_paths(reqs, out.parent))
-    text = render_lock(
-        resolution,
-        inputs=inputs,
-        command=command,
-        python=python,
-        index=spec.index.merged(index),
-        hashes=hashes,
-        as_written=urls,
-        settings={line.name: line.config_settings for line in reqs.requirements if line.config_settings},
-    )
+    if is_pylock_path(out):
+        text = pylock_out(resolution, spec, interp, cache, builds, command)
+    else:
+        index, urls = as_written(spec.sources, reqs)
+        urls.update(relative_paths(reqs, out.parent))
+        text = render_lock(
+            resolution,
+            inputs=inputs,
+            command=command,
+            python=python,
+            index=spec.index.merged(index),
+            hashes=hashes,
+            as_written=urls,
+            settings={line.name: line.config_settings for line in reqs.requirements if line.config_settings},
+        )
     atomic_write_text(out, text)
     seconds = time.perf_counter() - started
     emit(Event("locked", task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds))
+
+
+def check_out_name(out: Path) -> None:
+    """A `.toml` lock is PEP 751's: `pylock.toml` or `pylock.<name>.toml`, nothing else."""
+    if out.suffix == ".toml" and not is_pylock_path(out):
+        raise ConfigError(
+            f"out={out.name}: a TOML lock must be named pylock.toml or pylock.<name>.toml (PEP 751)"
+        )
+
+
+def pylock_out(
+    resolution: Resolution,
+    spec: EnvSpec,
+    interp: Interpreter,
+    cache: Path,
+    builds: MetadataProvider,
+    command: str,
+) -> str:
+    """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
+    from tasks.lock.pylock import PylockSettings, pylock_text
+
+    settings = PylockSettings(
+        out=spec.requirements[0],
+        created_by="wheelwright",
+        python=interp.markers.get("python_full_version", interp.version),
+        environment=interp.markers,
+        extras=spec.extras,
+        groups=spec.groups,
+        archive_hashes=archive_hashes(resolution, interp, cache, builds),
+        tool={"wheelwright": {"command": command}},
+    )
+    return pylock_text(resolution, settings)
+
+
+def archive_hashes(
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> dict[str, str]:
+    """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
+    digest, or the wheel fetched (once, into the cache) and hashed."""
+    from tasks.core.download import sha256_file
+    from tasks.wheels.direct import fetch_direct_wheel
+
+    found: dict[str, str] = {}
+    for name, pin in resolution.pins.items():
+        source = pin.source
+        if source.kind not in ("url", "path") or source.offline_revision(frozenset()):
+            continue
+        path = getattr(source, "path", None)
+        if isinstance(path, Path):
+            if path.is_file():
+                found[name] = sha256_file(path)
+        elif name in builds.revisions:
+            found[name] = builds.revisions[name]
+        elif source.wheel_ref is not None:
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache).sha256
+    return found
 
 
 def with_project_lines(
@@ -139,7 +200,7 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     A lock keeps a variable reference as its input wrote it, never the secret it expands to;
     when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
     """
-    from tasks.core.errors import WheelwrightError
+    from tasks.core.errors import ConfigError, WheelwrightError
     from tasks.inputs.requirements import parse_file
 
     try:

@@ -128,6 +128,25 @@ def read_requirements(
     return merged
 
 
+def read_locks(spec: EnvSpec, interp: Interpreter) -> RequirementsFile:
+    """The environment's locks: requirements files, or a pylock.toml selected for the target."""
+    from tasks.inputs.pylock import is_pylock_path, read_pylock
+
+    merged = RequirementsFile()
+    for path in spec.requirements:
+        if is_pylock_path(path):
+            part = read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
+        else:
+            part = parse_file(path)
+        merged = RequirementsFile(
+            merged.requirements + part.requirements,
+            merged.constraints + part.constraints,
+            merged.index.merged(part.index),
+            merged.files + part.files,
+        )
+    return merged
+
+
 def _read_one(path: Path, extras: tuple[str, ...], groups: tuple[str, ...]) -> RequirementsFile:
     from tasks.inputs.pyproject import is_pyproject, read_project
 
@@ -170,7 +189,7 @@ def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
     if spec.path is None:
         return EnvJob(spec, interp, error=f"{spec.name}: give venv=DIR to sync")
     try:
-        reqs = read_requirements(spec.requirements)
+        reqs = read_locks(spec, interp)
         require_pins(reqs)
     except WheelwrightError as exc:
         return EnvJob(spec, interp, error=f"{spec.name}: {exc}")

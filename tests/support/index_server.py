@@ -292,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
         return {
             "filename": path.name,
             "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "upload_time": _upload_time(path),
             "requires_python": _requires_python(metadata or sdist_meta),
             "yanked": self.state.yanked.get(path.name),
             "metadata": hashlib.sha256(metadata).hexdigest()
@@ -309,6 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "requires-python": e["requires_python"],
                 "yanked": e["yanked"] if e["yanked"] is not None else False,
                 "core-metadata": {"sha256": e["metadata"]} if e["metadata"] else False,
+                "size": e["size"],
+                "upload-time": e["upload_time"],
             }
             for e in entries
         ]
@@ -388,6 +392,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data[: len(data) // 2])
         self.wfile.flush()
         self.close_connection = True
+
+
+def _upload_time(path: Path) -> str:
+    """PEP 700 upload-time: the file's modification time, in UTC with microseconds, as the index writes it."""
+    import datetime
+
+    when = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _prefers_json(accept: str) -> bool:
