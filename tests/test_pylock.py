@@ -3,6 +3,9 @@ source (index wheels and sdists, a direct archive, git at its commit, a local di
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from packaging.pylock import Pylock
 from tests.e2e import doit, installed, sync
 from tests.support.wheels import make_sdist, make_sdist_dir, make_wheel
 from tests.test_build_e2e import backends, commit_project, git, repo  # noqa: F401  (fixtures, used by name)
+from tests.test_lock_e2e import pins
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -151,3 +155,88 @@ def test_sync_selects_extras_and_groups_by_marker(index, wheelhouse: Path, tmp_p
     run = sync(pylock, tmp_path / "venv", tmp_path / "cache", "extras=dev", "groups=test")
     assert run.code == 0, run.err
     assert installed(tmp_path / "venv") == {"base": "1.0", "devtool": "1.0", "tester": "1.0"}
+
+
+# --- interoperability: pip 26.3 and uv read what we write; we read what uv writes ---------------
+
+TOOLS = Path(sys.executable).parent  # the pipeline's own environment holds pip 26.3 and uv (dev.txt)
+
+
+def tool(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env |= {"PIP_CONFIG_FILE": os.devnull, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
+    return subprocess.run(list(words), capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def bare_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def test_pip_and_uv_install_our_pylock_to_the_set_we_sync(simple: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pylock.toml"
+    assert lock(simple, out, tmp_path / "cache").code == 0
+    assert sync(out, tmp_path / "ours", tmp_path / "cache").code == 0
+    ours = installed(tmp_path / "ours")
+    pip_venv = bare_venv(tmp_path / "by-pip")
+    done = tool(
+        str(TOOLS / "python"), "-m", "pip", "--python", str(pip_venv / "bin" / "python"), "install",
+        "--no-cache-dir", "--disable-pip-version-check", "-r", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(pip_venv) == ours
+    uv_venv = bare_venv(tmp_path / "by-uv")
+    done = tool(
+        str(TOOLS / "uv"), "pip", "sync", "--python", str(uv_venv / "bin" / "python"),
+        "--cache-dir", str(tmp_path / "uv-cache"), str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(uv_venv) == ours
+
+
+def test_a_pylock_uv_writes_syncs_with_ours_to_the_same_set(simple: Path, tmp_path: Path, index) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "pylock.toml"
+    done = tool(
+        str(TOOLS / "uv"), "pip", "compile", str(simple), "-o", str(out), "--index-url", index.url,
+        "--cache-dir", str(tmp_path / "uv-cache"), "--python", sys.executable, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document(out)
+    run = sync(out, tmp_path / "ours", tmp_path / "cache")
+    assert run.code == 0, run.err
+    uv_venv = bare_venv(tmp_path / "by-uv")
+    done = tool(
+        str(TOOLS / "uv"), "pip", "sync", "--python", str(uv_venv / "bin" / "python"),
+        "--cache-dir", str(tmp_path / "uv-cache"), str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(tmp_path / "ours") == installed(uv_venv) == {"app": "2.0", "lib": "1.5"}
+
+
+def test_pyproject_pins_match_uv_pip_compile(index, wheelhouse: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    make_wheel(wheelhouse, "app", "1.0", requires_dist=["lib<2"])
+    make_wheel(wheelhouse, "app", "2.0", requires_dist=["lib>=1"])
+    for version in ("1.0", "1.9", "2.0"):
+        make_wheel(wheelhouse, "lib", version)
+    make_wheel(wheelhouse, "devtool", "3.0", requires_dist=["lib<2"])
+    make_wheel(wheelhouse, "tester", "1.0")
+    make_wheel(wheelhouse, "linter", "0.9")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0"\ndependencies = ["app"]\n'
+        '[project.optional-dependencies]\ndev = ["devtool"]\n'
+        '[dependency-groups]\ntest = ["tester", {include-group = "lint"}]\nlint = ["linter"]\n'
+    )
+    monkeypatch.setenv("PIP_INDEX_URL", index.url)
+    out = tmp_path / "ours.txt"
+    run = lock(project / "pyproject.toml", out, tmp_path / "cache", "extras=dev", "groups=test")
+    assert run.code == 0, run.err
+    theirs = tmp_path / "uv.txt"
+    done = tool(
+        str(TOOLS / "uv"), "pip", "compile", str(project / "pyproject.toml"), "--extra", "dev",
+        "--group", "test", "-o", str(theirs), "--index-url", index.url,
+        "--cache-dir", str(tmp_path / "uv-cache"), "--python", sys.executable, cwd=project,
+    )  # fmt: skip  (uv reads --group from the pyproject.toml of its working directory)
+    assert done.returncode == 0, done.stderr
+    assert pins(out) == pins(theirs) == {"app": "2.0", "lib": "1.9", "devtool": "3.0", "tester": "1.0", "linter": "0.9"}
