@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.pylock import Pylock
 
 from tests.e2e import doit, installed, sync
@@ -96,7 +96,7 @@ def test_a_tampered_hash_is_refused(simple: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("backends")
-def test_directory_vcs_and_archive_round_trip(index, wheelhouse: Path, tmp_path: Path, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_directory_vcs_and_archive_round_trip(index, wheelhouse: Path, tmp_path: Path, repo: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     make_wheel(wheelhouse, "dep", "1.0")
     direct = make_wheel(tmp_path / "files", "direct", "1.0")
     project = make_sdist_dir(tmp_path / "proj" / "localpkg", "localpkg", "0.3", requires_dist=["dep"])
@@ -135,10 +135,10 @@ def test_sync_selects_extras_and_groups_by_marker(index, wheelhouse: Path, tmp_p
         wheel = files[name]
         sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
         mark = f"marker = {marker!r}\n" if marker else ""
+        url = f"{index.url.rsplit('/simple', 1)[0]}/files/{wheel.name}"
         return (
             f'[[packages]]\nname = "{name}"\nversion = "1.0"\nindex = "{index.url}"\n{mark}'
-            f'wheels = [{{ name = "{wheel.name}", url = "{index.url.rsplit("/simple", 1)[0]}/files/{wheel.name}", '
-            f'hashes = {{ sha256 = "{sha}" }} }}]\n'
+            f'wheels = [{{ name = "{wheel.name}", url = "{url}", hashes = {{ sha256 = "{sha}" }} }}]\n'
         )
 
     pylock = tmp_path / "pylock.toml"
@@ -234,12 +234,27 @@ def test_pyproject_pins_match_uv_pip_compile(index, wheelhouse: Path, tmp_path: 
     assert run.code == 0, run.err
     theirs = tmp_path / "uv.txt"
     done = tool(
-        str(TOOLS / "uv"), "pip", "compile", str(project / "pyproject.toml"), "--extra", "dev",
-        "--group", "test", "-o", str(theirs), "--index-url", index.url,
-        "--cache-dir", str(tmp_path / "uv-cache"), "--python", sys.executable, cwd=project,
+        str(TOOLS / "uv"),
+        "pip",
+        "compile",
+        str(project / "pyproject.toml"),
+        "--extra",
+        "dev",
+        "--group",
+        "test",
+        "-o",
+        str(theirs),
+        "--index-url",
+        index.url,
+        "--cache-dir",
+        str(tmp_path / "uv-cache"),
+        "--python",
+        sys.executable,
+        cwd=project,
     )  # fmt: skip  (uv reads --group from the pyproject.toml of its working directory)
     assert done.returncode == 0, done.stderr
-    assert pins(out) == pins(theirs) == {"app": "2.0", "lib": "1.9", "devtool": "3.0", "tester": "1.0", "linter": "0.9"}
+    expected = {"app": "2.0", "lib": "1.9", "devtool": "3.0", "tester": "1.0", "linter": "0.9"}
+    assert pins(out) == pins(theirs) == expected
 
 
 def test_a_noop_sync_of_a_pylock_does_not_parse_it(simple: Path, tmp_path: Path) -> None:
@@ -254,5 +269,6 @@ def test_a_noop_sync_of_a_pylock_does_not_parse_it(simple: Path, tmp_path: Path)
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
-    assert "Audited" in done.stdout + done.stderr  # a no-op  (tomllib itself is doit's: it reads pyproject.toml)
+    # a no-op (tomllib itself is imported by doit, which reads pyproject.toml)
+    assert "Audited" in done.stdout + done.stderr
     assert "packaging.pylock" not in imported and "tasks.inputs.pylock" not in imported

@@ -6,7 +6,7 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.core.errors import ConfigError
@@ -96,16 +96,19 @@ def _env_from_vars(variables: Mapping[str, str], cwd: Path, index: IndexOptions)
         )
     python = variables.get("python") or sys.executable
     path = _path(venv, cwd) if venv else None
-    chosen = {
-        "extras": _names(variables.get("extras")),
-        "groups": _names(variables.get("groups")),
-        "with_self": _flag(variables.get("self")),
-    }
+    spec = EnvSpec(
+        "cli",
+        (_path(req, cwd),),
+        path,
+        python,
+        index=index,
+        extras=_names(variables.get("extras")),
+        groups=_names(variables.get("groups")),
+        with_self=_flag(variables.get("self")),
+    )
     if out:
-        return EnvSpec(
-            "cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index, **chosen
-        )
-    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index, **chosen)
+        return replace(spec, requirements=(_path(out, cwd),), sources=(_path(req, cwd),))
+    return spec
 
 
 def _names(value: object) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ same fetch, build and freshness tasks run:
 
 | selected | line |
 |---|---|
-| a wheel or sdist of a package with `index` | `name==version`, every file's sha256 as `--hash` (the index serves it) |
+| a wheel or sdist, the package has `index` | `name==version`, each file's sha256 a `--hash` |
 | a wheel or sdist without `index` | a direct URL to that file with its `#sha256=` |
 | `archive` | a direct URL (or a local file, relative to the lock) with its sha256 |
 | `vcs` | `git+URL@commit-id` (built at that commit) |
@@ -41,7 +41,6 @@ def is_pylock_path(path: Path) -> bool:
 def load_pylock(path: Path) -> Any:
     """The validated `Pylock` document (an invalid one: one line naming the field)."""
     import tomllib
-
     from packaging.pylock import Pylock, PylockValidationError
 
     try:
@@ -82,7 +81,9 @@ def read_pylock(
         raise RequirementsError(f"{path}: {exc}") from None
     lines = tuple(_line(package, choice, path, number) for number, (package, choice) in enumerate(selected))
     indexes = list(dict.fromkeys(p.index for p, _ in selected if p.index and _from_index(p, _)))
-    index = IndexOptions(index_url=indexes[0], extra_index_urls=tuple(indexes[1:])) if indexes else IndexOptions()
+    index = (
+        IndexOptions(index_url=indexes[0], extra_index_urls=tuple(indexes[1:])) if indexes else IndexOptions()
+    )
     return RequirementsFile(requirements=lines, index=index, files=(path,))
 
 
@@ -133,7 +134,9 @@ def _archive_line(name: str, file: Any, path: Path, origin: Origin, subdirectory
 
 def _vcs_line(name: str, vcs: Any, path: Path, origin: Origin, number: int) -> ReqLine:
     if vcs.type != "git":
-        raise RequirementsError(f"{path}: {name}: only git is supported, not {vcs.type!r} (packages[{number}])")
+        raise RequirementsError(
+            f"{path}: {name}: only git is supported, not {vcs.type!r} (packages[{number}])"
+        )
     url = vcs.url or _local(vcs.path, path).as_uri()
     source = GitSource(url, ref=vcs.commit_id, subdirectory=vcs.subdirectory)
     key = canonicalize_name(name)

@@ -115,8 +115,10 @@ def _static(
     optional = table.get("optional-dependencies", {})
     if not isinstance(optional, dict):
         raise RequirementsError(f"{path}: [project.optional-dependencies] must be a table")
-    by_extra = {canonicalize_name(k): _strings(v, path, f"optional-dependencies.{k}") for k, v in optional.items()}
-    todo, done = list(extras), set[str]()
+    by_extra = {
+        canonicalize_name(k): _strings(v, path, f"optional-dependencies.{k}") for k, v in optional.items()
+    }
+    todo, done = [canonicalize_name(e) for e in extras], set[str]()
     while todo:
         extra = todo.pop()
         if extra in done:
@@ -124,10 +126,12 @@ def _static(
         done.add(extra)
         if extra not in by_extra:
             known = ", ".join(sorted(by_extra)) or "none"
-            raise RequirementsError(f"{path}: no extra {extra!r} in [project.optional-dependencies] (has: {known})")
+            raise RequirementsError(
+                f"{path}: no extra {extra!r} in [project.optional-dependencies] (has: {known})"
+            )
         for text in by_extra[extra]:
             own = _own_extras(text, name)
-            todo += own if own is not None else []
+            todo += [canonicalize_name(e) for e in own or ()]
             found += [] if own is not None else [text]
     return found
 
@@ -150,27 +154,31 @@ def _groups(table: object, groups: Sequence[str], path: Path) -> list[str]:
     if not groups:
         return []
     if not isinstance(table, dict):
-        raise RequirementsError(f"{path}: groups= asked for {', '.join(groups)}, but there is no [dependency-groups]")
+        raise RequirementsError(
+            f"{path}: groups= asked for {', '.join(groups)}, but there is no [dependency-groups]"
+        )
     from packaging.dependency_groups import DependencyGroupResolver
 
     known = {canonicalize_name(g) for g in table}
+    for group in groups:
+        if canonicalize_name(group) not in known:
+            have = ", ".join(sorted(known))
+            raise RequirementsError(f"{path}: no group {group!r} in [dependency-groups] (has: {have})")
     found: list[str] = []
     try:
         resolver = DependencyGroupResolver(table)
         for group in groups:
-            if canonicalize_name(group) not in known:
-                have = ", ".join(sorted(known))
-                raise RequirementsError(f"{path}: no group {group!r} in [dependency-groups] (has: {have})")
             found += [str(req) for req in resolver.resolve(group)]
-    except (ValueError, ExceptionGroup) as exc:
+    except Exception as exc:  # a ValueError, or packaging's ExceptionGroup of them
         raise RequirementsError(f"{path}: [dependency-groups]: {_flat(exc)}") from None
     return found
 
 
 def _flat(exc: BaseException) -> str:
-    """One line from an exception or a (nested) ExceptionGroup."""
-    if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(_flat(e) for e in exc.exceptions)
+    """One line from an exception or a (nested) exception group."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, tuple):
+        return "; ".join(_flat(e) for e in inner)
     return str(exc).replace("\n", " ")
 
 

@@ -150,9 +150,9 @@ def _relative(path: Path, base: Path) -> str:
 def _archive(pin: ResolvedPin, source: UrlSource | PathSource, settings: PylockSettings) -> Any:
     from packaging.pylock import PackageArchive
 
-    sha256 = (source.sha256 if isinstance(source, UrlSource) else None) or (settings.archive_hashes or {}).get(
-        pin.name
-    )
+    sha256 = (source.sha256 if isinstance(source, UrlSource) else None) or (
+        settings.archive_hashes or {}
+    ).get(pin.name)
     if not sha256:
         raise PylockOutError("no sha256 is known for this archive", package=pin.name)
     if isinstance(source, UrlSource):

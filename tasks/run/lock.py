@@ -65,7 +65,9 @@ def lock_env(
     resolution = pin_git_commits(resolution, builds.revisions)
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (
-        f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}" if spec.name == "cli" else spec.name
+        f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}"
+        if spec.name == "cli"
+        else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
@@ -181,7 +183,9 @@ def dynamic_lines(
     provided = {canonicalize_name(e) for e in metadata.get("provides-extra", [])}
     if missing := [e for e in project.extras if e not in provided]:
         have = ", ".join(sorted(provided)) or "none"
-        raise WheelwrightError(f"{project.path}: no extra {missing[0]!r} in the project's metadata (has: {have})")
+        raise WheelwrightError(
+            f"{project.path}: no extra {missing[0]!r} in the project's metadata (has: {have})"
+        )
     lines = []
     for text in metadata.get("requires-dist", []):
         req = Requirement(text)
@@ -200,7 +204,7 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     A lock keeps a variable reference as its input wrote it, never the secret it expands to;
     when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
     """
-    from tasks.core.errors import ConfigError, WheelwrightError
+    from tasks.core.errors import WheelwrightError
     from tasks.inputs.requirements import parse_file
 
     try:
