@@ -304,7 +304,7 @@ def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
         relative = not _URL.match(text) and not os.path.isabs(os.path.expanduser(text))
     else:
         req = _pep508(text if not marker else f"{text} ; {marker}", origin)
-        if req.url and not _URL.match(req.url):  # `name[dev] @ .`: a path, relative to the file
+        if req.url and req.url.startswith((".", "/", "~")):  # `name[dev] @ .`: a path, relative to the file
             relative = not os.path.isabs(os.path.expanduser(req.url))
             req.url = _path_uri(req.url, origin)
     source = _source_of(req, origin)
