@@ -272,3 +272,39 @@ def test_a_noop_sync_of_a_pylock_does_not_parse_it(simple: Path, tmp_path: Path)
     # a no-op (tomllib itself is imported by doit, which reads pyproject.toml)
     assert "Audited" in done.stdout + done.stderr
     assert "packaging.pylock" not in imported and "tasks.inputs.pylock" not in imported
+
+
+def test_pyproject_extras_and_groups_become_package_markers(
+    index, wheelhouse: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    make_wheel(wheelhouse, "app", "1.0", requires_dist=["shared"])
+    make_wheel(wheelhouse, "devtool", "1.0", requires_dist=["shared", "devonly"])
+    for name in ("shared", "devonly", "tester"):
+        make_wheel(wheelhouse, name, "1.0")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0"\ndependencies = ["app"]\n'
+        '[project.optional-dependencies]\ndev = ["devtool"]\n[dependency-groups]\ntest = ["tester"]\n'
+    )
+    monkeypatch.setenv("PIP_INDEX_URL", index.url)
+    out = project / "pylock.toml"
+    run = lock(project / "pyproject.toml", out, tmp_path / "cache", "extras=dev", "groups=test")
+    assert run.code == 0, run.err
+    doc = document(out)
+    markers = {p.name: str(p.marker) if p.marker else None for p in doc.packages}
+    assert markers == {
+        "app": None,
+        "shared": None,  # the base needs it too
+        "devtool": '"dev" in extras',
+        "devonly": '"dev" in extras',
+        "tester": '"test" in dependency_groups',
+    }
+    assert list(doc.extras or ()) == ["dev"] and list(doc.dependency_groups or ()) == ["test"]
+    venv = tmp_path / "venv"
+    assert sync(out, venv, tmp_path / "cache").code == 0
+    assert installed(venv) == {"app": "1.0", "shared": "1.0"}
+    assert sync(out, venv, tmp_path / "cache", "extras=dev").code == 0
+    assert installed(venv) == {"app": "1.0", "shared": "1.0", "devtool": "1.0", "devonly": "1.0"}
+    assert sync(out, venv, tmp_path / "cache", "groups=test").code == 0
+    assert installed(venv) == {"app": "1.0", "shared": "1.0", "tester": "1.0"}

@@ -35,6 +35,7 @@ class ProjectInput:
     requirements: tuple[ReqLine, ...]
     dynamic: bool = False  # `dependencies` (or a chosen extra) is dynamic: ask the build backend
     extras: tuple[str, ...] = ()
+    labels: tuple[tuple[NormalizedName, str], ...] = ()  # (name, "" | "extra:dev" | "group:test")
 
     @property
     def root(self) -> Path:
@@ -72,12 +73,16 @@ def read_project(path: Path, extras: Sequence[str] = (), groups: Sequence[str] =
     dynamic = set(_strings(table.get("dynamic", []), path, "project.dynamic"))
     wanted = tuple(canonicalize_name(e) for e in extras)
     is_dynamic = "dependencies" in dynamic or bool(wanted and "optional-dependencies" in dynamic)
-    texts: list[str] = []
+    labelled: list[tuple[str, str]] = []
     if not is_dynamic:
-        texts = _static(table, name, wanted, path)
-    texts += _groups(data.get("dependency-groups"), groups, path)
-    lines = tuple(_line(req, text, path) for req in dict.fromkeys(texts))
-    return ProjectInput(path, name, lines, is_dynamic, wanted)
+        labelled += [(text, "") for text in _strings(table.get("dependencies", []), path, "dependencies")]
+        for extra in wanted:
+            labelled += [(t, f"extra:{extra}") for t in _static(table, name, (extra,), path)]
+    for group in groups:
+        labelled += [(t, f"group:{group}") for t in _groups(data.get("dependency-groups"), [group], path)]
+    lines = {req: _line(req, text, path) for req in dict.fromkeys(t for t, _ in labelled)}
+    labels = tuple(dict.fromkeys((lines[t].name, label) for t, label in labelled))
+    return ProjectInput(path, name, tuple(lines.values()), is_dynamic, wanted, labels)
 
 
 def _read(path: Path) -> str:
@@ -110,8 +115,8 @@ def _extras(extras: Iterable[str]) -> str:
 def _static(
     table: Mapping[str, Any], name: NormalizedName | None, extras: Sequence[str], path: Path
 ) -> list[str]:
-    """`dependencies` plus each chosen extra's list, an extra naming the project itself expanded."""
-    found = _strings(table.get("dependencies", []), path, "project.dependencies")
+    """Each chosen extra's list, an extra naming the project itself (`all = ["me[dev]"]`) expanded."""
+    found: list[str] = []
     optional = table.get("optional-dependencies", {})
     if not isinstance(optional, dict):
         raise RequirementsError(f"{path}: [project.optional-dependencies] must be a table")

@@ -43,6 +43,7 @@ class PylockSettings:
     groups: tuple[str, ...] = ()
     archive_hashes: Mapping[str, str] | None = None  # name → sha256 of a direct archive without `#sha256=`
     tool: Mapping[str, Any] | None = None
+    roots: Mapping[str, frozenset[str]] | None = None  # input name → "" (always), "extra:x", "group:g"
 
 
 def build_pylock(resolution: Resolution, settings: PylockSettings) -> Pylock:
@@ -53,14 +54,16 @@ def build_pylock(resolution: Resolution, settings: PylockSettings) -> Pylock:
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
-    packages = [_package(resolution.pins[name], settings) for name in sorted(resolution.pins)]
+    markers = package_markers(resolution, settings.roots or {})
+    packages = [
+        _package(resolution.pins[name], settings, markers.get(name)) for name in sorted(resolution.pins)
+    ]
     lock = Pylock(
         lock_version=Version("1.0"),
         environments=[Marker(_target_marker(settings.environment))],
         requires_python=SpecifierSet(f"=={'.'.join(settings.python.split('.')[:2])}.*"),
         extras=[canonicalize_name(e) for e in settings.extras] or None,
         dependency_groups=list(settings.groups) or None,
-        default_groups=list(settings.groups) or None,
         created_by=settings.created_by,
         packages=packages,
         tool=settings.tool,
@@ -96,11 +99,42 @@ def _target_marker(environment: Mapping[str, str]) -> str:
     return " and ".join(f"{key} == {environment[key]!r}" for key in _TARGET_KEYS if key in environment)
 
 
-def _package(pin: ResolvedPin, settings: PylockSettings) -> Package:
+def package_markers(resolution: Resolution, roots: Mapping[str, frozenset[str]]) -> dict[str, str]:
+    """A marker for each pin that only an extra or a group brings in (`'dev' in extras`), so that
+    `select` installs it only when asked; a pin that anything else needs has none (pure).
+
+    What brings a pin in flows down the `via` graph from the input's lines to a fixed point."""
+    from tasks.lock.provider import TOP
+
+    reasons: dict[str, frozenset[str]] = {name: frozenset() for name in resolution.pins}
+    changed = True
+    while changed:
+        changed = False
+        for name, pin in resolution.pins.items():
+            found = set(reasons[name])
+            for parent in pin.via:
+                found |= (
+                    roots.get(name, frozenset({""})) if parent == TOP else reasons.get(parent, frozenset())
+                )
+            if found != reasons[name]:
+                reasons[name], changed = frozenset(found), True
+    return {name: _marker(why) for name, why in reasons.items() if why and "" not in why}
+
+
+def _marker(reasons: frozenset[str]) -> str:
+    parts = []
+    for reason in sorted(reasons):
+        kind, _, value = reason.partition(":")
+        parts.append(f"'{value}' in {'extras' if kind == 'extra' else 'dependency_groups'}")
+    return " or ".join(parts)
+
+
+def _package(pin: ResolvedPin, settings: PylockSettings, marker: str | None = None) -> Package:
+    from packaging.markers import Marker
     from packaging.pylock import Package
     from packaging.version import Version
 
-    common: dict[str, Any] = {"name": pin.name}
+    common: dict[str, Any] = {"name": pin.name, "marker": Marker(marker) if marker else None}
     source = pin.source
     if isinstance(source, GitSource):
         return Package(**common, vcs=_vcs(pin, source))

@@ -51,7 +51,7 @@ def lock_env(
     given = spec.index.merged(reqs.index)
     indexes = effective_indexes([pip_index_options(), given])
     builds = source_metadata or MetadataProvider(indexes)
-    reqs = with_project_lines(reqs, spec, interp, cache, builds)
+    reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
         constraints=reqs.constraints,
@@ -71,7 +71,7 @@ def lock_env(
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
-        text = pylock_out(resolution, spec, interp, cache, builds, command)
+        text = pylock_out(resolution, spec, interp, cache, builds, command, roots)
     else:
         index, urls = as_written(spec.sources, reqs)
         urls.update(relative_paths(reqs, out.parent))
@@ -105,6 +105,7 @@ def pylock_out(
     cache: Path,
     builds: MetadataProvider,
     command: str,
+    roots: dict[str, set[str]],
 ) -> str:
     """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
     from tasks.lock.pylock import PylockSettings, pylock_text
@@ -118,6 +119,7 @@ def pylock_out(
         groups=spec.groups,
         archive_hashes=archive_hashes(resolution, interp, cache, builds),
         tool={"wheelwright": {"command": command}},
+        roots={name: frozenset(labels) for name, labels in roots.items()},
     )
     return pylock_text(resolution, settings)
 
@@ -148,28 +150,38 @@ def archive_hashes(
 
 def with_project_lines(
     reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: MetadataProvider
-) -> RequirementsFile:
+) -> tuple[RequirementsFile, dict[str, set[str]]]:
     """A pyproject input's dynamic requirements (from its build backend) and, with `self=1`, the
-    project itself as `-e .`."""
+    project itself as `-e .`; with what brings each root in ("" always, "extra:dev", "group:test")."""
     from dataclasses import replace
 
     from tasks.inputs.pyproject import is_pyproject, read_project
 
     added: list[ReqLine] = []
+    labels: dict[str, set[str]] = {}
     for path in spec.sources:
         if not is_pyproject(path):
             continue
         project = read_project(path, spec.extras, spec.groups)
+        found = list(project.labels)
         if project.dynamic:
-            added += dynamic_lines(project, interp, cache, builds)
+            dynamic = dynamic_lines(project, interp, cache, builds)
+            added += list({id(line): line for line, _ in dynamic}.values())
+            found += [(line.name, label) for line, label in dynamic]
         if spec.with_self:
             added.append(project.self_line())
-    return replace(reqs, requirements=reqs.requirements + tuple(added)) if added else reqs
+            found.append((added[-1].name, ""))
+        for name, label in found:
+            labels.setdefault(name, set()).add(label)
+    for line in reqs.requirements:  # a requirements file's line is always wanted
+        if not is_pyproject(line.origin.path):
+            labels.setdefault(line.name, set()).add("")
+    return (replace(reqs, requirements=reqs.requirements + tuple(added)) if added else reqs), labels
 
 
 def dynamic_lines(
     project: ProjectInput, interp: Interpreter, cache: Path, builds: MetadataProvider
-) -> list[ReqLine]:
+) -> list[tuple[ReqLine, str]]:
     """The project's Requires-Dist for the target and the chosen extras, read through its backend
     (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
     from packaging.requirements import Requirement
@@ -192,9 +204,10 @@ def dynamic_lines(
         if canonicalize_name(req.name) == project.name:
             continue  # `me[dev]; extra == "all"`: the backend already listed dev's requirements
         marker, req.marker = req.marker, None
-        chosen = ("", *project.extras)
-        if marker is None or any(marker.evaluate({**interp.markers, "extra": e}) for e in chosen):
-            lines.append(parse_requirement_line(str(req), Origin(project.path, 0)))
+        line = parse_requirement_line(str(req), Origin(project.path, 0))
+        for extra in ("", *project.extras):
+            if marker is None or marker.evaluate({**interp.markers, "extra": extra}):
+                lines.append((line, f"extra:{extra}" if extra else ""))
     return lines
 
 
