@@ -308,3 +308,20 @@ def test_pyproject_extras_and_groups_become_package_markers(
     assert installed(venv) == {"app": "1.0", "shared": "1.0", "devtool": "1.0", "devonly": "1.0"}
     assert sync(out, venv, tmp_path / "cache", "groups=test").code == 0
     assert installed(venv) == {"app": "1.0", "shared": "1.0", "tester": "1.0"}
+
+
+@pytest.mark.usefixtures("backends")
+def test_an_sdist_only_pin_is_written_as_sdist_and_built_on_sync(
+    index, wheelhouse: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    make_sdist(wheelhouse, "sdonly", "1.0", backend="flit")
+    source = tmp_path / "requirements.in"
+    source.write_text(f"--index-url {index.url}\nsdonly\n")
+    out = tmp_path / "pylock.toml"
+    assert lock(source, out, tmp_path / "cache").code == 0
+    (package,) = document(out).packages
+    assert package.wheels is None and package.sdist is not None
+    assert package.sdist.name == "sdonly-1.0.tar.gz" and package.sdist.size
+    run = sync(out, tmp_path / "venv", tmp_path / "cache")
+    assert run.code == 0, run.err
+    assert installed(tmp_path / "venv") == {"sdonly": "1.0"}
