@@ -165,3 +165,19 @@ def test_pipeline_yaml_in_pyproject_with_extras_and_groups(project: Path, tmp_pa
     run = doit("lock", f"config={config}")
     assert run.code == 0, run.err
     assert pins(tmp_path / "dev.txt") == {"app": "2.0", "devtool": "1.0", "linter": "1.0"}
+
+
+def test_relative_find_links_stay_relative(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    make_wheel(project / "wheels", "vendored", "1.0")
+    (project / "requirements.in").write_text("--no-index\n-f ./wheels\nvendored\n")
+    out = project / "requirements.txt"
+    run = lock(project / "requirements.in", out)
+    assert run.code == 0, run.err
+    assert "--find-links ./wheels" in out.read_text().splitlines() and str(project) not in out.read_text()
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("cache"))
+    shutil.rmtree(project / "wheels")  # the copy's own wheels are the ones used
+    run = sync(copy / "requirements.txt", tmp_path / "venv", tmp_path / "cache")
+    assert run.code == 0, run.err
+    assert installed(tmp_path / "venv") == {"vendored": "1.0"}

@@ -18,6 +18,7 @@ from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
 from tasks.lock.lockfile import existing_pins, render_lock
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
+from tasks.run.travel import relative_find_links, relative_paths
 from tasks.source.build import MetadataProvider
 from tasks.target.interpreter import Interpreter
 
@@ -75,6 +76,7 @@ def lock_env(
     else:
         index, urls = as_written(spec.sources, reqs)
         urls.update(relative_paths(reqs, out.parent))
+        index = relative_find_links(index, reqs.files, out.parent)
         text = render_lock(
             resolution,
             inputs=inputs,
@@ -239,22 +241,6 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
         ):
             urls[source.remote_url] = original.remote_url
     return index, urls
-
-
-def relative_paths(reqs: RequirementsFile, base: Path) -> dict[str, str]:
-    """A path the input wrote relative stays relative in the lock: file URL → path from the lock's
-    directory (`.`, `./sub`, `../lib`), as uv writes `-e .`; an absolute one stays as it was."""
-    import os
-
-    from tasks.inputs.sources import PathSource
-
-    found: dict[str, str] = {}
-    for line in reqs.requirements:
-        source = line.source
-        if isinstance(source, PathSource) and source.relative:
-            shown = Path(os.path.relpath(source.path, base)).as_posix()
-            found[source.path.as_uri()] = shown if shown.startswith(".") else f"./{shown}"
-    return found
 
 
 def pin_git_commits(resolution: Resolution, revisions: Mapping[NormalizedName, str]) -> Resolution:
