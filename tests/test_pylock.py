@@ -325,3 +325,45 @@ def test_an_sdist_only_pin_is_written_as_sdist_and_built_on_sync(
     run = sync(out, tmp_path / "venv", tmp_path / "cache")
     assert run.code == 0, run.err
     assert installed(tmp_path / "venv") == {"sdonly": "1.0"}
+
+
+def test_pip_and_uv_select_our_extra_and_group_markers_as_we_do(  # type: ignore[no-untyped-def]
+    index, wheelhouse: Path, tmp_path: Path, monkeypatch
+) -> None:
+    make_wheel(wheelhouse, "app", "1.0")
+    make_wheel(wheelhouse, "devtool", "1.0")
+    make_wheel(wheelhouse, "tester", "1.0")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0"\ndependencies = ["app"]\n'
+        '[project.optional-dependencies]\ndev = ["devtool"]\n[dependency-groups]\ntest = ["tester"]\n'
+    )
+    monkeypatch.setenv("PIP_INDEX_URL", index.url)
+    out = project / "pylock.toml"
+    assert lock(project / "pyproject.toml", out, tmp_path / "cache", "extras=dev", "groups=test").code == 0
+    assert sync(out, tmp_path / "ours", tmp_path / "cache", "extras=dev", "groups=test").code == 0
+    ours = installed(tmp_path / "ours")
+    assert ours == {"app": "1.0", "devtool": "1.0", "tester": "1.0"}
+    pip_venv = bare_venv(tmp_path / "by-pip")
+    done = tool(
+        str(TOOLS / "python"), "-m", "pip", "--python", str(pip_venv / "bin" / "python"), "install",
+        "--no-cache-dir", "--disable-pip-version-check", "-r", f"{out}[dev]", "--group", f"{out}:test",
+        cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(pip_venv) == ours
+    uv_venv = bare_venv(tmp_path / "by-uv")
+    done = tool(
+        str(TOOLS / "uv"), "pip", "sync", "--python", str(uv_venv / "bin" / "python"), "--extra", "dev",
+        "--group", "test", "--cache-dir", str(tmp_path / "uv-cache"), str(out), cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(uv_venv) == ours
+    plain = bare_venv(tmp_path / "pip-plain")
+    done = tool(
+        str(TOOLS / "python"), "-m", "pip", "--python", str(plain / "bin" / "python"), "install",
+        "--no-cache-dir", "--disable-pip-version-check", "-r", str(out), cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert installed(plain) == {"app": "1.0"}  # without the extra and the group: neither
