@@ -44,7 +44,8 @@ class DistFile:
     metadata_sha256: str | None = None  # PEP 658: the .metadata file's sha256, "" if unknown
     has_metadata: bool = False
     index: str = ""
-    upload_time: str | None = None  # PEP 700 (JSON pages only): when the file was uploaded, RFC 3339
+    size: int | None = None  # PEP 700 (JSON pages only)
+    upload_time: str | None = None  # PEP 700 ISO 8601 (JSON pages only)
 
     @property
     def sha256(self) -> str | None:
@@ -83,7 +84,8 @@ def json_file(entry: dict[str, Any], page_url: str, index: str) -> DistFile:
         metadata_sha256=(meta.get("sha256", "") if isinstance(meta, dict) else None),
         has_metadata=bool(meta),
         index=index,
-        upload_time=entry.get("upload-time") if isinstance(entry.get("upload-time"), str) else None,
+        size=entry["size"] if isinstance(entry.get("size"), int) else None,
+        upload_time=entry["upload-time"] if isinstance(entry.get("upload-time"), str) else None,
     )
 
 

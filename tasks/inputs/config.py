@@ -29,6 +29,9 @@ class EnvSpec:
     config_settings: tuple[tuple[str, str], ...] = ()  # `config-settings:` for every build of the env
     exclude_newer: str | None = None  # `exclude-newer:` the lock's upload-date cut-off (a time or a span)
     python_version: str | None = None  # `python-version`: lock for this Python without its interpreter
+    extras: tuple[str, ...] = ()  # pyproject extras to lock, or pylock extras to sync (`extras=dev,docs`)
+    groups: tuple[str, ...] = ()  # PEP 735 groups to lock, or pylock groups to sync (`groups=test`)
+    with_self: bool = False  # a pyproject input: lock the project itself too, as `-e .` (`self=1`)
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,29 @@ def _env_from_vars(variables: Mapping[str, str], cwd: Path, index: IndexOptions)
         )
     python = variables.get("python") or sys.executable
     path = _path(venv, cwd) if venv else None
+    spec = EnvSpec(
+        "cli",
+        (_path(req, cwd),),
+        path,
+        python,
+        index=index,
+        extras=_names(variables.get("extras")),
+        groups=_names(variables.get("groups")),
+        with_self=_flag(variables.get("self")),
+    )
     if out:
-        return EnvSpec("cli", (_path(out, cwd),), path, python, sources=(_path(req, cwd),), index=index)
-    return EnvSpec("cli", (_path(req, cwd),), path, python, index=index)
+        return replace(spec, requirements=(_path(out, cwd),), sources=(_path(req, cwd),))
+    return spec
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """`dev,docs` (a variable) or `[dev, docs]` (pipeline.yaml) as a tuple of names."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _flag(value: object) -> bool:
+    return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
 def _envs_from_yaml(
@@ -138,6 +161,9 @@ def _env_from_yaml(
         config_settings=_config_settings(settings.get("config-settings"), name, config_file),
         exclude_newer=str(settings["exclude-newer"]) if settings.get("exclude-newer") else None,
         python_version=_python_version(settings.get("python-version"), config_file),
+        extras=_names(settings.get("extras")),
+        groups=_names(settings.get("groups")),
+        with_self=_flag(settings.get("self")),
     )
 
 

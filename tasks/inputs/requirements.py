@@ -323,11 +323,18 @@ def parse_requirement_line(line: str, origin: Origin) -> ReqLine:
     line, settings = split_config_settings(line, origin)
     text, hashes = _split_hashes(line, origin)
     text, marker = _split_marker(text)
+    relative = False
     if _URL.match(text) or _looks_like_path(text):
         req = _bare_reference(text, marker, origin)
+        relative = not _URL.match(text) and not os.path.isabs(os.path.expanduser(text))
     else:
         req = _pep508(text if not marker else f"{text} ; {marker}", origin)
+        if req.url and req.url.startswith((".", "/", "~")):  # `name[dev] @ .`: a path, relative to the file
+            relative = not os.path.isabs(os.path.expanduser(req.url))
+            req.url = _path_uri(req.url, origin)
     source = _source_of(req, origin)
+    if relative and isinstance(source, PathSource):
+        source = replace(source, relative=True)
     if hashes:
         _check_hashable(req, source, origin)
     return ReqLine(canonicalize_name(req.name), req, source, origin, hashes, config_settings=settings)
@@ -362,12 +369,24 @@ def _pep508(text: str, origin: Origin) -> Requirement:
         raise RequirementsError(f"{origin}: invalid requirement {text!r}: {exc}") from None
 
 
+_EXTRAS = re.compile(r"^(?P<where>.*?)(?P<extras>\[[^\]]*\])$")
+
+
 def _bare_reference(text: str, marker: str, origin: Origin) -> Requirement:
-    """A URL or path with no `name @`: the name comes from #egg=, the filename or pyproject."""
-    url = text if _URL.match(text) else (origin.path.parent / os.path.expanduser(text)).as_uri()
-    name = _name_of_reference(text, url, origin)
+    """A URL or path with no `name @` (pip's `.[dev]` too): the name comes from #egg=, the filename
+    or pyproject."""
+    where, extras = text, ""
+    if not _URL.match(text) and (found := _EXTRAS.match(text)):
+        where, extras = found["where"], found["extras"]
+    url = where if _URL.match(where) else _path_uri(where, origin)
+    name = _name_of_reference(where, url, origin)
     suffix = f" ; {marker}" if marker else ""
-    return _pep508(f"{name} @ {url}{suffix}", origin)
+    return _pep508(f"{name}{extras} @ {url}{suffix}", origin)
+
+
+def _path_uri(path: str, origin: Origin) -> str:
+    """A local path as written in a file (relative to that file's directory) as a file: URL."""
+    return (origin.path.parent / os.path.expanduser(path)).resolve().as_uri()
 
 
 def _name_of_reference(text: str, url: str, origin: Origin) -> str:

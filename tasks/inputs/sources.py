@@ -9,7 +9,7 @@ revision, the tree) is `tasks.source.kinds`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
@@ -196,6 +196,7 @@ class PathSource:
 
     path: Path
     editable: bool = False
+    relative: bool = field(default=False, compare=False)  # written relative: a lock keeps it relative
     kind = "path"
     direct = True
 
@@ -246,9 +247,11 @@ class PathSource:
         return None if self.path.exists() else f"{self.path} does not exist"
 
     def requirement(self, name: str, version: str, commit: str | None, shown: Callable[[str], str]) -> str:
+        """`shown` gives a relative path for a source written relative (a lock that travels)."""
+        where = shown(self.path.as_uri())
         if self.editable:
-            return f"-e {self.path.as_uri()}"  # pip's form: an editable line names no project
-        return f"{name} @ {self.path.as_uri()}"
+            return f"-e {where}"  # pip's form: an editable line names no project
+        return f"{name} @ {where}"
 
 
 Source = RegistrySource | UrlSource | GitSource | PathSource

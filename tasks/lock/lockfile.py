@@ -151,6 +151,13 @@ def existing_pins(lock: Path) -> dict[NormalizedName, str]:
     if not lock.is_file():
         return {}
     from tasks.core.errors import WheelwrightError
+    from tasks.inputs.pylock import is_pylock_path, load_pylock
+
+    if is_pylock_path(lock):
+        try:
+            return {p.name: str(p.version) for p in load_pylock(lock).packages if p.version is not None}
+        except WheelwrightError:
+            return {}
 
     try:
         parsed = parse_file(lock)

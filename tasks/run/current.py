@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 VARIABLES = (
     "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
     "remote_cache", "exclude-newer", "python-version", "pre", "prefer-binary", "only-binary", "no-binary",
-    "shard", "dir",
+    "shard", "dir", "extras", "groups", "self",
     *("quiet", "dry", "check", "report", "timings", "offline", "verbose", "strict"),
 )  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.

@@ -10,14 +10,17 @@ from typing import Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from tasks.core.errors import LockDiffers, WheelwrightError
+from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.events import Change, Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
-from tasks.inputs.requirements import IndexOptions, RequirementsFile
+from tasks.inputs.pylock import is_pylock_path
+from tasks.inputs.pyproject import ProjectInput
+from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
 from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_exclude_newer, render_lock
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
+from tasks.run.travel import relative_find_links, relative_paths
 from tasks.source.build import MetadataProvider
 from tasks.target.interpreter import Interpreter
 
@@ -63,10 +66,12 @@ def lock_env(
     out = spec.requirements[0]
     before = out.read_text(encoding="utf-8") if out.is_file() else None
     cutoff = _cutoff(exclude_newer, before)
-    reqs = read_requirements(spec.sources)
+    check_out_name(out)
+    reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     given = spec.index.merged(reqs.index)
     indexes = effective_indexes([pip_index_options(), given])
     builds = source_metadata or MetadataProvider(indexes)
+    reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
         constraints=reqs.constraints,
@@ -79,9 +84,9 @@ def lock_env(
         exclude_newer=cutoff,
     )
     resolution = pin_git_commits(resolution, builds.revisions)
-    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff)
+    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots))
     sdist_only(resolution, interp)
-    changes = lock_changes(pinned(before or ""), pinned(text))
+    changes = lock_changes(_pins(before or "", out), _pins(text, out))
     same = before == text
     if mode == "write" and not same:
         atomic_write_text(out, text)
@@ -103,6 +108,19 @@ def lock_env(
     return not same
 
 
+def _pins(text: str, out: Path) -> dict[str, str]:
+    """name → version of each pin a lock's text names (a pylock.toml's packages, or requirements lines)."""
+    if not is_pylock_path(out):
+        return pinned(text)
+    import tomllib
+
+    try:
+        packages = tomllib.loads(text).get("packages", []) if text else []
+    except tomllib.TOMLDecodeError:
+        return {}
+    return {str(p.get("name")): str(p.get("version", "")) for p in packages if isinstance(p, dict)}
+
+
 def _cutoff(given: str | None, before: str | None) -> datetime | None:
     """The run's cut-off: the one given (a span counts back from now), else the lock's own."""
     from datetime import datetime, timezone
@@ -122,16 +140,25 @@ def _lock_text(
     resolution: Resolution,
     hashes: bool,
     cutoff: datetime | None,
+    pylock: tuple[Path, MetadataProvider, dict[str, set[str]]],
 ) -> str:
+    """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds, roots)."""
     from tasks.lock.cutoff import format_cutoff
 
     out = spec.requirements[0]
     inputs = [_shown(path, out.parent) for path in spec.sources]
     command = "./doit lock " + (
-        f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
+        f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}"
+        if spec.name == "cli"
+        else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
+    if is_pylock_path(out):
+        cache, builds, roots = pylock
+        return pylock_out(resolution, spec, interp, cache, builds, command, roots)
     index, urls = as_written(spec.sources, reqs)
+    urls.update(relative_paths(reqs, out.parent))
+    index = relative_find_links(index, reqs.files, out.parent)
     return render_lock(
         resolution,
         inputs=inputs,
@@ -170,6 +197,127 @@ def sdist_only(resolution: Resolution, interp: Interpreter) -> None:
         what = "only its sdist, which a sync must build" if has_sdist else "no file it can install"
         target = interp.tags[0] if interp.tags else f"Python {interp.version}"
         warn(f"{name}=={pin.version} has no wheel for this target ({target}): {what}")
+
+
+def check_out_name(out: Path) -> None:
+    """A `.toml` lock is PEP 751's: `pylock.toml` or `pylock.<name>.toml`, nothing else."""
+    if out.suffix == ".toml" and not is_pylock_path(out):
+        raise ConfigError(
+            f"out={out.name}: a TOML lock must be named pylock.toml or pylock.<name>.toml (PEP 751)"
+        )
+
+
+def pylock_out(
+    resolution: Resolution,
+    spec: EnvSpec,
+    interp: Interpreter,
+    cache: Path,
+    builds: MetadataProvider,
+    command: str,
+    roots: dict[str, set[str]],
+) -> str:
+    """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
+    from tasks.lock.pylock import PylockSettings, pylock_text
+
+    settings = PylockSettings(
+        out=spec.requirements[0],
+        created_by="wheelwright",
+        python=interp.markers.get("python_full_version", interp.version),
+        environment=interp.markers,
+        extras=spec.extras,
+        groups=spec.groups,
+        archive_hashes=archive_hashes(resolution, interp, cache, builds),
+        tool={"wheelwright": {"command": command}},
+        roots={name: frozenset(labels) for name, labels in roots.items()},
+    )
+    return pylock_text(resolution, settings)
+
+
+def archive_hashes(
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> dict[str, str]:
+    """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
+    digest, or the wheel fetched (once, into the cache) and hashed."""
+    from tasks.core.download import sha256_file
+    from tasks.wheels.direct import fetch_direct_wheel
+
+    found: dict[str, str] = {}
+    for name, pin in resolution.pins.items():
+        source = pin.source
+        if source.kind not in ("url", "path") or source.offline_revision(frozenset()):
+            continue
+        path = getattr(source, "path", None)
+        if isinstance(path, Path):
+            if path.is_file():
+                found[name] = sha256_file(path)
+        elif name in builds.revisions:
+            found[name] = builds.revisions[name]
+        elif source.wheel_ref is not None:
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache).sha256
+    return found
+
+
+def with_project_lines(
+    reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> tuple[RequirementsFile, dict[str, set[str]]]:
+    """A pyproject input's dynamic requirements (from its build backend) and, with `self=1`, the
+    project itself as `-e .`; with what brings each root in ("" always, "extra:dev", "group:test")."""
+    from dataclasses import replace
+
+    from tasks.inputs.pyproject import is_pyproject, read_project
+
+    added: list[ReqLine] = []
+    labels: dict[str, set[str]] = {}
+    for path in spec.sources:
+        if not is_pyproject(path):
+            continue
+        project = read_project(path, spec.extras, spec.groups)
+        found = list(project.labels)
+        if project.dynamic:
+            dynamic = dynamic_lines(project, interp, cache, builds)
+            added += list({id(line): line for line, _ in dynamic}.values())
+            found += [(line.name, label) for line, label in dynamic]
+        if spec.with_self:
+            added.append(project.self_line())
+            found.append((added[-1].name, ""))
+        for name, label in found:
+            labels.setdefault(name, set()).add(label)
+    for line in reqs.requirements:  # a requirements file's line is always wanted
+        if not is_pyproject(line.origin.path):
+            labels.setdefault(line.name, set()).add("")
+    return (replace(reqs, requirements=reqs.requirements + tuple(added)) if added else reqs), labels
+
+
+def dynamic_lines(
+    project: ProjectInput, interp: Interpreter, cache: Path, builds: MetadataProvider
+) -> list[tuple[ReqLine, str]]:
+    """The project's Requires-Dist for the target and the chosen extras, read through its backend
+    (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
+    from packaging.requirements import Requirement
+
+    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.sources import PathSource
+
+    if project.name is None:
+        raise WheelwrightError(f"{project.path}: a dynamic dependency list needs [project] name")
+    metadata = builds(project.name, PathSource(project.root), interp, cache, None)
+    provided = {canonicalize_name(e) for e in metadata.get("provides-extra", [])}
+    if missing := [e for e in project.extras if e not in provided]:
+        have = ", ".join(sorted(provided)) or "none"
+        raise WheelwrightError(
+            f"{project.path}: no extra {missing[0]!r} in the project's metadata (has: {have})"
+        )
+    lines = []
+    for text in metadata.get("requires-dist", []):
+        req = Requirement(text)
+        if canonicalize_name(req.name) == project.name:
+            continue  # `me[dev]; extra == "all"`: the backend already listed dev's requirements
+        marker, req.marker = req.marker, None
+        line = parse_requirement_line(str(req), Origin(project.path, 0))
+        for extra in ("", *project.extras):
+            if marker is None or marker.evaluate({**interp.markers, "extra": extra}):
+                lines.append((line, f"extra:{extra}" if extra else ""))
+    return lines
 
 
 def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[IndexOptions, dict[str, str]]:
@@ -213,6 +361,13 @@ def pin_git_commits(resolution: Resolution, revisions: Mapping[NormalizedName, s
                 raise WheelwrightError("no commit was recorded for this git reference", package=name)
             pins[name] = replace(pin, commit=revisions[name])
     return Resolution(pins)
+
+
+def chosen_text(spec: EnvSpec) -> str:
+    """The extras, groups and self=1 of a command-line lock, as its header repeats them."""
+    words = [f" extras={','.join(spec.extras)}"] if spec.extras else []
+    words += [f" groups={','.join(spec.groups)}"] if spec.groups else []
+    return "".join(words) + (" self=1" if spec.with_self else "")
 
 
 def _shown(path: Path, base: Path) -> str:

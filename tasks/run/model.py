@@ -115,10 +115,13 @@ def needs_build(source: Source) -> bool:
     return source.needs_build
 
 
-def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
+def read_requirements(
+    paths: tuple[Path, ...], extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> RequirementsFile:
+    """Requirements files (and a lock input's pyproject.toml, for `extras` and `groups`), merged."""
     merged = RequirementsFile()
     for path in paths:
-        part = parse_file(path)
+        part = _read_one(path, extras, groups)
         merged = RequirementsFile(
             merged.requirements + part.requirements,
             merged.constraints + part.constraints,
@@ -126,6 +129,33 @@ def read_requirements(paths: tuple[Path, ...]) -> RequirementsFile:
             merged.files + part.files,
         )
     return merged
+
+
+def read_locks(spec: EnvSpec, interp: Interpreter) -> RequirementsFile:
+    """The environment's locks: requirements files, or a pylock.toml selected for the target."""
+    from tasks.inputs.pylock import is_pylock_path, read_pylock
+
+    merged = RequirementsFile()
+    for path in spec.requirements:
+        if is_pylock_path(path):
+            part = read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
+        else:
+            part = parse_file(path)
+        merged = RequirementsFile(
+            merged.requirements + part.requirements,
+            merged.constraints + part.constraints,
+            merged.index.merged(part.index),
+            merged.files + part.files,
+        )
+    return merged
+
+
+def _read_one(path: Path, extras: tuple[str, ...], groups: tuple[str, ...]) -> RequirementsFile:
+    from tasks.inputs.pyproject import is_pyproject, read_project
+
+    if is_pyproject(path):
+        return read_project(path, extras, groups).as_file()
+    return parse_file(path)
 
 
 def applies(line: ReqLine, interp: Interpreter) -> bool:
@@ -162,7 +192,7 @@ def plan_env(spec: EnvSpec, cache: Path) -> EnvJob:
     if spec.path is None:
         return EnvJob(spec, interp, error=f"{spec.name}: give venv=DIR to sync")
     try:
-        reqs = read_requirements(spec.requirements)
+        reqs = read_locks(spec, interp)
         require_pins(reqs)
     except WheelwrightError as exc:
         return EnvJob(spec, interp, error=f"{spec.name}: {exc}")
@@ -234,7 +264,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
     out = spec.requirements[0]
     doc = f"lock {', '.join(str(s) for s in spec.sources)} into {out}"
     try:
-        deps = [str(p) for p in read_requirements(spec.sources).files]
+        deps = [str(p) for p in read_requirements(spec.sources, spec.extras, spec.groups).files]
     except WheelwrightError as exc:
         return LockOutline(
             spec.name, doc, str(out), [str(s) for s in spec.sources], "", f"{spec.name}: {exc}"
@@ -247,6 +277,7 @@ def lock_outline(job: EnvJob) -> LockOutline:
             "version": spec.python_version or job.interp.version,
             "indexes": [pip_index_options().__dict__, spec.index.__dict__],
             "exclude_newer": spec.exclude_newer,
+            "project": [spec.extras, spec.groups, spec.with_self],
         },
         sort_keys=True,
         default=list,
