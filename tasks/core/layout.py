@@ -58,7 +58,9 @@ URL_STATE = "state.json"  # a direct URL's validators and current content
 GIT_DB, GIT_CHECKOUTS, GIT_LOCKS = "db", "checkouts", "locks"  # the groups of git-v0
 GIT_COMMIT = ".git-commit"  # a finished checkout's marker (names its commit)
 
-ARCHIVE = Family("archive-v0", "unpacked wheels (installs link from here)", marker=WHEEL_MARKER, aged=True, completes=True)
+ARCHIVE = Family(
+    "archive-v0", "unpacked wheels (installs link from here)", marker=WHEEL_MARKER, aged=True, completes=True
+)
 BUILT_WHEELS = Family("built-wheels-v0", "wheels built from source", "buckets", METADATA_JSON, ci=True)
 BUILT_METADATA = Family(
     "built-wheel-metadata-v0", "metadata.json of each built source", "buckets", METADATA_JSON, ci=True
@@ -71,16 +73,20 @@ GIT = Family(
     aged_groups=frozenset({GIT_CHECKOUTS}),
     ci_groups=frozenset({GIT_DB}),
 )
-BUILD_ENVS = Family("build-envs-v0", "isolated build environments", marker=COMPLETE, aged=True, completes=True)
+BUILD_ENVS = Family(
+    "build-envs-v0", "isolated build environments", marker=COMPLETE, aged=True, completes=True
+)
 SOURCES = Family("sources-v0", "unpacked source archives", marker=COMPLETE, aged=True, completes=True)
 SDISTS = Family("sdists-v0", "sdists being downloaded", transient=True)
-URL_ARCHIVES = Family("url-archives-v0", "direct URL archives and their validators", marker=URL_STATE, aged=True)
+URL_ARCHIVES = Family(
+    "url-archives-v0", "direct URL archives and their validators", marker=URL_STATE, aged=True
+)
 DOWNLOADS = Family("downloads-v0", "wheels being downloaded", transient=True)
 HTTP = Family("http-v0", "HTTP-cached index pages", "files", aged=True)
 INTERPRETERS = Family("interpreters-v0", "interpreter facts (tags, paths)", kept=True)
 LOCKS = Family("locks-v0", "lock files", lock_entries=True)
 BUILD_LOGS = Family("build-logs-v0", "build backends' output, the last build of each", "files", aged=True)
-CHOSEN = Family("chosen-v0", "which file each index pin resolved to", ci=True)  # tiny; names the sdists to build
+CHOSEN = Family("chosen-v0", "which file each index pin resolved to", ci=True)  # tiny; names sdists to build
 LOGS = Family("logs", "internal error logs", "files", aged=True)
 DOIT_STATE = Family("doit-state.sqlite3", "doit's task state", "file", kept=True)  # and its -journal, -wal
 
