@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.events import Event, emit
 from tasks.core.urls import digest
 
@@ -18,7 +19,7 @@ NOTICE_AFTER = 1.0  # seconds of waiting before saying why
 
 
 def locks_dir(cache: Path) -> Path:
-    return cache / "locks-v0"
+    return cache / layout.LOCKS.name
 
 
 def notice(message: str, path: Path | None = None) -> None:

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import HashMismatch, InvalidWheel, NetworkError
 from tasks.core.files import atomic_write_text
@@ -24,7 +25,7 @@ TAIL = 64 * 1024
 
 def metadata_path(cache: Path, file: DistFile) -> Path:
     bucket = f"index/{url_digest(file.index)}" if file.index else f"url/{url_digest(file.url)}"
-    return cache / "wheel-metadata-v0" / bucket / f"{file.filename}.json"
+    return cache / layout.WHEEL_METADATA.name / bucket / f"{file.filename}.json"
 
 
 def wheel_metadata(file: DistFile, cache: Path, session: Any) -> dict[str, Any]:

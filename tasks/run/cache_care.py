@@ -31,43 +31,47 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.cachelock import exclusive_cache, lock_files
 from tasks.core.errors import ConfigError
 from tasks.core.events import Event, emit, human_bytes
 from tasks.core.lastuse import last_used
 
-BUILT = ("built-wheel-metadata-v0", "built-wheels-v0")
+BUILT = (layout.BUILT_METADATA.name, layout.BUILT_WHEELS.name)
 FAMILIES = {  # shown in this order; anything else found in the cache is listed after them
-    "archive-v0": "unpacked wheels (installs link from here)",
-    "built-wheels-v0": "wheels built from source",
-    "built-wheel-metadata-v0": "metadata.json of each built source",
-    "wheel-metadata-v0": "metadata of remote wheels (locking)",
-    "git-v0": "bare repositories, checkouts and their locks",
-    "build-envs-v0": "isolated build environments",
-    "sources-v0": "unpacked source archives",
-    "sdists-v0": "sdists being downloaded",
-    "url-archives-v0": "direct URL archives and their validators",
-    "downloads-v0": "wheels being downloaded",
-    "http-v0": "HTTP-cached index pages",
-    "interpreters-v0": "interpreter facts (tags, paths)",
-    "locks-v0": "lock files",
-    "build-logs-v0": "build backends' output, the last build of each",
-    "chosen-v0": "which file each index pin resolved to",
+    layout.ARCHIVE.name: "unpacked wheels (installs link from here)",
+    layout.BUILT_WHEELS.name: "wheels built from source",
+    layout.BUILT_METADATA.name: "metadata.json of each built source",
+    layout.WHEEL_METADATA.name: "metadata of remote wheels (locking)",
+    layout.GIT.name: "bare repositories, checkouts and their locks",
+    layout.BUILD_ENVS.name: "isolated build environments",
+    layout.SOURCES.name: "unpacked source archives",
+    layout.SDISTS.name: "sdists being downloaded",
+    layout.URL_ARCHIVES.name: "direct URL archives and their validators",
+    layout.DOWNLOADS.name: "wheels being downloaded",
+    layout.HTTP.name: "HTTP-cached index pages",
+    layout.INTERPRETERS.name: "interpreter facts (tags, paths)",
+    layout.LOCKS.name: "lock files",
+    layout.BUILD_LOGS.name: "build backends' output, the last build of each",
+    layout.CHOSEN.name: "which file each index pin resolved to",
     "logs": "internal error logs",
-    "doit-state.sqlite3": "doit's task state",
+    layout.DOIT_STATE.name: "doit's task state",
 }
 AGED = {
-    "archive-v0",
-    "sources-v0",
-    "build-envs-v0",
-    "wheel-metadata-v0",
-    "http-v0",
-    "url-archives-v0",
-    "build-logs-v0",
+    layout.ARCHIVE.name,
+    layout.SOURCES.name,
+    layout.BUILD_ENVS.name,
+    layout.WHEEL_METADATA.name,
+    layout.HTTP.name,
+    layout.URL_ARCHIVES.name,
+    layout.BUILD_LOGS.name,
     "logs",
 }
-KEPT = {"interpreters-v0", "doit-state.sqlite3"}  # never removed (nor doit-state.sqlite3-journal, -wal)
-KEPT_IN_CI = {*BUILT, "git-v0/db", "chosen-v0", *KEPT}  # chosen-v0: tiny; it names the sdists to build
+KEPT = {
+    layout.INTERPRETERS.name,
+    layout.DOIT_STATE.name,
+}  # never removed (nor doit-state.sqlite3-journal, -wal)
+KEPT_IN_CI = {*BUILT, "git-v0/db", layout.CHOSEN.name, *KEPT}  # chosen-v0: tiny; it names the sdists to build
 DAY = 86400.0
 
 
@@ -116,13 +120,16 @@ def _units(cache: Path) -> Iterator[tuple[str, Path, Path, str]]:
         top = cache / name
         if name in BUILT:
             yield from ((name, b, b / "metadata.json", g) for b, g in _built_buckets(top))
-        elif name == "git-v0":
+        elif name == layout.GIT.name:
             yield from _git_units(top)
-        elif name in ("wheel-metadata-v0", "http-v0", "build-logs-v0", "logs") and top.is_dir():
+        elif (
+            name in (layout.WHEEL_METADATA.name, layout.HTTP.name, layout.BUILD_LOGS.name, "logs")
+            and top.is_dir()
+        ):
             files = (f for f in sorted(top.rglob("*")) if f.is_file() and f.suffix != ".lock")
             yield from ((name, f, f, "") for f in files)  # an HTTP entry's .lock goes with it
         elif top.is_dir():
-            children = (c for c in sorted(top.iterdir()) if name == "locks-v0" or c.suffix != ".lock")
+            children = (c for c in sorted(top.iterdir()) if name == layout.LOCKS.name or c.suffix != ".lock")
             yield from ((name, child, _marker(name, child), "") for child in children)
         else:
             yield name, top, top, ""
@@ -140,18 +147,22 @@ def _built_buckets(top: Path) -> Iterator[tuple[Path, str]]:
 
 def _git_units(top: Path) -> Iterator[tuple[str, Path, Path, str]]:
     for repo in _dirs(top / "db"):
-        yield "git-v0", repo, repo / "FETCH_HEAD", "db"
+        yield layout.GIT.name, repo, repo / "FETCH_HEAD", "db"
     for repo in _dirs(top / "checkouts"):
-        yield from (("git-v0", c, c / ".git-commit", "checkouts") for c in _dirs(repo))
+        yield from ((layout.GIT.name, c, c / ".git-commit", "checkouts") for c in _dirs(repo))
     if (top / "locks").is_dir():
-        yield from (("git-v0", f, f, "locks") for f in sorted((top / "locks").iterdir()))
+        yield from ((layout.GIT.name, f, f, "locks") for f in sorted((top / "locks").iterdir()))
 
 
 def _marker(family: str, entry: Path) -> Path:
     from tasks.wheels.unpacked import MARKER
 
-    markers = {"archive-v0": MARKER, "build-envs-v0": ".complete", "sources-v0": ".complete"}
-    if family == "url-archives-v0":
+    markers = {
+        layout.ARCHIVE.name: MARKER,
+        layout.BUILD_ENVS.name: ".complete",
+        layout.SOURCES.name: ".complete",
+    }
+    if family == layout.URL_ARCHIVES.name:
         return entry / "state.json"
     return entry / markers[family] if family in markers and entry.is_dir() else entry
 
@@ -208,9 +219,13 @@ def _leftovers(entries: list[Entry]) -> Iterator[Removal]:
     for e in entries:
         if e.path.name.startswith(".") and e.path.name.endswith((".tmp", ".evicted")):
             yield Removal(e.path, "left over by a run that was stopped")
-        elif e.family in ("downloads-v0", "sdists-v0"):
+        elif e.family in (layout.DOWNLOADS.name, layout.SDISTS.name):
             yield Removal(e.path, "left over by a download")
-        elif e.family in ("archive-v0", "build-envs-v0", "sources-v0") and e.path.is_dir() and not e.used:
+        elif (
+            e.family in (layout.ARCHIVE.name, layout.BUILD_ENVS.name, layout.SOURCES.name)
+            and e.path.is_dir()
+            and not e.used
+        ):
             yield Removal(e.path, "never completed")
 
 
@@ -258,7 +273,7 @@ def live_buckets(cache: Path) -> set[str]:
     """Built buckets a task in doit's state last used (each environment's current revision)."""
     import sqlite3
 
-    state = cache / "doit-state.sqlite3"
+    state = cache / layout.DOIT_STATE.name
     if not state.is_file():
         return set()
     try:
@@ -280,7 +295,7 @@ def live_buckets(cache: Path) -> set[str]:
 
 def _old_url_downloads(entries: list[Entry]) -> Iterator[Removal]:
     for e in entries:
-        if e.family != "url-archives-v0" or not e.path.is_dir():
+        if e.family != layout.URL_ARCHIVES.name or not e.path.is_dir():
             continue
         try:
             current = json.loads((e.path / "state.json").read_text()).get("sha256")
@@ -296,7 +311,7 @@ def _by_policy(cache: Path, e: Entry, policy: Policy, now: float) -> str | None:
         return None
     if policy.ci and e.family not in KEPT_IN_CI and f"{e.family}/{e.group}" not in KEPT_IN_CI:
         return "not kept in a CI cache (cheap to make again)"
-    aged = e.family in AGED or (e.family == "git-v0" and e.group == "checkouts")
+    aged = e.family in AGED or (e.family == layout.GIT.name and e.group == "checkouts")
     if policy.days is not None and aged and now - e.used >= policy.days * DAY:
         return f"unused for {(now - e.used) / DAY:.0f} days"
     return None
@@ -304,7 +319,7 @@ def _by_policy(cache: Path, e: Entry, policy: Policy, now: float) -> str | None:
 
 def _http_past_use(e: Entry, now: float) -> str | None:
     """An HTTP response that is expired and has no validator: it can never be used again."""
-    if e.family != "http-v0":
+    if e.family != layout.HTTP.name:
         return None
     headers = _cached_headers(e.path)
     if headers is None:
@@ -352,7 +367,7 @@ def _orphan_checkouts(entries: list[Entry], chosen: dict[Path, str]) -> None:
     builds = {e.path.name for e in entries if e.family == BUILT[0] and e.group.startswith("git/")}
     kept = {name for name in builds if not any(p.name == name for p in chosen)}
     for e in entries:
-        if e.family == "git-v0" and e.group == "checkouts" and e.path.name not in kept:
+        if e.family == layout.GIT.name and e.group == "checkouts" and e.path.name not in kept:
             chosen.setdefault(e.path, "a checkout of a commit no build uses")
 
 
@@ -362,7 +377,9 @@ def _fit(cache: Path, entries: list[Entry], chosen: dict[Path, str], max_size: i
     candidates = [  # built wheels go with their metadata.json; lock files stay
         e
         for e in entries
-        if removable(cache, e) and e.family not in (BUILT[1], "locks-v0") and not _inside_any(e.path, chosen)
+        if removable(cache, e)
+        and e.family not in (BUILT[1], layout.LOCKS.name)
+        and not _inside_any(e.path, chosen)
     ]
     for e in sorted(candidates, key=lambda e: e.used):
         if total <= max_size:

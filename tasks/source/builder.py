@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import tomllib
 from packaging.utils import canonicalize_name
 
+from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError, WheelwrightError
 from tasks.core.events import Event, emit, is_verbose
@@ -69,7 +70,7 @@ def build_env(
 
     pins = _resolve_build_requires(requires, interp, indexes, cache, package)
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
-    root = cache / "build-envs-v0" / key
+    root = cache / layout.BUILD_ENVS.name / key
     if (root / ".complete").exists():
         mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
         return root
@@ -208,7 +209,7 @@ class Builder:
 
     def log_path(self, build: str) -> Path:
         """Where a build's output goes: one file per tree and kind of build, the last build's."""
-        return self.cache / "build-logs-v0" / digest(str(self.tree)) / f"{build}.log"
+        return self.cache / layout.BUILD_LOGS.name / digest(str(self.tree)) / f"{build}.log"
 
     def _hooks(self, env: Path, system: BuildSystem, runner: _Runner) -> Any:
         from pyproject_hooks import BuildBackendHookCaller

@@ -11,6 +11,7 @@ import re
 import tarfile
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.errors import GitRefNotFound, NetworkError, SourceError, UnsafeSource
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import scrub_text, strip_credentials
@@ -41,13 +42,13 @@ def check_source(source: GitSource, *, package: str) -> None:
 
 
 def repo_dir(cache: Path, source: GitSource) -> Path:
-    return cache / "git-v0" / "db" / source.repo_digest
+    return cache / layout.GIT.name / "db" / source.repo_digest
 
 
 def _lock(cache: Path, source: GitSource) -> object:
     from filelock import FileLock
 
-    path = cache / "git-v0" / "locks" / f"{source.repo_digest}.lock"
+    path = cache / layout.GIT.name / "locks" / f"{source.repo_digest}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path))
 
@@ -95,7 +96,7 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
     """A checkout of `commit`, fetched into the repository's bare clone when missing."""
     check_source(source, package=package)
-    target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
+    target = cache / layout.GIT.name / "checkouts" / source.repo_digest / commit
     if (target / ".git-commit").is_file():
         return target
     with _lock(cache, source):  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
+from tasks.core import layout
 from tasks.core.errors import ConfigError
 
 if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at import
@@ -49,7 +50,7 @@ class Location:
         return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
 
     def object_key(self, *parts: str) -> str:
-        return "/".join(p for p in (self.prefix, "built-v0", *parts) if p)
+        return "/".join(p for p in (self.prefix, layout.REMOTE_BUILT.name, *parts) if p)
 
 
 class Corrupt(Exception):

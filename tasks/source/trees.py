@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.download import download, sha256_file
 from tasks.core.errors import SourceError
 from tasks.core.events import Event, emit
@@ -98,15 +99,15 @@ def registry_tree(
 
     filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""
-    extracted = cache / "sources-v0" / sha
+    extracted = cache / layout.SOURCES.name / sha
     if not sha or not (extracted / ".complete").exists():
-        archive = cache / "sdists-v0" / (sha or "unknown") / filename
+        archive = cache / layout.SDISTS.name / (sha or "unknown") / filename
         wanted = set(expected) or ({sha} if sha else set())
         started = time.perf_counter()
         sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
         took, size, url = time.perf_counter() - started, archive.stat().st_size, strip_credentials(file.url)
         emit(Event("downloaded", package=name, filename=filename, bytes=size, source=url, seconds=took))
-        extracted = extract_archive(archive, cache / "sources-v0" / sha, package=name)
+        extracted = extract_archive(archive, cache / layout.SOURCES.name / sha, package=name)
         archive.unlink(missing_ok=True)
     root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
     info = {"url": strip_credentials(file.url), "sha256": sha}
@@ -138,7 +139,7 @@ def path_tree(name: str, source: PathSource, cache: Path, revision: str | None =
     location = source.path
     if location.is_file():
         sha = revision or sha256_file(location)
-        extracted = extract_archive(location, cache / "sources-v0" / sha, package=name)
+        extracted = extract_archive(location, cache / layout.SOURCES.name / sha, package=name)
         root = project_root(extracted, None, package=name, where=str(location))
         return Tree(root, sha, source.bucket(sha), {"path": str(location)}, source.direct_url(sha))
     if not location.is_dir():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.download import CHUNK, request_timeout
 from tasks.core.errors import HashMismatch, NetworkError
 from tasks.core.files import atomic_write_text, temp_beside
@@ -33,7 +34,7 @@ class UrlState:
 
 
 def url_dir(cache: Path, url: str) -> Path:
-    return cache / "url-archives-v0" / url_digest(url)
+    return cache / layout.URL_ARCHIVES.name / url_digest(url)
 
 
 def load_state(cache: Path, url: str) -> UrlState | None:

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.core import layout
 from tasks.core.errors import InstallError, InvalidWheel
 from tasks.core.events import warn
 from tasks.core.files import publish_dir, temp_beside
@@ -42,7 +43,7 @@ _pool: Executor | None = None
 
 
 def unpacked_path(cache: Path, sha256: str) -> Path:
-    return cache / "archive-v0" / sha256
+    return cache / layout.ARCHIVE.name / sha256
 
 
 def is_unpacked(path: Path) -> bool:
