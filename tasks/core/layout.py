@@ -117,8 +117,11 @@ REMOTE_BUILT = Family("built-v0", "the shared store's key prefix of built wheels
 
 
 def family(name: str) -> Family:
-    """The family of a top-level name; one the layout does not know is listed, aged never, kept never."""
-    return BY_NAME.get(name) or Family(name, "", "children" if "." not in name else "file")
+    """The family of a top-level name; one the layout does not know is listed, aged never, kept never
+    (but doit's own files beside its state, `doit-state.sqlite3-journal`, `-wal`, are kept like it)."""
+    if name in BY_NAME:
+        return BY_NAME[name]
+    return Family(name, "", kept=name.startswith(DOIT_STATE.name.partition(".")[0] + "."))
 
 
 # --- buckets ----------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ class Bucket:
         if kind not in KINDS:
             raise ValueError(f"not a cache bucket: {key!r}")
         digest, _, leaf = rest.partition("/")
-        return cls(kind, digest, leaf)  # type: ignore[arg-type]  # checked against KINDS above
+        return cls(kind, digest, leaf)
 
     @property
     def from_index(self) -> bool:

@@ -183,13 +183,14 @@ def run_lock(env: str) -> None:
 
 def run_cache_report() -> None:
     """Action of `cache`: the size and entry count of each bucket family."""
-    from tasks.run.cache_care import report
+    from tasks.run.care.remove import report
 
     report(cache_root())
 
 
 def run_prune() -> None:
     """Action of `prune`: remove what nothing can use any more (`days=`, `ci=1`, `max-size=`)."""
-    from tasks.run.cache_care import policy_from_variables, prune
+    from tasks.run.care.options import policy_from_variables
+    from tasks.run.care.remove import prune
 
     prune(cache_root(), policy_from_variables())
