@@ -24,8 +24,9 @@ TAIL = 64 * 1024
 
 
 def metadata_path(cache: Path, file: DistFile) -> Path:
-    bucket = f"index/{url_digest(file.index)}" if file.index else f"url/{url_digest(file.url)}"
-    return cache / layout.WHEEL_METADATA.name / bucket / f"{file.filename}.json"
+    if file.index:
+        return layout.wheel_metadata_path(cache, "index", url_digest(file.index), file.filename)
+    return layout.wheel_metadata_path(cache, "url", url_digest(file.url), file.filename)
 
 
 def wheel_metadata(file: DistFile, cache: Path, session: Any) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
         updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
         write_entry(cache, tree.bucket, updated)
         drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-        if tree.bucket.startswith(("path/", "editable/")):
+        if layout.Bucket.parse(tree.bucket).one_revision:
             drop_other_revisions(cache, tree.bucket)
         _report("built", name, tree, wheel, started)
         remote.give(name, tree, interp, wheel, updated)

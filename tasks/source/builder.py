@@ -71,12 +71,12 @@ def build_env(
     pins = _resolve_build_requires(requires, interp, indexes, cache, package)
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
     root = cache / layout.BUILD_ENVS.name / key
-    if (root / ".complete").exists():
-        mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
+    if (root / layout.COMPLETE).exists():
+        mark_used(root / layout.COMPLETE)  # `./doit prune days=N` keeps what was used lately
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root) + ".lock"):
-        if not (root / ".complete").exists():
+        if not (root / layout.COMPLETE).exists():
             _make_env(root, pins, interp, indexes, cache, package)
     return root
 
@@ -120,7 +120,7 @@ def _make_env(
         wheels.append((Path(fetched.unpacked), fetched.filename, None))
     env = in_venv(interp, root)
     install_wheels(wheels, env.scheme(), str(root / "bin" / "python"))
-    (root / ".complete").write_text(json.dumps(pins))
+    (root / layout.COMPLETE).write_text(json.dumps(pins))
 
 
 # --- hooks ----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class BuiltEntry:
 
 
 def metadata_json(cache: Path, bucket: str) -> Path:
-    return cache / layout.BUILT_METADATA.name / bucket / "metadata.json"
+    return cache / layout.BUILT_METADATA.name / bucket / layout.METADATA_JSON
 
 
 def wheels_dir(cache: Path, bucket: str) -> Path:

@@ -42,13 +42,13 @@ def check_source(source: GitSource, *, package: str) -> None:
 
 
 def repo_dir(cache: Path, source: GitSource) -> Path:
-    return cache / layout.GIT.name / "db" / source.repo_digest
+    return cache / layout.GIT.name / layout.GIT_DB / source.repo_digest
 
 
 def _lock(cache: Path, source: GitSource) -> object:
     from filelock import FileLock
 
-    path = cache / layout.GIT.name / "locks" / f"{source.repo_digest}.lock"
+    path = cache / layout.GIT.name / layout.GIT_LOCKS / f"{source.repo_digest}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path))
 
@@ -96,11 +96,11 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
     """A checkout of `commit`, fetched into the repository's bare clone when missing."""
     check_source(source, package=package)
-    target = cache / layout.GIT.name / "checkouts" / source.repo_digest / commit
-    if (target / ".git-commit").is_file():
+    target = cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit
+    if (target / layout.GIT_COMMIT).is_file():
         return target
     with _lock(cache, source):  # type: ignore[attr-defined]
-        if (target / ".git-commit").is_file():
+        if (target / layout.GIT_COMMIT).is_file():
             return target
         repo = _bare_repo(cache, source)
         _fetch_commit(repo, source, commit, package)
@@ -173,7 +173,7 @@ def _export(repo: object, commit: str, target: Path) -> None:
         data.seek(0)
         with tarfile.open(fileobj=data) as tar:
             extract_tar(tar, tmp)
-        (tmp / ".git-commit").write_text(commit)
+        (tmp / layout.GIT_COMMIT).write_text(commit)
         publish_dir(tmp, target)
 
 

@@ -314,7 +314,7 @@ def _install(
     updated = with_wheel(base, tree.revision, tree.info, wheel.name, metadata)
     write_entry(cache, tree.bucket, updated)
     drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-    if tree.bucket.startswith("path/"):
+    if layout.kind_of(tree.bucket) == "path":
         drop_other_revisions(cache, tree.bucket)
 
 

@@ -26,7 +26,7 @@ from tasks.core.download import download, sha256_file
 from tasks.core.errors import SourceError
 from tasks.core.events import Event, emit
 from tasks.core.files import publish_dir, temp_beside
-from tasks.core.urls import strip_credentials, url_digest
+from tasks.core.urls import strip_credentials
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import PathSource
 
@@ -50,14 +50,14 @@ class Tree:
 
 def extract_archive(archive: Path, target: Path, *, package: str) -> Path:
     """Extract an sdist or any source archive safely (nothing outside, no links pointing out)."""
-    if (target / ".complete").exists():
+    if (target / layout.COMPLETE).exists():
         return target
     with temp_beside(target, directory=True) as tmp:
         try:
             _extract_into(archive, tmp)
         except (tarfile.TarError, zipfile.BadZipFile, OSError, ValueError) as exc:
             raise SourceError(f"cannot extract {archive.name}: {exc}", package=package) from None
-        (tmp / ".complete").write_text(archive.name)
+        (tmp / layout.COMPLETE).write_text(archive.name)
         publish_dir(tmp, target)
     return target
 
@@ -71,7 +71,7 @@ def _extract_into(archive: Path, dest: Path) -> None:
 
 def project_root(extracted: Path, subdirectory: str | None, *, package: str, where: str) -> Path:
     """The project inside an extracted archive: the single top folder (sdists), then #subdirectory."""
-    entries = [p for p in extracted.iterdir() if p.name != ".complete"]
+    entries = [p for p in extracted.iterdir() if p.name != layout.COMPLETE]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else extracted
     if subdirectory:
         root = root / subdirectory
@@ -86,9 +86,7 @@ def project_root(extracted: Path, subdirectory: str | None, *, package: str, whe
 
 
 def registry_bucket(file: DistFile, default_index: str) -> str:
-    if file.index.rstrip("/") == default_index.rstrip("/"):
-        return f"pypi/{file.filename}"
-    return f"index/{url_digest(file.index)}/{file.filename}"
+    return layout.index_bucket(file.index, file.filename, default_index).key
 
 
 def registry_tree(
@@ -100,7 +98,7 @@ def registry_tree(
     filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""
     extracted = cache / layout.SOURCES.name / sha
-    if not sha or not (extracted / ".complete").exists():
+    if not sha or not (extracted / layout.COMPLETE).exists():
         archive = cache / layout.SDISTS.name / (sha or "unknown") / filename
         wanted = set(expected) or ({sha} if sha else set())
         started = time.perf_counter()

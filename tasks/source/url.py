@@ -39,7 +39,7 @@ def url_dir(cache: Path, url: str) -> Path:
 
 def load_state(cache: Path, url: str) -> UrlState | None:
     try:
-        data = json.loads((url_dir(cache, url) / "state.json").read_text())
+        data = json.loads((url_dir(cache, url) / layout.URL_STATE).read_text())
         return UrlState(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -154,5 +154,5 @@ def _date(response: Any) -> float:
 
 
 def _save(cache: Path, url: str, state: UrlState) -> UrlState:
-    atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+    atomic_write_text(url_dir(cache, url) / layout.URL_STATE, json.dumps(state.__dict__))
     return state

@@ -143,9 +143,10 @@ def _log_dir() -> Path:
     import tempfile
 
     try:
+        from tasks.core import layout
         from tasks.run.current import cache_root
 
-        return cache_root() / "logs"
+        return layout.LOGS.under(cache_root())
     except Exception:  # the cache itself is what failed
         return Path(tempfile.gettempdir()) / "wheelwright-logs"
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from installer.records import RecordEntry
 
-MARKER = ".wheelwright-wheel.json"
+MARKER = layout.WHEEL_MARKER
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _BIG = 64 << 20  # members above this are streamed rather than read whole
 
