@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tasks.core import layout
+
 _lock = threading.Lock()
 _sessions: dict[tuple[str, str], Any] = {}
 _offline = threading.Event()
@@ -71,7 +73,7 @@ def index_session(cache_root: Path) -> Any:
     key = ("index", str(cache_root))
     with _lock:
         if key not in _sessions:
-            _sessions[key] = _make_index_session(cache_root / "http-v0")
+            _sessions[key] = _make_index_session(cache_root / layout.HTTP.name)
         return _sessions[key]
 
 

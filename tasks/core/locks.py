@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.events import Event, emit
 from tasks.core.urls import digest
 
@@ -28,7 +29,7 @@ def move_locks(cache: Path, directory: Path) -> None:
 
 def locks_dir(cache: Path) -> Path:
     moved = _moved.get(os.path.abspath(cache)) if _moved else None
-    return (moved or cache) / "locks-v0"
+    return (moved or cache) / layout.LOCKS.name
 
 
 def notice(message: str, path: Path | None = None) -> None:

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import HashMismatch, InvalidWheel, NetworkError
 from tasks.core.files import atomic_write_text
@@ -23,8 +24,9 @@ TAIL = 64 * 1024
 
 
 def metadata_path(cache: Path, file: DistFile) -> Path:
-    bucket = f"index/{url_digest(file.index)}" if file.index else f"url/{url_digest(file.url)}"
-    return cache / "wheel-metadata-v0" / bucket / f"{file.filename}.json"
+    if file.index:
+        return layout.wheel_metadata_path(cache, "index", url_digest(file.index), file.filename)
+    return layout.wheel_metadata_path(cache, "url", url_digest(file.url), file.filename)
 
 
 def wheel_metadata(file: DistFile, cache: Path, session: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
+from tasks.core import layout
 from tasks.core.urls import canonical_url, digest, strip_credentials, url_digest
 
 
@@ -88,7 +89,7 @@ class UrlSource:
 
     def bucket(self, revision: str = "") -> str:
         """One bucket per URL: a republished archive overwrites its metadata.json."""
-        return f"url/{url_digest(self.url)}/{self.filename}"
+        return layout.Bucket("url", url_digest(self.url), self.filename).key
 
     def describe(self) -> str:
         return strip_credentials(self.url)
@@ -151,7 +152,7 @@ class GitSource:
         return url_digest(self.url, git=True)
 
     def bucket(self, commit: str) -> str:
-        return f"git/{self.repo_digest}/{commit}"
+        return layout.Bucket("git", self.repo_digest, commit).key
 
     def describe(self) -> str:
         at = f"@{self.ref}" if self.ref else ""
@@ -205,7 +206,8 @@ class PathSource:
 
         An editable build is another bucket (`editable/`): its wheel points into the directory.
         """
-        return f"{'editable' if self.editable else 'path'}/{digest(str(self.path))}/{revision[:16]}"
+        kind: layout.Kind = "editable" if self.editable else "path"
+        return layout.Bucket(kind, digest(str(self.path)), revision[:16]).key
 
     def describe(self) -> str:
         return str(self.path)

@@ -219,7 +219,7 @@ def run_lock(env: str) -> None:
 
 def run_cache_report() -> None:
     """Action of `cache`: the size and entry count of each bucket family."""
-    from tasks.run.cache_care import report
+    from tasks.run.care.remove import report
 
     report(cache_root())
 
@@ -227,7 +227,8 @@ def run_cache_report() -> None:
 def run_prune() -> None:
     """Action of `prune`: remove what nothing can use any more (`days=`, `ci=1`, `max-size=`); with
     `remote=1`, from the shared build cache instead (`days=`, `max-size=`)."""
-    from tasks.run.cache_care import policy_from_variables, prune
+    from tasks.run.care.options import policy_from_variables
+    from tasks.run.care.remove import prune
 
     policy = policy_from_variables()
     if flag("remote"):

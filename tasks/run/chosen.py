@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
+from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 from tasks.index.pages import DistFile
@@ -23,7 +24,7 @@ Kind = Literal["wheel", "sdist"]
 
 def chosen_path(cache: Path, key: str) -> Path:
     """Where the choice of the pin with `key` is kept (the key without credentials, digested)."""
-    return cache / "chosen-v0" / f"{digest(scrub_text(key))}.json"
+    return cache / layout.CHOSEN.name / f"{digest(scrub_text(key))}.json"
 
 
 def remember(cache: Path, key: str, file: DistFile) -> None:

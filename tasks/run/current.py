@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from doit import get_var
 
+from tasks.core import layout
 from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def state_file() -> str:
     """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
     if not _state_home:
         cache_root().mkdir(parents=True, exist_ok=True)
-    return str(state_root() / "doit-state.sqlite3")
+    return str(state_root() / layout.DOIT_STATE.name)
 
 
 def pin_job(task: str) -> PinJob:

@@ -18,12 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.errors import SourceUnreachable
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub_text
 
-RECORDS = "confirmed-v0"
+RECORDS = layout.CONFIRMED.name
 
 _lock = threading.Lock()
 _refused: dict[str, SourceUnreachable] = {}  # task → why its source's remote check failed for good

@@ -11,6 +11,7 @@ from pathlib import Path
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
 
+from tasks.core import layout
 from tasks.core.errors import WheelwrightError
 from tasks.inputs.config import (
     EnvSpec,
@@ -166,8 +167,8 @@ def applies(line: ReqLine, interp: Interpreter) -> bool:
 def target_interpreter(spec: EnvSpec, cache: Path) -> Interpreter:
     """The environment's interpreter: its base's facts with its own paths, or the one to make it from."""
     if spec.path is None:
-        return probe(find_python(spec.python), cache / "interpreters-v0")
-    return probe_env(spec.path, spec.python, cache / "interpreters-v0")
+        return probe(find_python(spec.python), cache / layout.INTERPRETERS.name)
+    return probe_env(spec.path, spec.python, cache / layout.INTERPRETERS.name)
 
 
 def _check_target(path: Path, cache: Path) -> None:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
@@ -67,7 +68,7 @@ class Outline:
 
 
 def memo_dir() -> Path:
-    return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / "outlines-v0"
+    return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / layout.OUTLINES.name
 
 
 def _shaping_environment() -> dict[str, str]:

@@ -16,9 +16,10 @@ import shutil
 import threading
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.urls import digest
 
-STATE_NAME = "doit-state.sqlite3"
+STATE_NAME = layout.DOIT_STATE.name
 _SEEDED = "seeded-from"  # the stamp of the cache's state file the copy was made from
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.errors import InstallError
 from tasks.core.events import Event, emit
 from tasks.core.locks import venv_lock
@@ -28,7 +29,7 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
     assert job.interp is not None and path is not None
     with venv_lock(cache, path):  # one sync of an environment at a time, across processes
         created = ensure_venv(path, Path(job.interp.executable))
-        interp = probe_env(path, job.interp.executable, cache / "interpreters-v0")
+        interp = probe_env(path, job.interp.executable, cache / layout.INTERPRETERS.name)
         sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
         target = _Target(interp.scheme(), str(venv_python(path)), path, link)
         plan, phases = _install_healing(job, cache, wanted, sites, target, started)

@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.errors import InstallError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text, temp_beside
@@ -62,7 +63,7 @@ def _place(pin: PinJob, fetched: dict[str, Any], cache: Path, dest: Path) -> Hou
 
 def _built_wheel(cache: Path, wheel: HouseWheel) -> Path | None:
     """A wheel built from source, in the built-wheels cache, with this very content."""
-    for found in sorted((cache / "built-wheels-v0").rglob(wheel.filename)):
+    for found in sorted((cache / layout.BUILT_WHEELS.name).rglob(wheel.filename)):
         if found.is_file() and _sha256(found) == wheel.sha256:
             return found
     return None

@@ -16,6 +16,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
 from tasks.core.events import Event, Kind, emit
@@ -59,7 +60,7 @@ def _locked(cache: Path, tree: Tree) -> AbstractContextManager[Any]:
     """One build per source at a time, across processes."""
     from filelock import FileLock
 
-    path = cache / "locks-v0" / f"{hashlib.sha256(tree.bucket.encode()).hexdigest()[:32]}.lock"
+    path = cache / layout.LOCKS.name / f"{hashlib.sha256(tree.bucket.encode()).hexdigest()[:32]}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path))
 
@@ -117,7 +118,7 @@ def wheel_of_tree(name: str, tree: Tree, interp: Interpreter, indexes: Indexes, 
         updated = with_wheel(entry, tree.revision, tree.info, wheel.name, metadata)
         write_entry(cache, tree.bucket, updated)
         drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-        if tree.bucket.startswith(("path/", "editable/")):
+        if layout.Bucket.parse(tree.bucket).one_revision:
             drop_other_revisions(cache, tree.bucket)
         _report("built", name, tree, wheel, started, builder.last_log)
         remote.give(name, tree, interp, wheel, updated)

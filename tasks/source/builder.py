@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import tomllib
 from packaging.utils import canonicalize_name
 
+from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError, WheelwrightError
 from tasks.core.events import Event, emit, is_verbose
@@ -78,13 +79,13 @@ def build_env(
         return made
     pins = _resolve_build_requires(requires, interp, indexes, cache, package)
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
-    root = cache / "build-envs-v0" / key
-    if not (root / ".complete").exists():
+    root = cache / layout.BUILD_ENVS.name / key
+    if not (root / layout.COMPLETE).exists():
         root.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(root) + ".lock"):
-            if not (root / ".complete").exists():
+            if not (root / layout.COMPLETE).exists():
                 _make_env(root, pins, interp, indexes, cache, package)
-    mark_used(root / ".complete")  # `./doit prune days=N` keeps what was used lately
+    mark_used(root / layout.COMPLETE)  # `./doit prune days=N` keeps what was used lately
     (root / wanted).touch()  # these requirements were last resolved to this environment
     return root
 
@@ -98,9 +99,9 @@ def _mtime(path: Path) -> float:
 
 def _made_for(cache: Path, wanted: str) -> Path | None:
     """The complete build environment last made for these requirements (its `.requires-…` mark)."""
-    for mark in sorted((cache / "build-envs-v0").glob(f"*/{wanted}"), key=_mtime, reverse=True):
-        if (mark.parent / ".complete").exists():
-            mark_used(mark.parent / ".complete")
+    for mark in sorted((cache / layout.BUILD_ENVS.name).glob(f"*/{wanted}"), key=_mtime, reverse=True):
+        if (mark.parent / layout.COMPLETE).exists():
+            mark_used(mark.parent / layout.COMPLETE)
             return mark.parent
     return None
 
@@ -144,7 +145,7 @@ def _make_env(
         wheels.append((Path(fetched.unpacked), fetched.filename, None))
     env = in_venv(interp, root)
     install_wheels(wheels, env.scheme(), str(root / "bin" / "python"))
-    (root / ".complete").write_text(json.dumps(pins))
+    (root / layout.COMPLETE).write_text(json.dumps(pins))
 
 
 # --- hooks ----------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class Builder:
 
     def log_path(self, build: str) -> Path:
         """Where a build's output goes: one file per tree and kind of build, the last build's."""
-        return self.cache / "build-logs-v0" / digest(str(self.tree)) / f"{build}.log"
+        return self.cache / layout.BUILD_LOGS.name / digest(str(self.tree)) / f"{build}.log"
 
     def _hooks(self, env: Path, system: BuildSystem, runner: _Runner) -> Any:
         from pyproject_hooks import BuildBackendHookCaller

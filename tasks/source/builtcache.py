@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import scrub
 from tasks.index.choice import wheel_rank
@@ -47,11 +48,11 @@ class BuiltEntry:
 
 
 def metadata_json(cache: Path, bucket: str) -> Path:
-    return cache / "built-wheel-metadata-v0" / bucket / "metadata.json"
+    return cache / layout.BUILT_METADATA.name / bucket / layout.METADATA_JSON
 
 
 def wheels_dir(cache: Path, bucket: str) -> Path:
-    return cache / "built-wheels-v0" / bucket
+    return cache / layout.BUILT_WHEELS.name / bucket
 
 
 def read_entry(cache: Path, bucket: str) -> BuiltEntry | None:
@@ -138,7 +139,7 @@ def drop_stale_wheels(cache: Path, bucket: str, keep: set[str]) -> None:
 
 def drop_other_revisions(cache: Path, bucket: str) -> None:
     """A local directory has one content at a time: its entries for other revisions are stale."""
-    for root in (cache / "built-wheel-metadata-v0", cache / "built-wheels-v0"):
+    for root in (cache / layout.BUILT_METADATA.name, cache / layout.BUILT_WHEELS.name):
         parent = (root / bucket).parent
         if parent.is_dir():
             for sibling in parent.iterdir():

@@ -11,6 +11,7 @@ import re
 import tarfile
 from pathlib import Path
 
+from tasks.core import layout
 from tasks.core.errors import (
     GitRefNotFound,
     NetworkError,
@@ -55,13 +56,13 @@ def check_source(source: GitSource, *, package: str) -> None:
 
 
 def repo_dir(cache: Path, source: GitSource) -> Path:
-    return cache / "git-v0" / "db" / source.repo_digest
+    return cache / layout.GIT.name / layout.GIT_DB / source.repo_digest
 
 
 def _lock(cache: Path, source: GitSource) -> object:
     from filelock import FileLock
 
-    path = cache / "git-v0" / "locks" / f"{source.repo_digest}.lock"
+    path = cache / layout.GIT.name / layout.GIT_LOCKS / f"{source.repo_digest}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path))
 
@@ -121,7 +122,9 @@ def _pick(out: str, ref: str, source: GitSource, package: str) -> str:
 
 def has_commit(source: GitSource, commit: str, cache: Path) -> bool:
     """Whether `commit` is in the cache already (checked out, or in the bare clone): no network needed."""
-    if (cache / "git-v0" / "checkouts" / source.repo_digest / commit / ".git-commit").is_file():
+    if (
+        cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit / layout.GIT_COMMIT
+    ).is_file():
         return True
     if not (repo_dir(cache, source) / "HEAD").exists():
         return False
@@ -133,11 +136,11 @@ def has_commit(source: GitSource, commit: str, cache: Path) -> bool:
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
     """A checkout of `commit`, fetched into the repository's bare clone when missing."""
     check_source(source, package=package)
-    target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
-    if (target / ".git-commit").is_file():
+    target = cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit
+    if (target / layout.GIT_COMMIT).is_file():
         return target
     with _lock(cache, source):  # type: ignore[attr-defined]
-        if (target / ".git-commit").is_file():
+        if (target / layout.GIT_COMMIT).is_file():
             return target
         repo = _bare_repo(cache, source)
         _fetch_commit(repo, source, commit, package)
@@ -211,7 +214,7 @@ def _export(repo: object, commit: str, target: Path) -> None:
         data.seek(0)
         with tarfile.open(fileobj=data) as tar:
             extract_tar(tar, tmp)
-        (tmp / ".git-commit").write_text(commit)
+        (tmp / layout.GIT_COMMIT).write_text(commit)
         publish_dir(tmp, target)
 
 

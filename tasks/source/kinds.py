@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from tasks.core import layout
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import GitSource, PathSource, Source, UrlSource
 from tasks.source.trees import Tree
@@ -98,7 +99,9 @@ class UrlArchive:
         if state is None or state.sha256 != revision or not archive.is_file():
             state = self._revalidated()  # not downloaded yet (a `#sha256=` URL), or changed since
             archive = archive_path(self.cache, source.url, state.sha256, source.filename)
-        extracted = extract_archive(archive, self.cache / "sources-v0" / state.sha256, package=self.name)
+        extracted = extract_archive(
+            archive, self.cache / layout.SOURCES.name / state.sha256, package=self.name
+        )
         root = project_root(extracted, source.subdirectory, package=self.name, where=source.describe())
         info = {
             "url": source.describe(),

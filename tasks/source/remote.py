@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
+from tasks.core import layout
 from tasks.core.errors import ConfigError
 from tasks.core.objectstore import SCHEMES, Missing, StoreFault
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at
 
 OFF = ("", "off", "none", "0", "false", "no")
 USED_EVERY = 86400  # seconds: a read rewrites an entry's `used` record at most this often
-ROOT = "built-v0"
+ROOT = layout.REMOTE_BUILT.name
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,7 @@ def _install(
     updated = with_wheel(base, tree.revision, tree.info, wheel.name, metadata)
     write_entry(cache, tree.bucket, updated)
     drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-    if tree.bucket.startswith("path/"):
+    if layout.kind_of(tree.bucket) == "path":
         drop_other_revisions(cache, tree.bucket)
 
 

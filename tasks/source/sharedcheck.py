@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tasks.core import layout
+
 if TYPE_CHECKING:
     from tasks.source.builtcache import BuiltEntry
     from tasks.source.trees import Tree
@@ -55,9 +57,10 @@ def source_version(tree: Tree, local: BuiltEntry | None) -> str | None:
 
     from tasks.source.builtcache import is_fresh
 
-    if tree.bucket.startswith(("pypi/", "index/")):  # an index sdist (a direct URL may name anything)
+    bucket = layout.Bucket.parse(tree.bucket)
+    if bucket.from_index:  # an index sdist (a direct URL may name anything)
         try:
-            return str(parse_sdist_filename(tree.bucket.rsplit("/", 1)[-1])[1])
+            return str(parse_sdist_filename(bucket.leaf)[1])
         except InvalidSdistFilename:
             pass
     if local is not None and local.prepared and is_fresh(local, tree.revision):

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.download import download, sha256_file
 from tasks.core.errors import SourceError
 from tasks.core.events import Event, emit
 from tasks.core.files import publish_dir, temp_beside
-from tasks.core.urls import strip_credentials, url_digest
+from tasks.core.urls import strip_credentials
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import PathSource
 
@@ -49,14 +50,14 @@ class Tree:
 
 def extract_archive(archive: Path, target: Path, *, package: str) -> Path:
     """Extract an sdist or any source archive safely (nothing outside, no links pointing out)."""
-    if (target / ".complete").exists():
+    if (target / layout.COMPLETE).exists():
         return target
     with temp_beside(target, directory=True) as tmp:
         try:
             _extract_into(archive, tmp)
         except (tarfile.TarError, zipfile.BadZipFile, OSError, ValueError) as exc:
             raise SourceError(f"cannot extract {archive.name}: {exc}", package=package) from None
-        (tmp / ".complete").write_text(archive.name)
+        (tmp / layout.COMPLETE).write_text(archive.name)
         publish_dir(tmp, target)
     return target
 
@@ -70,7 +71,7 @@ def _extract_into(archive: Path, dest: Path) -> None:
 
 def project_root(extracted: Path, subdirectory: str | None, *, package: str, where: str) -> Path:
     """The project inside an extracted archive: the single top folder (sdists), then #subdirectory."""
-    entries = [p for p in extracted.iterdir() if p.name != ".complete"]
+    entries = [p for p in extracted.iterdir() if p.name != layout.COMPLETE]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else extracted
     if subdirectory:
         root = root / subdirectory
@@ -85,9 +86,7 @@ def project_root(extracted: Path, subdirectory: str | None, *, package: str, whe
 
 
 def registry_bucket(file: DistFile, default_index: str) -> str:
-    if file.index.rstrip("/") == default_index.rstrip("/"):
-        return f"pypi/{file.filename}"
-    return f"index/{url_digest(file.index)}/{file.filename}"
+    return layout.index_bucket(file.index, file.filename, default_index).key
 
 
 def registry_tree(
@@ -98,15 +97,15 @@ def registry_tree(
 
     filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""
-    extracted = cache / "sources-v0" / sha
-    if not sha or not (extracted / ".complete").exists():
-        archive = cache / "sdists-v0" / (sha or "unknown") / filename
+    extracted = cache / layout.SOURCES.name / sha
+    if not sha or not (extracted / layout.COMPLETE).exists():
+        archive = cache / layout.SDISTS.name / (sha or "unknown") / filename
         wanted = set(expected) or ({sha} if sha else set())
         started = time.perf_counter()
         sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
         took, size, url = time.perf_counter() - started, archive.stat().st_size, strip_credentials(file.url)
         emit(Event("downloaded", package=name, filename=filename, bytes=size, source=url, seconds=took))
-        extracted = extract_archive(archive, cache / "sources-v0" / sha, package=name)
+        extracted = extract_archive(archive, cache / layout.SOURCES.name / sha, package=name)
         archive.unlink(missing_ok=True)
     root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
     info = {"url": strip_credentials(file.url), "sha256": sha}
@@ -138,7 +137,7 @@ def path_tree(name: str, source: PathSource, cache: Path, revision: str | None =
     location = source.path
     if location.is_file():
         sha = revision or sha256_file(location)
-        extracted = extract_archive(location, cache / "sources-v0" / sha, package=name)
+        extracted = extract_archive(location, cache / layout.SOURCES.name / sha, package=name)
         root = project_root(extracted, None, package=name, where=str(location))
         return Tree(root, sha, source.bucket(sha), {"path": str(location)}, source.direct_url(sha))
     if not location.is_dir():

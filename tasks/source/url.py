@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tasks.core import layout
 from tasks.core.download import CHUNK, request_timeout
 from tasks.core.errors import HashMismatch, NetworkError, SourceUnreachable
 from tasks.core.files import atomic_write_text, temp_beside
@@ -33,12 +34,12 @@ class UrlState:
 
 
 def url_dir(cache: Path, url: str) -> Path:
-    return cache / "url-archives-v0" / url_digest(url)
+    return cache / layout.URL_ARCHIVES.name / url_digest(url)
 
 
 def load_state(cache: Path, url: str) -> UrlState | None:
     try:
-        data = json.loads((url_dir(cache, url) / "state.json").read_text())
+        data = json.loads((url_dir(cache, url) / layout.URL_STATE).read_text())
         return UrlState(**data)
     except (OSError, ValueError, TypeError):
         return None
@@ -167,7 +168,7 @@ def _date(response: Any) -> float:
 def _save(cache: Path, url: str, state: UrlState, needed: bool = True) -> UrlState:
     """Store what the fetch learned; a 304's new validators may be dropped (a read-only cache)."""
     try:
-        atomic_write_text(url_dir(cache, url) / "state.json", json.dumps(state.__dict__))
+        atomic_write_text(url_dir(cache, url) / layout.URL_STATE, json.dumps(state.__dict__))
     except OSError:
         if needed:
             raise

@@ -184,9 +184,10 @@ def _log_dir() -> Path:
     import tempfile
 
     try:
+        from tasks.core import layout
         from tasks.run.current import state_root
 
-        return state_root() / "logs"
+        return layout.LOGS.under(state_root())
     except Exception:  # the cache itself is what failed
         return Path(tempfile.gettempdir()) / "wheelwright-logs"
 

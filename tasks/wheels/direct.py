@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import NormalizedName
 
+from tasks.core import layout
 from tasks.core.download import download, sha256_file
 from tasks.core.errors import HashMismatch, IncompatibleWheel
 from tasks.core.events import Event, emit
@@ -64,7 +65,7 @@ def _download(name: NormalizedName, source: Source, expected: set[str], cache: P
 
     assert source.wheel_ref is not None
     filename, url, _ = source.wheel_ref
-    target = cache / "downloads-v0" / uuid.uuid4().hex / filename
+    target = cache / layout.DOWNLOADS.name / uuid.uuid4().hex / filename
     started = time.perf_counter()
     sha = download(file_session(), url, target, package=name, expected_sha256=expected)
     size, took = target.stat().st_size, time.perf_counter() - started

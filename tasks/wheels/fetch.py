@@ -10,6 +10,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName
 
+from tasks.core import layout
 from tasks.core.download import download
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
 from tasks.core.events import Event, emit
@@ -115,7 +116,7 @@ def _download_file(
 ) -> Fetched:
     from tasks.core.http import file_session
 
-    target = cache / "downloads-v0" / uuid.uuid4().hex / file.local_name(name)
+    target = cache / layout.DOWNLOADS.name / uuid.uuid4().hex / file.local_name(name)
     started = time.perf_counter()
     sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
     url, size, took = strip_credentials(file.url), target.stat().st_size, time.perf_counter() - started

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.core import layout
 from tasks.core.errors import InstallError, InvalidWheel
 from tasks.core.events import warn
 from tasks.core.files import publish_dir, temp_beside
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from installer.records import RecordEntry
 
-MARKER = ".wheelwright-wheel.json"
+MARKER = layout.WHEEL_MARKER
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _BIG = 64 << 20  # members above this are streamed rather than read whole
 
@@ -42,7 +43,7 @@ _pool: Executor | None = None
 
 
 def unpacked_path(cache: Path, sha256: str) -> Path:
-    return cache / "archive-v0" / sha256
+    return cache / layout.ARCHIVE.name / sha256
 
 
 def is_unpacked(path: Path) -> bool:
