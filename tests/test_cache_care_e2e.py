@@ -168,7 +168,7 @@ def test_prune_max_size_removes_least_recently_used_first(project: tuple[Path, P
     assert (cache / "doit-state.sqlite3").is_file() and (cache / "interpreters-v0").is_dir()
     assert sync(lock, tmp_path / "venv2", cache).code == 0  # everything is made again
     wrong = doit("prune", f"cache={cache}", "max-size=lots")
-    assert wrong.code != 0 and wrong.errors == [
+    assert wrong.code == 1 and wrong.errors == [
         "error: max-size=lots: give a size such as max-size=500M or max-size=2G"
     ]
 

@@ -90,7 +90,7 @@ def test_wheel_not_matching_its_record_is_neither_cached_nor_installed(
     rewrite_record(wheel, "alpha/__init__.py", f"alpha/__init__.py,{digest},{size}")
     venv = tmp_path / "venv"
     run = sync(write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0"), venv, cache)
-    assert run.code != 0
+    assert run.code == 1
     assert len(run.errors) == 1, run.err
     assert "alpha" in run.errors[0] and "alpha/__init__.py" in run.errors[0] and "RECORD" in run.errors[0]
     assert "Traceback" not in run.err
@@ -373,7 +373,7 @@ def test_unknown_link_mode_is_one_error_line(index, wheelhouse: Path, tmp_path: 
     run = sync(
         write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0"), tmp_path / "venv", cache, "link=move"
     )
-    assert run.code != 0
+    assert run.code == 1
     assert run.errors and "link=move" in run.errors[0] and "Traceback" not in run.err
 
 

@@ -16,7 +16,7 @@ def task_test_wheels() -> dict[str, Any]:
     python = sys.executable
     return {
         "actions": [
-            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps "
+            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps --require-hashes "
             f"--dest {TEST_WHEELS} -r {BACKENDS}"
         ],
         "file_dep": [str(BACKENDS)],

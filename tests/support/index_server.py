@@ -13,6 +13,7 @@ import json
 import re
 import tarfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class LoggedRequest:
     path: str
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when it was answered (for gaps between tries)
 
 
 @dataclass
@@ -196,7 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: int) -> None:
         with self.state.lock:
-            self.state.requests.append(LoggedRequest(self.command, self.path, dict(self.headers), status))
+            logged = LoggedRequest(self.command, self.path, dict(self.headers), status, time.monotonic())
+            self.state.requests.append(logged)
 
     def do_HEAD(self) -> None:
         self.do_GET()
