@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import DOIT, ROOT, Run, installed, sync
+from tests.support.index_server import IndexServer
 from tests.support.wheels import make_sdist_dir, make_wheel, wheel_filename
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -69,7 +70,7 @@ def leftovers(cache: Path) -> list[Path]:
 
 def test_four_syncs_into_one_venv_all_succeed(index, wheelhouse: Path, tmp_path: Path) -> None:
     publish(wheelhouse)
-    index.delay("/files/", 0.5, times=100)  # slow downloads: the four runs overlap
+    overlap(index)
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"
     runs = [finish(p) for p in [start_sync(lock, venv, cache) for _ in range(4)]]
     for run in runs:
@@ -111,7 +112,7 @@ def test_four_venvs_on_one_cold_cache_download_each_file_once(
     index, wheelhouse: Path, tmp_path: Path
 ) -> None:
     publish(wheelhouse)
-    index.delay("/files/", 1.5, times=100)  # each download outlasts the others' start
+    overlap(index)
     lock, cache = lock_all(tmp_path, index.url), tmp_path / "cache"
     venvs = [tmp_path / f"venv{i}" for i in range(4)]
     runs = [finish(p) for p in [start_sync(lock, venv, cache) for venv in venvs]]
@@ -121,6 +122,16 @@ def test_four_venvs_on_one_cold_cache_download_each_file_once(
         assert installed(venv) == {n: "1.0" for n in NAMES}
     for name in NAMES:
         assert index.count(f"/files/{wheel_filename(name, '1.0')}") == 1, index.requests
+    assert sum("waiting for another download of" in run.err for run in runs) >= 3  # they overlapped
+
+
+def overlap(index: IndexServer, runs: int = 4) -> None:
+    """Make `runs` concurrent syncs overlap for certain: pkga's page answers when all have asked
+    for it, and each file's first answer waits for every run to ask (2 s at most: with the
+    download lock only one asks, and the others are waiting on the lock meanwhile)."""
+    index.hold("/simple/pkga", clients=runs)
+    for name in NAMES:
+        index.hold(f"/files/{wheel_filename(name, '1.0')}", clients=runs, timeout=2.0)
 
 
 # --- network ------------------------------------------------------------------------------------
