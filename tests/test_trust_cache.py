@@ -387,6 +387,8 @@ def test_reinstalling_over_a_hard_link_never_writes_into_the_cache(
     assert sync(lock, venv, cache).code == 0
     (entry,) = entries(cache)
     site = site_packages(venv)
+    installed_file, cached_file = site / "alpha" / "__init__.py", entry / "alpha" / "__init__.py"
+    assert installed_file.stat().st_nlink >= 2 and installed_file.samefile(cached_file)  # the default links
     (site / "alpha-1.0.dist-info" / "RECORD").unlink()  # force a reinstall over the linked files
     assert doit("sync", f"req={lock}", f"venv={venv}", f"cache={cache}", "link=copy").code == 0
     assert (entry / "alpha" / "__init__.py").stat().st_nlink == 1
