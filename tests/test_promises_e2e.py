@@ -30,7 +30,8 @@ def test_the_first_index_that_has_a_project_wins(index: IndexServer, wheelhouse:
     extra_files = tmp_path / "extra-files"
     extra_files.mkdir()
     make_wheel(wheelhouse, "internal", "1.0", files={"internal/__init__.py": "WHERE = 'first'\n"})
-    make_wheel(extra_files, "internal", "9.0", files={"internal/__init__.py": "WHERE = 'extra'\n"})
+    for version in ("1.0", "9.0"):  # the same version too, with other content
+        make_wheel(extra_files, "internal", version, files={"internal/__init__.py": "WHERE = 'extra'\n"})
     make_wheel(extra_files, "public", "2.0")  # only the extra index has it: taken from there
     with IndexServer(extra_files) as extra:
         req = tmp_path / "requirements.in"
@@ -40,8 +41,15 @@ def test_the_first_index_that_has_a_project_wins(index: IndexServer, wheelhouse:
         assert run.code == 0, run.err
         assert pins(out) == {"internal": "1.0", "public": "2.0"}
         assert not any(r.path.startswith("/simple/internal") for r in extra.requests)
-        assert sync(out, venv, cache).code == 0
-        assert installed(venv) == {"internal": "1.0", "public": "2.0"}
+        unhashed = tmp_path / "unhashed.txt"  # a pin without hashes: only the index order decides
+        unhashed.write_text(f"--index-url {index.url}\n--extra-index-url {extra.url}\ninternal==1.0\n")
+        for lock_file in (out, unhashed):
+            assert sync(lock_file, venv, cache).code == 0
+            where = subprocess.run(
+                [str(venv / "bin" / "python"), "-c", "import internal; print(internal.WHERE)"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            assert where.stdout.strip() == "first"
         assert not any(r.path.startswith("/files/internal") for r in extra.requests)
 
 
