@@ -196,6 +196,40 @@ def test_git_over_http(index, backends: Path, repo: Path, tmp_path: Path) -> Non
         server.shutdown()
 
 
+class _LoggedFiles(SimpleHTTPRequestHandler):
+    """Serves a directory (git's dumb HTTP protocol) and logs each request's path."""
+
+    log: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        self.log.append(self.path)
+
+
+def test_one_ls_remote_per_git_ref_per_run(index, backends: Path, repo: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "served" / "repo.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    git(bare, "update-server-info")
+    handler = type("Handler", (_LoggedFiles,), {"log": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path / "served")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/repo.git"
+        lock = lock_file(tmp_path / "lock.txt", index.url, f"gitpkg @ git+{url}@main")
+        cache, venv = tmp_path / "cache", tmp_path / "venv"
+        assert sync(lock, venv, cache).code == 0
+        handler.log.clear()
+        warm = sync(lock, venv, cache)  # the ref is checked (uptodate and action share the answer)
+        assert warm.code == 0, warm.err
+        assert [p for p in handler.log if "/info/refs" in p] == ["/repo.git/info/refs?service=git-upload-pack"]
+        pinned = lock_file(tmp_path / "pinned.txt", index.url, f"gitpkg @ git+{url}@{git(repo, 'rev-parse', 'HEAD')}")
+        handler.log.clear()
+        full_sha = sync(pinned, venv, cache)
+        assert full_sha.code == 0, full_sha.err
+        assert handler.log == []  # a full sha needs no ls-remote, and the commit is in the cache
+    finally:
+        server.shutdown()
+
+
 def test_second_interpreter_adds_an_entry_for_a_non_pure_wheel(index, backends: Path, tmp_path: Path) -> None:
     from tests.test_sync_e2e import other_python
 
