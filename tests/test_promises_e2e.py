@@ -7,9 +7,12 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.e2e import ROOT, doit, installed, sync
+from tests.e2e import DOIT, ROOT, doit, installed, sync
 from tests.support.index_server import IndexServer
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_sdist_dir, make_wheel
+from tests.test_build_e2e import backends
+
+__all__ = ["backends"]  # the fixture, used by name
 
 
 def lock(req: Path, out: Path, cache: Path, *extra: str):  # type: ignore[no-untyped-def]
@@ -126,3 +129,38 @@ def test_dash_q_through_the_doit_script_prints_errors_only(
     assert [line for line in failed.stderr.splitlines() if line] == [
         line for line in failed.stderr.splitlines() if line.startswith("error: ")
     ] and "nosuch" in failed.stderr
+
+
+def test_the_live_view_on_a_terminal_draws_the_build_and_erases_it(
+    index: IndexServer, backends: Path, tmp_path: Path
+) -> None:
+    """Under a pty (stdout and stderr a terminal): the running build is drawn, then erased; the
+    summary lines stay."""
+    import pty
+    import select
+
+    project = make_sdist_dir(tmp_path / "proj", "proj", "1.0", backend="flit")
+    lock_file = tmp_path / "lock.txt"
+    lock_file.write_text(f"--index-url {index.url}\nproj @ {project.as_uri()}\n")
+    words = ["sync", f"req={lock_file}", f"venv={tmp_path / 'venv'}", f"cache={tmp_path / 'cache'}"]
+    env = dict(os.environ, WHEELWRIGHT_CWD=str(ROOT), TERM="xterm", COLUMNS="200")
+    main, child = pty.openpty()
+    process = subprocess.Popen([*DOIT, *words], cwd=ROOT, env=env, stdin=child, stdout=child, stderr=child)
+    os.close(child)
+    screen = b""
+    while True:
+        ready, _, _ = select.select([main], [], [], 180)
+        try:
+            chunk = os.read(main, 65536) if ready else b""
+        except OSError:  # EIO: the child side closed
+            chunk = b""
+        if not chunk:
+            break
+        screen += chunk
+    os.close(main)
+    assert process.wait(timeout=60) == 0, screen.decode(errors="replace")
+    text = screen.decode(errors="replace")
+    assert "  building proj from " in text, text  # drawn while the build ran
+    last = text.rpartition("F\x1b[J")[2]  # what is on screen after the last erase
+    assert "building" not in last and "installing" not in last, text
+    assert "Prepared 1 package in " in last and last.endswith(" + proj==1.0\r\n"), text
