@@ -37,9 +37,7 @@ def _names_e2e(function: Any, seen: set[int]) -> bool:
         return True
     scope = getattr(function, "__globals__", {})
     callees = [scope[n] for n in names if isinstance(scope.get(n), types.FunctionType)]
-    return any(
-        _names_e2e(callee, seen) for callee in callees if callee.__module__.startswith("tests")
-    )
+    return any(_names_e2e(callee, seen) for callee in callees if callee.__module__.startswith("tests"))
 
 
 def _code_names(code: types.CodeType) -> list[str]:

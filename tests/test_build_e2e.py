@@ -220,8 +220,12 @@ def test_one_ls_remote_per_git_ref_per_run(index, backends: Path, repo: Path, tm
         handler.log.clear()
         warm = sync(lock, venv, cache)  # the ref is checked (uptodate and action share the answer)
         assert warm.code == 0, warm.err
-        assert [p for p in handler.log if "/info/refs" in p] == ["/repo.git/info/refs?service=git-upload-pack"]
-        pinned = lock_file(tmp_path / "pinned.txt", index.url, f"gitpkg @ git+{url}@{git(repo, 'rev-parse', 'HEAD')}")
+        assert [p for p in handler.log if "/info/refs" in p] == [
+            "/repo.git/info/refs?service=git-upload-pack"
+        ]
+        pinned = lock_file(
+            tmp_path / "pinned.txt", index.url, f"gitpkg @ git+{url}@{git(repo, 'rev-parse', 'HEAD')}"
+        )
         handler.log.clear()
         full_sha = sync(pinned, venv, cache)
         assert full_sha.code == 0, full_sha.err

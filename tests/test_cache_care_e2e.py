@@ -269,7 +269,9 @@ def test_a_sync_arriving_while_a_prune_waits_goes_after_the_prune(
         assert sync_a.poll() is None, sync_a.communicate()
         time.sleep(0.05)
     pruning = start("prune", f"cache={cache}", "ci=1")
-    assert _first_line(pruning, "waiting for the runs using") == f"waiting for the runs using {cache} to finish"
+    assert (
+        _first_line(pruning, "waiting for the runs using") == f"waiting for the runs using {cache} to finish"
+    )
     sync_b = start("sync", f"req={lock}", f"venv={tmp_path / 'b'}", f"cache={cache}")
     assert _first_line(sync_b, "waiting for a prune of") == f"waiting for a prune of {cache} to finish"
     assert sync_a.poll() is None and pruning.poll() is None  # A still runs: B waits for the prune, not A

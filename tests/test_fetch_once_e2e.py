@@ -23,7 +23,9 @@ RUNS = 4
 def start_sync(req: Path, venv: Path, cache: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, WHEELWRIGHT_CWD=str(ROOT))
     words = [*DOIT, "sync", f"req={req}", f"venv={venv}", f"cache={cache}"]
-    return subprocess.Popen(words, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        words, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def finish(process: subprocess.Popen[str]) -> Run:

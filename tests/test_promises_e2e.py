@@ -28,7 +28,9 @@ def pins(out: Path) -> dict[str, str]:
     return found
 
 
-def test_the_first_index_that_has_a_project_wins(index: IndexServer, wheelhouse: Path, tmp_path: Path) -> None:
+def test_the_first_index_that_has_a_project_wins(
+    index: IndexServer, wheelhouse: Path, tmp_path: Path
+) -> None:
     """No dependency confusion: a newer `internal` on the extra index is never looked at."""
     extra_files = tmp_path / "extra-files"
     extra_files.mkdir()

@@ -178,7 +178,9 @@ def test_two_runners_uploading_the_same_keys_at_once(store: S3Store, fleet: Path
         name: hashlib.sha256(data).hexdigest() for name, data in wheels.items()
     }  # every entry names the very wheel C took
     for name, data in wheels.items():  # ... which one of the runners built, whole
-        of_runner = [hashlib.sha256(p.read_bytes()).hexdigest() for p in local_wheels(tmp_path, ("a", "b"), name)]
+        of_runner = [
+            hashlib.sha256(p.read_bytes()).hexdigest() for p in local_wheels(tmp_path, ("a", "b"), name)
+        ]
         assert hashlib.sha256(data).hexdigest() in of_runner, name  # (A's and B's differ when both built)
 
 

@@ -101,7 +101,7 @@ def refresh_memo() -> None:
         fresh = without_credentials(planned)
         if not any(env.error for env in fresh.envs):
             save_memo(_shaping(), fresh, inputs)
-    except Exception:  # noqa: S110 - an optimisation: the next run plans instead
+    except Exception:
         pass
 
 

@@ -12,12 +12,12 @@ BACKENDS = PROJECT_ROOT / "requirements" / "test-backends.txt"
 
 
 def task_test_wheels() -> dict[str, Any]:
-    """Download the pinned build backends the tests serve from their loopback index."""
+    """Download the pinned build backends the tests serve from their loopback index (hashes required)."""
     python = sys.executable
     return {
         "actions": [
-            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps --require-hashes "
-            f"--dest {TEST_WHEELS} -r {BACKENDS}"
+            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps "
+            f"--require-hashes --dest {TEST_WHEELS} -r {BACKENDS}"
         ],
         "file_dep": [str(BACKENDS)],
         "targets": [str(TEST_WHEELS)],
