@@ -24,6 +24,11 @@ def is_cleared(key: str) -> bool:
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No configuration of the machine or the user leaks into a test (autouse: every test)."""
+    isolate(tmp_path, monkeypatch)
+
+
+def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear what a shell may export (see CLEARED_PREFIXES, PROXIES); a home and pip config of our own."""
     for key in list(os.environ):
         if is_cleared(key):
             monkeypatch.delenv(key)
