@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tarfile
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from tasks.core.errors import GitRefNotFound, NetworkError, SourceError, UnsafeSource
@@ -44,12 +45,13 @@ def repo_dir(cache: Path, source: GitSource) -> Path:
     return cache / "git-v0" / "db" / source.repo_digest
 
 
-def _lock(cache: Path, source: GitSource) -> object:
-    from filelock import FileLock
+def _lock(cache: Path, source: GitSource) -> AbstractContextManager[None]:
+    """Held around fetch-and-checkout of one repository, so runs sharing a cache fetch it once
+    (a run that waits says so after a second, as for a wheel's download)."""
+    from tasks.core.locks import held
 
     path = cache / "git-v0" / "locks" / f"{source.repo_digest}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path))
+    return held(path, f"waiting for another fetch of {strip_credentials(source.url)}")
 
 
 def resolve_ref(source: GitSource, *, package: str) -> str:
@@ -98,7 +100,7 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Pa
     target = cache / "git-v0" / "checkouts" / source.repo_digest / commit
     if (target / ".git-commit").is_file():
         return target
-    with _lock(cache, source):  # type: ignore[attr-defined]
+    with _lock(cache, source):
         if (target / ".git-commit").is_file():
             return target
         repo = _bare_repo(cache, source)
