@@ -54,7 +54,8 @@ FAMILIES = {  # shown in this order; anything else found in the cache is listed 
     "build-logs-v0": "build backends' output, the last build of each",
     "chosen-v0": "which file each index pin resolved to",
     "logs": "internal error logs",
-    "doit-state.sqlite3": "doit's task state",
+    "doit-state.sqlite3": "doit's task state (before state-v0)",
+    "state-v0": "doit's task state, one per project",
 }
 AGED = {
     "archive-v0",
@@ -66,7 +67,11 @@ AGED = {
     "build-logs-v0",
     "logs",
 }
-KEPT = {"interpreters-v0", "doit-state.sqlite3"}  # never removed (nor doit-state.sqlite3-journal, -wal)
+KEPT = {
+    "interpreters-v0",
+    "doit-state.sqlite3",
+    "state-v0",
+}  # never removed (nor doit-state.sqlite3-journal, -wal)
 KEPT_IN_CI = {*BUILT, "git-v0/db", "chosen-v0", *KEPT}  # chosen-v0: tiny; it names the sdists to build
 DAY = 86400.0
 
@@ -258,14 +263,15 @@ def live_buckets(cache: Path) -> set[str]:
     """Built buckets a task in doit's state last used (each environment's current revision)."""
     import sqlite3
 
-    state = cache / "doit-state.sqlite3"
-    if not state.is_file():
-        return set()
-    try:
-        with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT task_id, task_data FROM doit").fetchall()
-    except sqlite3.Error:
-        return set()
+    rows = []
+    for state in [cache / "doit-state.sqlite3", *cache.glob("state-v0/*/doit-state.sqlite3")]:
+        if not state.is_file():
+            continue
+        try:
+            with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
+                rows += db.execute("SELECT task_id, task_data FROM doit").fetchall()
+        except sqlite3.Error:
+            continue
     buckets = set()
     for name, data in rows:
         if str(name).startswith("fetch:"):
@@ -451,9 +457,9 @@ _UNITS |= {"mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 <
 
 def policy_from_variables() -> Policy:
     """`days=N`, `ci=1` and `max-size=SIZE` from the command line (one `error:` line when wrong)."""
-    from doit import get_var
+    from tasks.inputs.variables import value
 
-    days, ci, size = get_var("days", None), get_var("ci", None), get_var("max-size", None)
+    days, ci, size = value("days"), value("ci"), value("max-size")
     return Policy(
         days=_number(days, "days", "a number of days, such as days=30") if days else None,
         ci=_flag(ci),

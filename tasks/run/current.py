@@ -8,28 +8,25 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doit import get_var
-
+from tasks.inputs.variables import NAMES, value
 from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
 
 if TYPE_CHECKING:
     from tasks.inputs.config import Pipeline
     from tasks.run.model import EnvJob, PinJob
 
-VARIABLES = (
-    "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
-    "remote_cache",
-    *("quiet", "dry", "check", "report", "offline", "verbose"),
-)  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
-MODES = frozenset({"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache"})
+MODES = frozenset(
+    {"quiet", "dry", "check", "report", "offline", "verbose", "remote_cache", "days", "ci", "max-size"}
+)
 
+STATE_FAMILY = "state-v0"  # <cache>/state-v0/<digest(project directory)>/doit-state.sqlite3
 _lock = threading.Lock()
 
 
 def variables() -> dict[str, str]:
-    """The `key=value` words given on the command line."""
-    return {k: v for k in VARIABLES if (v := get_var(k, None))}
+    """The `key=value` words given on the command line (each declared in tasks.inputs.variables)."""
+    return {k: v for k in NAMES if (v := value(k))}
 
 
 def asked_for(task: str) -> bool:
@@ -42,10 +39,10 @@ def asked_for(task: str) -> bool:
 
 def flag(name: str) -> bool:
     """A yes/no variable (`dry=1`, `offline=yes`); `offline` is also on with pip's PIP_NO_INDEX."""
-    value = (get_var(name, None) or "").strip().lower()
-    if name == "offline" and not value:
+    given = (value(name) or "").strip().lower()
+    if name == "offline" and not given:
         return _pip_no_index()
-    return value not in ("", "0", "false", "no", "off")
+    return given not in ("", "0", "false", "no", "off")
 
 
 def _pip_no_index() -> bool:
@@ -57,7 +54,11 @@ def _pip_no_index() -> bool:
 
 
 def _shaping() -> dict[str, str]:
-    return {k: v for k, v in variables().items() if k not in MODES}
+    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it."""
+    from tasks.inputs.project import find_config, user_cwd
+
+    where = {" cwd": str(user_cwd()), " config": str(find_config() or "")}  # no variable starts with " "
+    return {k: v for k, v in variables().items() if k not in MODES} | where
 
 
 @functools.cache
@@ -103,10 +104,14 @@ def cache_root() -> Path:
 
 
 def state_file() -> str:
-    """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
-    cache = cache_root()
-    cache.mkdir(parents=True, exist_ok=True)
-    return str(cache / "doit-state.sqlite3")
+    """doit's task state: in the cache, so CI persists both, but one per project, because task names
+    (`sync:default`, `fetch:requests`) repeat across projects that share a cache."""
+    from tasks.core.urls import digest
+
+    memo = outline()
+    state = cache_root() / STATE_FAMILY / digest(memo.project or memo.cache)
+    state.mkdir(parents=True, exist_ok=True)
+    return str(state / "doit-state.sqlite3")
 
 
 def pin_job(task: str) -> PinJob:

@@ -11,7 +11,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
-from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
+from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
+from tasks.inputs.project import user_cwd
 from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.lock.lockfile import existing_pins, render_lock
 from tasks.lock.resolve import Resolution, resolve

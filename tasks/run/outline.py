@@ -22,8 +22,7 @@ from typing import Any
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
-ROOT = Path(__file__).resolve().parents[2]
-VERSION = "outline-v5"
+VERSION = "outline-v6"
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class EnvOutline:
     error: str | None = None
     path: str = ""
     sites: list[str] = field(default_factory=list)  # site-packages, when the environment exists
+    lock: str = ""  # the lock it is made equal to
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,20 @@ class Outline:
     envs: list[EnvOutline]
     pins: list[PinOutline]
     locks: list[LockOutline] = field(default_factory=list)
+    project: str = ""  # the project's directory (its doit state is kept apart: tasks.run.current)
+    config: str = ""  # the pipeline.yaml it read; "" when none was found (the defaults)
 
 
 def memo_dir() -> Path:
-    return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / "outlines-v0"
+    """Where the memos are: WHEELWRIGHT_HOME (./doit's .wheelwright), else the user cache.
+
+    One file per key, and the key holds the user's directory and the pipeline.yaml found from it,
+    so each project (and each directory a run starts in) has its own memo.
+    """
+    from tasks.inputs.project import user_cache_dir
+
+    home = os.environ.get("WHEELWRIGHT_HOME")
+    return (Path(home) if home else user_cache_dir()) / "outlines-v0"
 
 
 def _shaping_environment() -> dict[str, str]:
@@ -120,4 +130,6 @@ def _from_json(data: dict[str, Any]) -> Outline:
         envs=[EnvOutline(**env) for env in data["envs"]],
         pins=[PinOutline(**pin) for pin in data["pins"]],
         locks=[LockOutline(**lock) for lock in data.get("locks", [])],
+        project=data.get("project", ""),
+        config=data.get("config", ""),
     )

@@ -15,6 +15,7 @@ a local build: the store is switched off for the rest of the run after its first
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import threading
@@ -105,6 +106,11 @@ _run = _Run()
 def configure(value: str | None) -> None:
     """Use the store at `value` (`s3://bucket/prefix`) for this process; None or `off` switches it off."""
     location = parse_location(value)
+    if location is not None and importlib.util.find_spec("boto3") is None:
+        raise ConfigError(
+            f"remote-cache {value}: the S3 client is not installed; install wheelwright[s3] "
+            "(pipx install 'wheelwright[s3]', or pip install boto3 beside wheelwright)"
+        )
     with _run.lock:
         if location != _run.location:
             _run.location, _run.client = location, None

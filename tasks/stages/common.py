@@ -14,22 +14,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
-from tasks.core.errors import ConfigError, WheelwrightError
+from tasks.core.errors import ConfigError, UsageError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
+from tasks.inputs.variables import value as variable
 from tasks.run.current import flag
 
 if TYPE_CHECKING:
-    pass
+    from tasks.run.outline import Outline
 
 
 def apply_network_settings() -> None:
     """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget."""
-    value = get_var("timeout", None)
+    value = variable("timeout")
     if not value:
         return
     from tasks.core.download import set_read_timeout
@@ -147,19 +147,23 @@ def _log_dir() -> Path:
 
 @contextlib.contextmanager
 def loading() -> Iterator[None]:
-    """Around the work dodo.py does when doit loads it: a failure is one line and exit status 2/3."""
+    """Around the work dodo.py does when doit loads it: a failure is one line, exit status 1, 2 or 3.
+
+    A usage error (a wrong pipeline.yaml, a missing config= file) is 3, another project error 1
+    (a cache it cannot write), an internal error 2.
+    """
     try:
         yield
     except WheelwrightError as exc:
         sys.stderr.write(f"error: {exc}\n")
         emit(Event("failed", message=scrub(str(exc))))
-        raise SystemExit(2) from None
+        raise SystemExit(3 if isinstance(exc, UsageError) else 1) from None
     except Exception as exc:
         fault = machine_fault(exc)
         line = f"cannot plan the run: {fault}" if fault else internal_error(exc)
         sys.stderr.write(f"error: {line}\n")
         emit(Event("failed", message=line))
-        raise SystemExit(2 if fault else 3) from None
+        raise SystemExit(1 if fault else 2) from None
 
 
 def failing_task(name: str, message: str, doc: str) -> dict[str, Any]:
@@ -218,18 +222,35 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
 def start_run() -> str:
     """What a run does before doit reads its tasks; the path of doit's state file.
 
-    Choose the views of its events, refuse a cache it cannot write, share the cache (a prune
-    waits for it), and apply `timeout=` and `verbose=`. A failure here is one line, exit 2.
+    Choose the views of its events, say which project it works on, refuse a cache it cannot
+    write, share the cache (a prune waits for it), and apply `timeout=` and `verbose=`. A failure
+    here is one line (exit 3 for a usage error, 1 for another).
     """
     from tasks.core.cachelock import share_cache
-    from tasks.run.current import state_file
+    from tasks.run.current import cache_root, outline, state_file
     from tasks.run.report import choose_views
 
     with loading():
         choose_views()
+        emit(Event("project", message=project_line(outline())))
         state = Path(state_file())
         check_cache_writable(state)
-        share_cache(state.parent)  # held shared until exit
+        share_cache(cache_root())  # held shared until exit
         apply_network_settings()
         apply_output_settings()
     return str(state)
+
+
+def project_line(memo: Outline) -> str:
+    """The run's first line: the project, the pipeline.yaml it read (or the defaults), lock -> environment."""
+    project = Path(memo.project) if memo.project else None
+
+    def shown(path: str) -> str:
+        if project is None or not path:
+            return path
+        relative = os.path.relpath(path, project)
+        return path if relative.startswith("..") else relative
+
+    envs = "; ".join(f"{e.name}: {shown(e.lock)} -> {shown(e.path) or '(lock only)'}" for e in memo.envs)
+    where = memo.config or f"{memo.project} (no pipeline.yaml: defaults; `init` writes one)"
+    return f"{where}: {envs or 'no environments'}"
