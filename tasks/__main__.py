@@ -112,14 +112,23 @@ def run_doit(argv: list[str]) -> int:
     return 1 if code == 2 and outcome.failed and not outcome.errors else code
 
 
+def quiet_words(argv: list[str]) -> list[str]:
+    """`-q`/`--quiet` is wheelwright's (errors only) for running tasks; doit's run command has no such option."""
+    words, _ = _words(argv)
+    if words and words[0] in DOIT_COMMANDS and words[0] != "run":
+        return argv  # `list -q` and the like are doit's own
+    return ["quiet=1" if arg in ("-q", "--quiet") else arg for arg in argv]
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = quiet_words(sys.argv[1:] if argv is None else argv)
     try:
         early = before_doit(argv)
         return early if early is not None else run_doit(argv)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted; the next run picks up where this one stopped\n")
         sys.stderr.flush()
+        sys.stdout.flush()
         os._exit(INTERRUPTED)  # worker threads mid-download are not waited for; doit saved its state
 
 
