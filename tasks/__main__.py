@@ -22,7 +22,9 @@ DOIT_COMMANDS = frozenset(
 
 def program() -> str:
     """How the user called us: `./doit` in wheelwright's checkout, else `wheelwright`."""
-    return "./doit" if os.environ.get("WHEELWRIGHT_CWD") else "wheelwright"
+    from tasks.inputs.project import command_name
+
+    return command_name()
 
 
 def version_text() -> str:
@@ -113,7 +115,7 @@ def run_doit(argv: list[str]) -> int:
 
 
 def quiet_words(argv: list[str]) -> list[str]:
-    """`-q`/`--quiet` is wheelwright's (errors only) for running tasks; doit's run command has no such option."""
+    """`-q`/`--quiet` means `quiet=1` (errors only) when tasks run; doit's run command has no such option."""
     words, _ = _words(argv)
     if words and words[0] in DOIT_COMMANDS and words[0] != "run":
         return argv  # `list -q` and the like are doit's own

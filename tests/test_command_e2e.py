@@ -120,9 +120,9 @@ def test_version_help_and_no_developer_tasks(command: Path, project: Path, home:
 
 
 def test_built_wheel_holds_the_pipeline_and_the_command(tmp_path: Path) -> None:
+    words = ["wheel", "--no-deps", "--no-index", "-f", str(TEST_WHEELS), "--wheel-dir", str(tmp_path)]
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index", "--find-links", str(TEST_WHEELS)]
-        + ["--wheel-dir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", *words, str(ROOT)],
         env=_pip_env(),
         capture_output=True,
         text=True,
@@ -282,7 +282,10 @@ def test_bad_pipeline_yaml_is_one_line_exit_3(
 
 def test_missing_config_file_says_it_is_missing(command: Path, project: Path, home: Path) -> None:
     refused = run(command, "sync", "config=other.yaml", cwd=project, env=environ(home))
-    assert (refused.code, refused.lines) == (3, [f"error: config=other.yaml: {project}/other.yaml does not exist"])
+    assert (refused.code, refused.lines) == (
+        3,
+        [f"error: config=other.yaml: {project}/other.yaml does not exist"],
+    )
 
 
 # --- interrupts -------------------------------------------------------------------------------
@@ -298,14 +301,14 @@ def test_ctrl_c_mid_download_is_one_line_exit_130_and_the_next_sync_finishes(
         [str(command), "sync"], cwd=project, env=environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 60
-    while not any(r.path.startswith("/files/big") for r in index.requests) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and not any(r.path.startswith("/files/big") for r in index.requests):
         time.sleep(0.05)
     time.sleep(0.3)  # inside the stalled read
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err.decode()
-    assert "Traceback" not in err.decode() and "KeyboardInterrupt" not in err.decode()
-    assert err.decode().strip().splitlines()[-1] == "interrupted; the next run picks up where this one stopped"
+    err = process.communicate(timeout=60)[1].decode()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "interrupted; the next run picks up where this one stopped"
     again = run(command, "sync", cwd=project, env=environ(home))
     assert again.code == 0, again.err
     assert installed(project / ".venv") == {"big": "1.0"}
@@ -321,7 +324,12 @@ def test_missing_dependency_warned_after_a_sync_and_failed_by_check(
         wheelhouse,
         "myproj",
         "0.1",
-        requires_dist=["requests>=2.30", "winonly; sys_platform == 'win32'", "alpha>=2", "gamma[x]; extra == 'x'"],
+        requires_dist=[
+            "requests>=2.30",
+            "winonly; sys_platform == 'win32'",
+            "alpha>=2",
+            "gamma[x]; extra == 'x'",
+        ],
     )
     make_wheel(wheelhouse, "alpha", "1.0")
     (project / "requirements.txt").write_text(lock_text(index, "myproj==0.1", "alpha==1.0"))

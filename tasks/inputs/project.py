@@ -20,6 +20,11 @@ DEFAULT_LOCK = "requirements.txt"
 DEFAULT_INPUT = "requirements.in"
 
 
+def command_name() -> str:
+    """How the user calls wheelwright, for messages: `./doit` in its checkout, else `wheelwright`."""
+    return "./doit" if os.environ.get("WHEELWRIGHT_CWD") else "wheelwright"
+
+
 def user_cwd() -> Path:
     """The directory the user ran the command from (./doit changes into its checkout first)."""
     return Path(os.environ.get("WHEELWRIGHT_CWD") or os.getcwd())

@@ -13,6 +13,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import RequirementsError
+from tasks.inputs.project import command_name
 from tasks.inputs.sources import (
     ARCHIVE_SUFFIXES,
     GitSource,
@@ -403,6 +404,6 @@ def require_pins(reqs: RequirementsFile) -> None:
         if not line.source.direct and line.pinned_version() is None:
             raise RequirementsError(
                 f"{line.origin}: {line.requirement} does not pin exactly one version; "
-                "make a lock from loose requirements with `./doit lock`",
+                f"make a lock from loose requirements with `{command_name()} lock`",
                 package=line.name,
             )

@@ -12,7 +12,7 @@ from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
-from tasks.inputs.project import user_cwd
+from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.lock.lockfile import existing_pins, render_lock
 from tasks.lock.resolve import Resolution, resolve
@@ -61,7 +61,7 @@ def lock_env(
     )
     resolution = pin_git_commits(resolution, builds.revisions)
     inputs = [_shown(path, out.parent) for path in spec.sources]
-    command = "./doit lock " + (
+    command = f"{command_name()} lock " + (
         f"req={inputs[0]} out={_shown(out, user_cwd())}" if spec.name == "cli" else spec.name
     )
     python = ".".join(interp.version.split(".")[:2])
