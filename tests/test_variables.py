@@ -87,4 +87,5 @@ def test_project_discovery_and_defaults(tmp_path: Path) -> None:
     assert user_cache_dir({"HOME": "/h"}) == Path("/h/.cache/wheelwright")
     text = init_text(tmp_path / "p", {})
     assert "requirements: requirements.txt" in text and "path: .venv" in text
-    assert "path: /active" in init_text(tmp_path / "p", {"VIRTUAL_ENV": "/active"})
+    assert "path: .venv " in init_text(tmp_path / "p", {"VIRTUAL_ENV": "/active"})  # not committed there
+    assert "path: env " in init_text(tmp_path / "p", {"VIRTUAL_ENV": str(tmp_path / "p" / "env")})

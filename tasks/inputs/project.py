@@ -76,22 +76,24 @@ def default_env_path(project: Path, environ: Mapping[str, str] | None = None) ->
 
 def init_text(project: Path, environ: Mapping[str, str] | None = None) -> str:
     """A commented pipeline.yaml for `project`, from the files it has (pure: reads only names)."""
-    env_path = default_env_path(project, environ)
-    shown = os.path.relpath(env_path, project) if env_path.is_relative_to(project) else str(env_path)
+    env_path = default_env_path(project, environ)  # an active environment outside the project is not
+    shown = os.path.relpath(env_path, project) if env_path.is_relative_to(project) else ".venv"  # written
     has_in = (project / DEFAULT_INPUT).is_file()
+    rows = [
+        ("# cache: .wheelwright-cache", "default: the user cache (~/.cache/wheelwright)"),
+        ("environments:", ""),
+        ("  default:", "`wheelwright sync:default`, `wheelwright lock:default`"),
+        (f"    requirements: {DEFAULT_LOCK}", "the lock that `sync` makes the environment equal"),
+        (f"    in: {DEFAULT_INPUT}", "the loose input `lock` resolves" + ("" if has_in else " (write it)")),
+        (f"    path: {shown}", "the environment `sync` keeps equal to the lock"),
+        ("    # python: python3.12", "its interpreter (a command or a path)"),
+    ]
     lines = [
         "# wheelwright's pipeline for this project (`wheelwright help` lists the tasks).",
         "# Paths are relative to this file. The index comes from pip's configuration",
         "# (PIP_INDEX_URL, pip.conf) unless set here with index-url: / extra-index-urls:.",
-        "# cache: .wheelwright-cache      # default: the user cache (~/.cache/wheelwright)",
-        "environments:",
-        "  default:                       # `wheelwright sync:default`, `wheelwright lock:default`",
-        f"    requirements: {DEFAULT_LOCK}   # the lock that `sync` makes the environment equal",
-        f"    in: {DEFAULT_INPUT}            # the loose input `lock` resolves into it"
-        + ("" if has_in else " (write it: one requirement a line)"),
+        *(f"{code:<35} # {note}" if note else code for code, note in rows),
     ]
-    lines.append(f"    path: {shown}                   # the environment `sync` keeps equal to the lock")
-    lines.append("    # python: python3.12          # its interpreter (a command or a path)")
     return "\n".join(lines) + "\n"
 
 
