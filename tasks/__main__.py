@@ -51,6 +51,9 @@ def before_doit(argv: list[str]) -> int | None:
     if first == "--version":
         sys.stdout.write(version_text())
         return 0
+    if first in ("--help", "-h"):
+        sys.stdout.write(tasks_help(program(), developing()))
+        return 0
     if first == "help" and len(words) <= 1:
         sys.stdout.write(tasks_help(program(), developing()) + "\ndoit's commands:\n")
         return None  # doit's own help follows, listing its commands

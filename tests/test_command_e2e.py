@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from tasks import __version__
 from tasks.stages.test import COMMAND_WHEELS, TEST_WHEELS
 from tests.e2e import ROOT, doit, installed, started_tasks
 from tests.support.index_server import IndexServer
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_sdist_dir, make_wheel
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -110,6 +111,7 @@ def test_version_help_and_no_developer_tasks(command: Path, project: Path, home:
     assert helped.code == 0 and "  sync " in helped.out and "  lock " in helped.out
     assert "test_wheels" not in helped.out and "  test " not in helped.out
     assert helped.out.index("  sync ") < helped.out.index("doit's commands")
+    assert run(command, "--help", cwd=project, env=env).out == helped.out.split("\ndoit's commands")[0]
     for words in (("help", "sync"), ("sync", "--help")):
         shown = run(command, *words, cwd=project, env=env)
         assert shown.code == 0 and "check=" in shown.out and "dry=" in shown.out and "venv=" in shown.out
@@ -202,6 +204,21 @@ def test_init_writes_a_pipeline_yaml_that_lock_and_sync_use(
     assert again.code == 3 and again.lines == [f"error: {project}/pipeline.yaml exists already; "
                                                "edit it, or remove it to start again"]  # fmt: skip
     assert (project / "pipeline.yaml").read_text() == text
+
+
+def test_build_meta_of_a_path_source_in_the_user_cache(
+    command: Path, project: Path, home: Path, index: IndexServer, wheelhouse: Path
+) -> None:
+    for wheel in TEST_WHEELS.glob("*.whl"):  # the pinned build backends, on the loopback index
+        shutil.copy(wheel, wheelhouse)
+    source = make_sdist_dir(project / "lib", "lib", "1.0", backend="hatchling", requires_dist=["dep>=1"])
+    (project / "requirements.txt").write_text(lock_text(index, f"lib @ {source.as_uri()}"))
+    built = run(command, "build_meta:lib", cwd=project, env=environ(home))
+    assert built.code == 0, built.err
+    (meta,) = (home / "xdg-cache" / "wheelwright" / "built-wheel-metadata-v0").rglob("metadata.json")
+    assert built.out.strip() == f"build_meta:lib: {meta}"
+    assert json.loads(meta.read_text())["prepared"]["requires-dist"] == ["dep>=1"]
+    assert not (project / ".venv").exists()
 
 
 # --- one cache per user, state per project -------------------------------------------------------
