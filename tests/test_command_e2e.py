@@ -89,6 +89,13 @@ def run(command: Path, *words: str, cwd: Path, env: dict[str, str], timeout: flo
     return Ran(done.returncode, done.stdout, done.stderr, ran)
 
 
+def tmp_empty(project: Path) -> Path:
+    """A directory beside the project with nothing in it."""
+    path = project.parent / "empty"
+    path.mkdir()
+    return path
+
+
 def lock_text(index: IndexServer, *pins: str) -> str:
     return "\n".join([f"--index-url {index.url}", *pins]) + "\n"
 
@@ -182,6 +189,10 @@ def test_defaults_without_pipeline_yaml(
     synced = run(command, "sync", cwd=where, env=environ(home))
     assert synced.code == 0, synced.err
     assert installed(project / ".venv").get("alpha") == "1.0"
+    gone = run(command, "sync", cwd=tmp_empty(project), env=environ(home))
+    assert gone.code == 1 and gone.lines[-1].endswith(
+        "requirements.txt: No such file or directory (make it with `wheelwright lock` from a requirements.in)"
+    )
     active = project / "active-env"
     into = run(command, "sync", cwd=where, env=environ(home, VIRTUAL_ENV=str(active)))
     assert into.code == 0 and installed(active).get("alpha") == "1.0", into.err

@@ -136,7 +136,15 @@ def _read(path: Path, origin: Origin | None) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         where = f"{origin}: " if origin else ""
-        raise RequirementsError(f"{where}cannot read {path}: {exc.strerror}") from None
+        hint = _missing_hint(path) if origin is None and isinstance(exc, FileNotFoundError) else ""
+        raise RequirementsError(f"{where}cannot read {path}: {exc.strerror}{hint}") from None
+
+
+def _missing_hint(path: Path) -> str:
+    """What to do about a missing top-level file: write a loose input, or lock one into this file."""
+    if path.suffix == ".in":
+        return " (write the requirements to lock in it, one a line)"
+    return f" (make it with `{command_name()} lock` from a requirements.in)"
 
 
 def _parse(
