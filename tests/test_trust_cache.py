@@ -181,7 +181,7 @@ def test_damaged_metadata_json_is_rebuilt(
     assert sync(lock, tmp_path / "one", cache).code == 0
     (meta,) = (cache / "built-wheel-metadata-v0").rglob("metadata.json")
     meta.write_text(content)
-    for state in cache.glob("doit-state*"):
+    for state in cache.rglob("doit-state*"):
         state.unlink()  # every task runs again and reads metadata.json
     run = sync(lock, tmp_path / "two", cache)
     assert run.code == 0, run.err

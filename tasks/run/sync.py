@@ -34,6 +34,19 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
         target = _Target(interp.scheme(), str(venv_python(path)), path, link)
         plan, phases = _install_healing(job, cache, wanted, sites, target, started)
     report(job.spec.name, path, plan, created, time.perf_counter() - started, phases)
+    if not plan.is_empty:  # only a changed environment can have lost a requirement
+        warn_unmet(sites, interp.markers)
+
+
+def warn_unmet(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
+    """One warning per installed distribution's requirement the environment does not meet."""
+    from tasks.core.events import warn
+    from tasks.sync.needs import unmet_in
+
+    lines = unmet_in(sites, markers)
+    for line in lines:
+        warn(line)
+    return lines
 
 
 def apply_plan(
