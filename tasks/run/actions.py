@@ -241,9 +241,11 @@ def _prune_remote(days: float | None, max_size: int | None) -> None:
 
     from tasks.core.errors import ConfigError
     from tasks.core.objectstore import StoreFault, open_store
+    from tasks.run.current import pipeline
     from tasks.source.remote import configured
     from tasks.source.remote_prune import prune_store
 
+    pipeline()  # reads the configuration and opens the store (a run from the outline memo has not)
     location = configured()
     if location is None:
         raise ConfigError(

@@ -91,7 +91,7 @@ def _shaping_environment() -> dict[str, str]:
     return {
         k: scrub_text(v)
         for k, v in sorted(os.environ.items())
-        if (k.startswith(keep) or k in ("HOME", "PATH")) and k not in NOT_SHAPING
+        if (k.startswith(keep) or k in ("HOME", "PATH", "VIRTUAL_ENV")) and k not in NOT_SHAPING
     }
 
 
