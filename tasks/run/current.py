@@ -85,6 +85,20 @@ def outline() -> Outline:
     return fresh
 
 
+def refresh_outline() -> None:
+    """After a sync: when it changed what the memo watches (it made the environment, a pin's file
+    became known), plan the outline again now, so that the next run (CI's rerun) reuses it."""
+    with _lock:
+        if load_memo(_shaping()) is not None:
+            return
+        from tasks.run.model import outline_of, plan_run  # only after a sync that changed something
+
+        planned, inputs = outline_of(pipeline(), plan_run(pipeline()))
+        fresh = without_credentials(planned)
+        if not any(env.error for env in fresh.envs):
+            save_memo(_shaping(), fresh, inputs)
+
+
 def full_jobs() -> tuple[EnvJob, ...]:
     """Every environment's full plan (parses the locks); computed once, on first need."""
     with _lock:

@@ -70,10 +70,15 @@ def memo_dir() -> Path:
     return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / "outlines-v0"
 
 
+_VIEWS_ONLY = frozenset({"WHEELWRIGHT_EVENTS"})  # where events go: shapes no task
+
+
 def _shaping_environment() -> dict[str, str]:
     keep = ("PIP_", "WHEELWRIGHT_", "XDG_")
     return {
-        k: scrub_text(v) for k, v in sorted(os.environ.items()) if k.startswith(keep) or k in ("HOME", "PATH")
+        k: scrub_text(v)
+        for k, v in sorted(os.environ.items())
+        if (k.startswith(keep) and k not in _VIEWS_ONLY) or k in ("HOME", "PATH")
     }
 
 
