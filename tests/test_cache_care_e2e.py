@@ -244,3 +244,24 @@ def _first_line(process: subprocess.Popen[bytes], prefix: str) -> str:
     reader.start()
     reader.join(timeout=60)
     return found[0] if found else ""
+
+
+def test_after_prune_days_0_a_sync_of_a_matching_venv_downloads_nothing(
+    index: IndexServer, wheelhouse: Path, tmp_path: Path
+) -> None:
+    make_wheel(wheelhouse, "alpha", "1.0")
+    make_wheel(wheelhouse, "beta", "2.0")
+    lock = tmp_path / "lock.txt"
+    lock.write_text(f"--index-url {index.url}\nalpha==1.0\nbeta==2.0\n")
+    venv, cache = tmp_path / "venv", tmp_path / "cache"
+    assert sync(lock, venv, cache).code == 0
+    assert doit("prune", "days=0", f"cache={cache}").code == 0
+    assert not any((cache / "archive-v0").glob("[!.]*"))  # every unpacked wheel is gone
+    index.clear_log()
+    again = sync(lock, venv, cache)
+    assert again.code == 0, again.err
+    assert not [r.path for r in index.requests if r.path.endswith(".whl")]  # nothing downloaded
+    assert not any((cache / "archive-v0").glob("[!.]*")) and installed(venv) == {
+        "alpha": "1.0",
+        "beta": "2.0",
+    }
