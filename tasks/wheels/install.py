@@ -250,7 +250,7 @@ def install_wheels(
     wheels: list[tuple[Path, str, dict[str, Any] | None]],
     scheme: dict[str, str],
     python: str,
-    workers: int = 4,
+    workers: int = 8,
     link: str = "hardlink",
 ) -> None:
     """Install unpacked wheels (root, filename, direct_url) into one environment, in parallel."""
