@@ -18,7 +18,8 @@ def main(argv: list[str]) -> int:
     class Main(DoitMain):  # type: ignore[misc]
         BIN_NAME = "./doit"  # in doit's own messages ("Type ./doit list ...")
 
-    code = int(Main().run(argv) or 0)  # some commands (forget, info) return None on success
+    backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
+    code = int(Main(extra_config=backends).run(argv) or 0)  # `forget`, `info` return None on success
     return 1 if code == 2 and outcome.failed and not outcome.errors else code
 
 

@@ -231,6 +231,24 @@ def test_damaged_metadata_json_is_rebuilt(
     assert installed(tmp_path / "two") == {"sdonly": "1.0"}
 
 
+def test_damaged_task_state_is_removed_and_the_sync_checks_again(
+    index, wheelhouse: Path, tmp_path: Path, cache: Path
+) -> None:
+    """The state is written without waiting for the disk: a file a machine crash damaged stops no run."""
+    make_wheel(wheelhouse, "alpha", "1.0")
+    lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0")
+    venv = tmp_path / "venv"
+    assert sync(lock, venv, cache).code == 0
+    (cache / "doit-state.sqlite3").write_bytes(b"\x00not a database" * 200)
+    index.clear_log()
+    run = sync(lock, venv, cache)
+    assert run.code == 0 and "Traceback" not in run.err, run.err
+    warnings = [line for line in run.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "task state" in warnings[0], run.err
+    assert not any(r.path.endswith(".whl") for r in index.requests)  # the cache still serves every task
+    assert sync(lock, venv, cache).err.count("warning:") == 0  # a sound state again
+
+
 # --- crash-safe install ----------------------------------------------------------------------
 
 
