@@ -113,7 +113,9 @@ def run_doit(argv: list[str]) -> int:
 
     from tasks.stages.common import outcome
 
-    code = int(Main(Loader(), config_filenames=()).run(argv) or 0)  # forget, info: None on success
+    backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
+    loader = Loader()
+    code = int(Main(loader, config_filenames=(), extra_config=backends).run(argv) or 0)  # forget, info: None
     return 1 if code == 2 and outcome.failed and not outcome.errors else code
 
 

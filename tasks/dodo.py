@@ -11,7 +11,7 @@ from tasks.stages.wheelhouse import task_wheelhouse
 
 DOIT_CONFIG = {
     "default_tasks": ["sync"],
-    "backend": "sqlite3",
+    "backend": "wheelwright-sqlite",  # doit's sqlite3, commits not flushed (tasks/stages/state.py)
     "dep_file": start_run(),  # doit's state lives in the cache, so CI persists both together
     "num_process": 8,
     "par_type": "thread",

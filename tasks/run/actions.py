@@ -21,6 +21,7 @@ from tasks.run.current import (
     flag,
     outline,
     pin_job,
+    refresh_memo,
     variables,
 )
 
@@ -152,6 +153,7 @@ def run_sync(env: str, **pins: Any) -> None:
     from tasks.run.sync import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
+    refresh_memo()
 
 
 FETCHED = "_fetched"  # sync's getargs suffix: an index pin's fetch values, beside its build_wheel's

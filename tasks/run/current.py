@@ -183,7 +183,7 @@ def current_revisions() -> dict[str, str | None]:
 
     from tasks.core.errors import SourceUnreachable
     from tasks.run.degrade import confirm
-    from tasks.source.build import current_revision  # requests, GitPython: only when a source is built
+    from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.line.source.needs_build}
     offline = flag("offline")
@@ -192,7 +192,9 @@ def current_revisions() -> dict[str, str | None]:
         if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
             return pin.line.source.offline_revision(pin.line.sha256s())
         try:
-            revision = current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
+            revision = build_source(
+                pin.name, pin.line.source, cache_root(), hashes=pin.line.sha256s()
+            ).revision()
         except SourceUnreachable as exc:  # the remote is down: the revision last confirmed may stand in
             return _stand_in(task, pin, exc)
         except Exception:  # the task's own action reports the error

@@ -115,10 +115,13 @@ def _install_healing(
 
 
 def _damaged(todo: list[Wanted]) -> list[tuple[Wanted, str]]:
-    """The wheels to install whose cache entry no longer matches its RECORD (sizes: one stat a file)."""
+    """The wheels to install whose cache entry changed since it was unpacked (one stat a file, in threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tasks.wheels.unpacked import entry_damage
 
-    found = [(want, entry_damage(Path(want.unpacked))) for want in todo]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(zip(todo, pool.map(lambda want: entry_damage(Path(want.unpacked)), todo), strict=True))
     return [(want, damage) for want, damage in found if damage is not None]
 
 
