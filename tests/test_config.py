@@ -81,7 +81,7 @@ def test_format_options_fold_across_layers_as_pip_applies_them(tmp_path: Path) -
     config = tmp_path / "pipeline.yaml"
     config.write_text(
         "only-binary: [numpy, Scipy]\nprefer-binary: true\npython-version: '3.9'\n"
-        "environments:\n  dev:\n    requirements: dev.txt\n    path: venv\n    python-version: 3.12\n"
+        "environments:\n  dev:\n    requirements: dev.txt\n    path: venv\n    python-version: '3.12'\n"
         "  ci:\n    requirements: ci.txt\n    path: ci\n"
     )
     pipeline = load_pipeline({}, config)

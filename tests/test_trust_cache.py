@@ -239,7 +239,8 @@ def test_damaged_task_state_is_removed_and_the_sync_checks_again(
     lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0")
     venv = tmp_path / "venv"
     assert sync(lock, venv, cache).code == 0
-    (cache / "doit-state.sqlite3").write_bytes(b"\x00not a database" * 200)
+    (state,) = cache.glob("state-v0/*/doit-state.sqlite3")  # this project's task state
+    state.write_bytes(b"\x00not a database" * 200)
     index.clear_log()
     run = sync(lock, venv, cache)
     assert run.code == 0 and "Traceback" not in run.err, run.err

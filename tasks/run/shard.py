@@ -12,18 +12,18 @@ import hashlib
 from collections.abc import Sequence
 from typing import TypeVar
 
-from tasks.core.errors import ConfigError
+from tasks.core.errors import UsageError
 
 T = TypeVar("T")
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:
-    """`K/N` (1 ≤ K ≤ N) → (K, N); None for no value; ConfigError for anything else."""
+    """`K/N` (1 ≤ K ≤ N) → (K, N); None for no value; UsageError (exit 3) for anything else."""
     if not value:
         return None
     k, slash, n = value.strip().partition("/")
     if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-        raise ConfigError(f"shard={value!r}: expected K/N with 1 <= K <= N (shard=2/4 is the second of four)")
+        raise UsageError(f"shard={value!r}: expected K/N with 1 <= K <= N (shard=2/4 is the second of four)")
     return int(k), int(n)
 
 
