@@ -277,8 +277,8 @@ def start_run() -> str:
     read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure here is one
     line, exit 2.
     """
+    from tasks.console.choose import choose_views
     from tasks.run.current import state_file
-    from tasks.run.views import choose_views
 
     with loading():
         choose_views()
