@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tasks.console.lines import ConsoleReporter
 from tasks.core import events
-from tasks.core.events import Change, ConsoleReporter, Event, JsonLinesReporter, Tee, emit, set_reporter
+from tasks.core.events import Change, Event, JsonLinesReporter, Tee, emit, set_reporter
 from tasks.inputs.config import Indexes
 from tasks.target.interpreter import Interpreter
 from tasks.wheels.fetch import fetch_registry_wheel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.core.timings_page import Bar, Page, SourceRow, concurrency, render, slowest
+from tasks.console.timings_page import Bar, Page, SourceRow, concurrency, render, slowest
 
 
 def bars() -> tuple[Bar, ...]:

@@ -1,9 +1,11 @@
 """The run's event channel: library code reports what happened as `Event`s, the run's reporter shows them.
 
-Nothing below `tasks/stages` prints: it calls `emit(Event(...))`. The default reporter is the
-console (exactly the lines the program has always printed); `WHEELWRIGHT_EVENTS=<file>` also
-appends every event to that file as one JSON object a line (what a progress view or a JSON report
-reads). `set_reporter()` replaces the reporter for the whole process (every thread).
+Nothing outside `tasks/console` prints: library code calls `emit(Event(...))`. A run's views (the
+console, the JSON report, the timings page) are chosen by `tasks/console/choose.py`, which calls
+`set_reporter()` for the whole process (every thread) before any task runs.
+`WHEELWRIGHT_EVENTS=<file>` appends every event to that file as one JSON object a line. Before a
+view is chosen (library code called on its own, as tests do), the default reporter writes only that
+file and each warning or wait to stderr, so nothing that matters is lost.
 """
 
 from __future__ import annotations
@@ -102,91 +104,6 @@ class Reporter(Protocol):
     def event(self, e: Event) -> None: ...
 
 
-class ConsoleReporter:
-    """The lines the program prints: results on stdout, warnings and waits on stderr."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # one event's lines stay together
-
-    def event(self, e: Event) -> None:
-        lines = console_lines(e)
-        if not lines:
-            return
-        # looked up at each event, as print() does: doit may swap them while a task runs
-        stream = sys.stderr if e.kind in STDERR_KINDS else sys.stdout
-        with self._lock:
-            for line in lines:
-                print(line, file=stream)
-            stream.flush()
-
-
-def console_lines(e: Event) -> list[str]:
-    """What the console shows for `e` (most kinds show nothing: the task list says enough)."""
-    if e.kind in ("warning", "unverified"):
-        return [f"warning: {e.message}"]
-    if e.kind == "output":  # a build backend's line (emitted only when verbose)
-        return [f"{e.package}: {e.message}"]
-    if e.kind == "waiting":
-        return [e.message or "waiting"]
-    if e.kind == "project":
-        return [f"wheelwright: {e.message}"]
-    if e.kind == "metadata":  # printed when the user ran build_meta:<pkg> itself
-        return [f"{e.task}: {e.path}"] if e.message == "asked" else []
-    if e.kind == "locked":
-        return locked_lines(e)
-    if e.kind == "wheelhouse":
-        return [f"{e.task}: {e.count} wheels and their index in {e.path}"]
-    if e.kind in ("cache_usage", "pruned", "prune_done"):
-        return [cache_line(e)]
-    if e.kind == "summary":
-        return summary_lines(e)
-    if e.kind == "planned":
-        version = "" if e.version in (None, "?") else f"=={e.version}"
-        return [f"Would {e.message} {e.package}{version} ({e.source})"]
-    if e.kind == "offline":
-        return [f"Offline: skipped {e.message}"]
-    return []
-
-
-def locked_lines(e: Event) -> list[str]:
-    """A lock's line, then what changed (`+ click 8.5.1`, `~ rich 13.9.4 -> 15.0.0`, `- colorama 0.4.6`).
-
-    A dry run (`dry=1`, `check=1`) says what would change; a new lock lists no pins (all are new).
-    """
-    took = f"{e.count} pins in {e.seconds or 0.0:.2f}s"
-    if e.dry:
-        verdict = "would change" if e.changes or e.message else "up to date"
-        head = f"{e.task}: {e.path}: {verdict} ({took}, nothing written)"
-    else:
-        head = f"{e.task}: {e.path}: {took}" + (", created" if e.created else "")
-    lines = [head]
-    if e.created and not e.dry:
-        return lines
-    lines += [_lock_change_line(c) for c in e.changes]
-    return lines + ([f"  {e.message}"] if e.message else [])
-
-
-def _lock_change_line(c: Change) -> str:
-    if c.op == "install":
-        return f" + {c.name} {c.version}"
-    if c.op == "replace":
-        return f" ~ {c.name} {c.old} -> {c.version}"
-    return f" - {c.name} {c.old}"
-
-
-def cache_line(e: Event) -> str:
-    """The lines of `./doit cache` and `./doit prune`."""
-    size = human_bytes(e.bytes or 0)
-    if e.kind == "pruned":
-        return f"removed {e.path} ({size}): {e.message}"
-    if e.kind == "prune_done":
-        return f"pruned {e.path}: {e.count} entries removed, {size} freed ({e.message})"
-    if e.message is None:
-        return f"cache {e.path}: {size} in {e.count} entries"
-    entries = "entry" if e.count == 1 else "entries"
-    return f"  {e.path:<26} {size:>10} {e.count:>6} {entries:<7}  {e.message}"
-
-
 def human_bytes(count: int) -> str:
     """`512 B`, `12.0 KiB`, `3.4 MiB`, `1.2 GiB`."""
     if count < 1024:
@@ -197,58 +114,6 @@ def human_bytes(count: int) -> str:
         if value < 1024 or unit == "TiB":
             break
     return f"{value:.1f} {unit}"
-
-
-def _change_line(c: Change) -> str:
-    if c.op == "install":
-        return f" + {c.name}=={c.version}"
-    if c.op == "replace":
-        return f" ~ {c.name}=={c.old} -> {c.version}"
-    return f" - {c.name}=={c.old}"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """How the wheels a sync installs were made ready in this run: count, built, reused, seconds."""
-
-    count: int
-    built: int
-    reused: int
-    seconds: float
-
-
-def summary_lines(e: Event, prepared: Prepared | None = None) -> list[str]:
-    """uv's lines: Resolved, Prepared, Uninstalled, Installed, then `+`/`-`/`~` by name; a no-op is one."""
-    where = f"{e.task}: {e.path}" + (", created" if e.created else "")
-    phases = dict(e.phases)
-    if not e.changes:
-        return [f"Audited {_n(e.count or 0)} in {duration(e.seconds or 0.0)} ({where})"]
-    added = sum(1 for c in e.changes if c.op != "remove")
-    dropped = sum(1 for c in e.changes if c.op != "install")
-    verb = ("Would install", "Would uninstall") if e.dry else ("Installed", "Uninstalled")
-    lines = [f"Resolved {_n((e.count or 0) + added)} in {duration(phases.get('resolve', 0.0))} ({where})"]
-    if prepared is not None and prepared.count and not e.dry:
-        fetched = prepared.count - prepared.built - prepared.reused
-        made = f"{fetched} downloaded, {prepared.built} built, {prepared.reused} reused from the cache"
-        lines.append(f"Prepared {_n(prepared.count)} in {duration(prepared.seconds)} ({made})")
-    if dropped:
-        lines.append(f"{verb[1]} {_n(dropped)}" + _took(e, "uninstall"))
-    if added:
-        lines.append(f"{verb[0]} {_n(added)}" + _took(e, "install"))
-    return lines + [_change_line(c) for c in sorted(e.changes, key=lambda c: c.name)]
-
-
-def _took(e: Event, phase: str) -> str:
-    return "" if e.dry else f" in {duration(dict(e.phases).get(phase, 0.0))}"
-
-
-def _n(count: int) -> str:
-    return f"{count} package" + ("" if count == 1 else "s")
-
-
-def duration(seconds: float) -> str:
-    """uv's way: `12ms` below a second, `1.20s` above."""
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
 class JsonLinesReporter:
@@ -288,10 +153,21 @@ def is_verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
+class Stderr:
+    """Before a view is chosen: each warning and wait on stderr, as the console would show it."""
+
+    def event(self, e: Event) -> None:
+        if e.kind in ("warning", "unverified"):
+            sys.stderr.write(f"warning: {e.message}\n")
+        elif e.kind == "waiting":
+            sys.stderr.write(f"{e.message or 'waiting'}\n")
+
+
 def default_reporter() -> Reporter:
-    """The console, and the JSON-lines file `WHEELWRIGHT_EVENTS` names when it is set."""
+    """Until a view is chosen: warnings and waits on stderr, and the JSON-lines file `WHEELWRIGHT_EVENTS`
+    names when it is set (the console's views live above, in `tasks/console`)."""
     log = os.environ.get(EVENTS_ENV)
-    return Tee(ConsoleReporter(), JsonLinesReporter(log)) if log else ConsoleReporter()
+    return Tee(Stderr(), JsonLinesReporter(log)) if log else Stderr()
 
 
 def reporter() -> Reporter:

@@ -1,4 +1,9 @@
-"""The actions behind `fetch:<pkg>` and `sync:<env>`: plain functions, callable without doit."""
+"""The action behind `sync:<env>`: make an environment equal its lock (plain functions, no doit).
+
+Under the environment's lock: create the venv if needed, plan (tasks/sync/plan.py), remove then
+install, and report the summary; a cache entry found damaged is evicted, fetched again
+(`tasks/run/fetch.py` owns `fetch:<pkg>`) and installed in the same run.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from tasks.target.venv import ensure_venv, installed_distributions, venv_python
 
 
 def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
-    """Make the environment equal the lock; prints what changed. `link`: hardlink, copy or symlink."""
+    """Make the environment equal the lock; emits what changed. `link`: hardlink, copy or symlink."""
     started = time.perf_counter()
     wanted = wanted_from_values(pins)
     path = job.spec.path

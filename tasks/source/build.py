@@ -1,8 +1,11 @@
-"""Source distributions tied to remote freshness: a tree per source, then metadata and wheels.
+"""Builds from source, tied to remote freshness: a tree per source, then its metadata and wheel.
 
-`source_tree` finds (and, when upstream changed, fetches) the tree and its revision;
-`source_metadata` and `built_wheel` consult the source's metadata.json under a per-source lock
-and build only what the three outcomes call for.
+`source_tree` finds (and, when upstream changed, fetches) the tree at its revision;
+`metadata_of_tree` and `wheel_of_tree` read the source's metadata.json under a per-source file
+lock and then reuse it (fresh, with a compatible and sound wheel), take the entry from the shared
+store (`remote.take`), or build: a new wheel is added to a fresh entry and replaces a stale one's
+(`remote.give` then shares it). Also: the built wheel unpacked for installing (`fetched_wheel`),
+the resolver's `MetadataProvider`, and a tree to and from doit's values.
 """
 
 from __future__ import annotations

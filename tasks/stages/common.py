@@ -1,4 +1,10 @@
-"""What every stage shares: the run's configuration, clean one-line failures, and the console reporter."""
+"""What every stage shares: the run's start, its settings, clean one-line failures, and doit's task reporter.
+
+`start_run` (dodo.py) chooses the views, opens doit's state in the cache and applies `timeout=`
+and `verbose=`; `clean_failures` and `loading` turn errors into one `error:` line; `Reporter`
+turns doit's task callbacks into events and writes each failure's line (the console views live
+in `tasks/console`).
+"""
 
 from __future__ import annotations
 
@@ -234,7 +240,8 @@ outcome = Outcome()
 
 
 class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
-    """Prints executed tasks, and each failure as one `error:` line on stderr."""
+    """doit's callbacks as events (`started`, `finished`, `skipped_check`, `failed`); each failure as one
+    `error:` line on stderr; with `verbose=1`, each task doit runs."""
 
     desc = "wheelwright: executed tasks and one line per failure"
 
@@ -284,8 +291,8 @@ def start_run() -> str:
     it) or, when it is read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure
     here is one line (see `loading`).
     """
+    from tasks.console.choose import choose_views
     from tasks.run.current import cache_root, outline, state_file, state_relative
-    from tasks.run.views import choose_views
 
     with loading():
         choose_views()

@@ -24,7 +24,7 @@ def link_mode(value: str | None) -> str:
 
 
 def already_synced(name: str, path: str, sites: list[str], pins: Mapping[str, Mapping[str, Any]]) -> bool:
-    """True (and the summary printed) when nothing needs installing, replacing or removing."""
+    """True (and the summary reported) when nothing needs installing, replacing or removing."""
     if not sites or not (Path(path) / "pyvenv.cfg").exists():
         return False
     started = time.perf_counter()

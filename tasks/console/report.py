@@ -13,8 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from tasks.console.views import Tally
 from tasks.core.events import Event
-from tasks.core.views import Tally
 from tasks.run.current import flag
 
 REPORT_VERSION = 1

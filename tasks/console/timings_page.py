@@ -3,7 +3,7 @@
 Pure: `render(page)` turns what a run did (a bar per task on the thread that ran it, the sources,
 the counts) into HTML text with inline CSS, inline SVG and a few lines of inline script that sort
 the tables; nothing is loaded from anywhere else, so the page opens offline and in a CI artifact
-viewer. `tasks/run/timings.py` collects the run's events into a `Page`; nothing here reads a clock.
+viewer. `tasks/console/timings.py` collects the run's events into a `Page`; nothing here reads a clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`timings=FILE.html`: the run's events drawn as one self-contained HTML page (see core/timings_page).
+"""`timings=FILE.html`: the run's events drawn as one self-contained HTML page (see console/timings_page.py).
 
 `TimingsView` is a `ReportView` (it keeps the same events, the same sources and the same `why`)
 that also notes which thread each task began on; at exit it turns what it kept into a `Page` and
@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tasks.console.report import ReportView
+from tasks.console.timings_page import Bar, Page, SourceRow, render
 from tasks.core.events import Event
-from tasks.core.timings_page import Bar, Page, SourceRow, render
-from tasks.run.report import ReportView
 
 
 class TimingsView(ReportView):

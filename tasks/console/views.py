@@ -15,15 +15,8 @@ import threading
 import time
 from typing import TextIO
 
-from tasks.core.events import (
-    STDERR_KINDS,
-    ConsoleReporter,
-    Event,
-    Prepared,
-    console_lines,
-    duration,
-    summary_lines,
-)
+from tasks.console.lines import ConsoleReporter, Prepared, console_lines, duration, summary_lines
+from tasks.core.events import STDERR_KINDS, Event
 
 BIG_DOWNLOAD = 1 << 20  # finished downloads above this size get a line in logs
 PREPARING = ("fetch:", "build_meta:", "build_wheel:")

@@ -1,15 +1,15 @@
 """The run's views, chosen from its variables: the console (quiet, live or plain), the JSON-lines log,
-`report=FILE` (tasks/run/report.py) and `timings=FILE.html` (tasks/run/timings.py), each written at exit."""
+`report=FILE` (console/report.py) and `timings=FILE.html` (console/timings.py), each written at exit."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from tasks.console.report import ReportView
+from tasks.console.views import console_view
 from tasks.core.events import EVENTS_ENV, JsonLinesReporter, Reporter, Tee, set_reporter
-from tasks.core.views import console_view
 from tasks.run.current import flag, variables
-from tasks.run.report import ReportView
 
 
 def choose_views() -> None:
@@ -29,7 +29,7 @@ def choose_views() -> None:
 
 
 def _timings_view(path: Path) -> ReportView:
-    from tasks.run.timings import TimingsView
+    from tasks.console.timings import TimingsView
 
     return TimingsView(path)
 
