@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.e2e import doit, sync
+from tests.e2e import Run, doit, started_tasks
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_sdist, make_wheel
 from tests.test_build_e2e import backends as backends_fixture
@@ -29,6 +28,14 @@ def memo_writes(home: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in (home / "outlines-v0").glob("*.json")}
 
 
+def run(events: Path, *words: str) -> Run:
+    """`./doit WORDS` with one events file for every run: the variables and environment that key the
+    outline memo stay the same, so a run reuses the last one's memo unless something it watches changed."""
+    events.unlink(missing_ok=True)
+    done = doit(*words, env={**os.environ, "WHEELWRIGHT_EVENTS": str(events)})
+    return Run(done.code, done.out, done.err, started_tasks(events))
+
+
 def test_a_hashed_lock_learns_each_pins_kind_once(
     index: IndexServer, backends: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -38,23 +45,24 @@ def test_a_hashed_lock_learns_each_pins_kind_once(
     sdist = make_sdist(backends, "sdonly", "1.0", backend="setuptools")
     lines = [f"plain==1.0 --hash=sha256:{sha256(wheel)}", f"sdonly==1.0 --hash=sha256:{sha256(sdist)}"]
     lock = lock_file(tmp_path / "lock.txt", index.url, *lines)
-    cache, venv = tmp_path / "cache", tmp_path / "venv"
-    # the environment exists before the first run, so only a pin's recorded kind can change the outline
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    events = tmp_path / "events.jsonl"
+    words = (f"req={lock}", f"venv={tmp_path / 'venv'}", f"cache={tmp_path / 'cache'}")
 
-    first = sync(lock, venv, cache)
+    listed = run(events, "list", "--all", *words)  # planned before either pin's file is known
+    assert "build_meta:plain" in listed.out and "build_meta:sdonly" in listed.out, listed.out + listed.err
+    first = run(events, "fetch:plain", "fetch:sdonly", *words)
     assert first.code == 0, first.err
-    assert {"fetch:plain", "fetch:sdonly", "build_wheel:sdonly"} <= set(first.ran), first.ran
+    assert set(first.ran) == {"fetch:plain", "fetch:sdonly"}, first.ran
     planned = memo_writes(home)
 
-    second = sync(lock, venv, cache)  # plans once more: the fetches recorded each pin's file
-    assert second.code == 0, second.err
-    assert set(second.ran) == {"sync:cli", "sync"}, second.ran  # nothing fetched again
-    assert memo_writes(home) != planned
+    again = run(events, "fetch:plain", "fetch:sdonly", *words)
+    assert again.code == 0, again.err
+    assert again.ran == (), again.ran  # nothing fetched again
+    assert memo_writes(home) != planned  # planned once more: each fetch recorded its pin's file
     replanned = memo_writes(home)
 
-    listed = doit("list", "--all", f"req={lock}", f"venv={venv}", f"cache={cache}")
+    listed = run(events, "list", "--all", *words)
     assert "build_meta:sdonly" in listed.out and "build_meta:plain" not in listed.out, listed.out
-    third = sync(lock, venv, cache)
-    assert third.code == 0 and set(third.ran) == {"sync:cli", "sync"}, third.ran
-    assert memo_writes(home) == replanned  # the no-op reads the memo, plans nothing
+    third = run(events, "fetch:plain", "fetch:sdonly", *words)
+    assert third.code == 0 and third.ran == (), third.ran
+    assert memo_writes(home) == replanned  # these runs read the memo: nothing planned again

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tasks.run.current import cache_root, current_revisions, flag, recorded_revision
+from tasks.run.current import cache_root, current_revisions, flag
+
+if TYPE_CHECKING:
+    from tasks.run.outline import PinOutline
 
 
 def revision_unchanged(name: str) -> Any:
@@ -43,25 +46,28 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
     return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
 
 
-def sdist_unchanged(name: str) -> Any:
-    """doit `uptodate` of an index sdist: its sha256, as the fetch recorded it, is the one last built."""
+def sdist_unchanged(pin: PinOutline) -> Any:
+    """doit `uptodate` of an index sdist: its sha256, as the fetch recorded it, is the one last built
+    (no request, no lock parsed)."""
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        current = recorded_revision(name)
+        from tasks.run.chosen import recorded_sha256
+
+        current = recorded_sha256(cache_root(), pin, "sdist")
         return current is not None and values.get("revision") == current
 
     return check
 
 
-def wheel_or(key: str, checks: list[Any]) -> Any:
+def wheel_or(pin: PinOutline, checks: list[Any]) -> Any:
     """doit `uptodate` of an index pin's build task: nothing to do when the pin resolved to a wheel,
     else every one of `checks` (all are asked, so each can register what it saves)."""
-    return _WheelOr(key, checks)
+    return _WheelOr(pin, checks)
 
 
 class _WheelOr:
-    def __init__(self, key: str, checks: list[Any]) -> None:
-        self.key, self.checks = key, checks
+    def __init__(self, pin: PinOutline, checks: list[Any]) -> None:
+        self.pin, self.checks = pin, checks
 
     def configure_task(self, task: Any) -> None:  # doit's hook: config_changed saves its digest through it
         for check in self.checks:
@@ -71,6 +77,6 @@ class _WheelOr:
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
         from tasks.run.chosen import kind_of
 
-        if kind_of(cache_root(), self.key) == "wheel":
+        if kind_of(cache_root(), self.pin) == "wheel":
             return True
         return all([check(task, values) for check in self.checks])
