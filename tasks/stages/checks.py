@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.run.current import cache_root, current_revisions, flag
+from tasks.run.values import saved_path, saved_revision, saved_source
 
 if TYPE_CHECKING:
     from tasks.run.outline import PinOutline
@@ -16,14 +16,12 @@ def revision_unchanged(name: str) -> Any:
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
         current = current_revisions().get(name)
-        if current is None and flag("offline") and values.get("revision"):
+        if current is None and flag("offline") and saved_revision(values):
             from tasks.run.offline import skipped_check
 
-            info = values.get("info")
-            info = info if isinstance(info, dict) else {}
-            skipped_check(name, str(info.get("url") or values.get("path") or "its source"))
+            skipped_check(name, saved_source(values))
             return True  # offline: the revision built last time is the one there is
-        return current is not None and values.get("revision") == current
+        return current is not None and saved_revision(values) == current
 
     return check
 
@@ -32,8 +30,8 @@ def path_exists(key: str) -> Any:
     """doit `uptodate`: the path the last run saved under `key` still exists."""
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        path = values.get(key)
-        return isinstance(path, str) and Path(path).exists()
+        path = saved_path(values, key)
+        return path is not None and path.exists()
 
     return check
 
@@ -42,8 +40,8 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
     """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache."""
     from tasks.wheels.unpacked import MARKER
 
-    unpacked = values.get("unpacked")
-    return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
+    unpacked = saved_path(values, "unpacked")
+    return unpacked is not None and (unpacked / MARKER).is_file()
 
 
 def sdist_unchanged(pin: PinOutline) -> Any:
@@ -54,7 +52,7 @@ def sdist_unchanged(pin: PinOutline) -> Any:
         from tasks.run.chosen import recorded_sha256
 
         current = recorded_sha256(cache_root(), pin, "sdist")
-        return current is not None and values.get("revision") == current
+        return current is not None and saved_revision(values) == current
 
     return check
 
