@@ -120,7 +120,7 @@ def test_prune_ci_keeps_only_builds_and_a_new_venv_builds_nothing(
         "built-wheels-v0",
         "built-wheel-metadata-v0",
         "git-v0",
-        "doit-state.sqlite3",
+        "state-v0",
         "interpreters-v0",
         "locks-v0",
         "chosen-v0",
@@ -166,10 +166,10 @@ def test_prune_max_size_removes_least_recently_used_first(project: tuple[Path, P
     assert tight.code == 0, tight.err
     assert "least recently used" in tight.out
     assert not list((cache / "built-wheels-v0").rglob("*.whl"))
-    assert (cache / "doit-state.sqlite3").is_file() and (cache / "interpreters-v0").is_dir()
+    assert any(cache.glob("state-v0/*/doit-state.sqlite3")) and (cache / "interpreters-v0").is_dir()
     assert sync(lock, tmp_path / "venv2", cache).code == 0  # everything is made again
     wrong = doit("prune", f"cache={cache}", "max-size=lots")
-    assert wrong.code != 0 and wrong.errors == [
+    assert wrong.code == 1 and wrong.errors == [
         "error: max-size=lots: give a size such as max-size=500M or max-size=2G"
     ]
 
@@ -245,3 +245,61 @@ def _first_line(process: subprocess.Popen[bytes], prefix: str) -> str:
     reader.start()
     reader.join(timeout=60)
     return found[0] if found else ""
+
+
+def test_a_sync_arriving_while_a_prune_waits_goes_after_the_prune(
+    index: IndexServer, project: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The gate: sync A runs, a real `./doit prune` waits for it, sync B arrives and waits for the
+    prune (a stream of syncs cannot starve a prune); then all three finish."""
+    import urllib.request
+
+    lock, _ = project
+    cache, events = tmp_path / "cache", tmp_path / "events.jsonl"
+    plain = "/files/plain-1.0-py3-none-any.whl"
+    index.hold(plain, clients=2, timeout=120)  # A stays in its run until this test asks for the file too
+    env = {**os.environ, "WHEELWRIGHT_EVENTS": str(events), "WHEELWRIGHT_CWD": str(ROOT)}
+
+    def start(*words: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*DOIT, *words], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    sync_a = start("sync", f"req={lock}", f"venv={tmp_path / 'a'}", f"cache={cache}")
+    while not events.exists() or '"kind": "started"' not in events.read_text():
+        assert sync_a.poll() is None, sync_a.communicate()
+        time.sleep(0.05)
+    pruning = start("prune", f"cache={cache}", "ci=1")
+    assert (
+        _first_line(pruning, "waiting for the runs using") == f"waiting for the runs using {cache} to finish"
+    )
+    sync_b = start("sync", f"req={lock}", f"venv={tmp_path / 'b'}", f"cache={cache}")
+    assert _first_line(sync_b, "waiting for a prune of") == f"waiting for a prune of {cache} to finish"
+    assert sync_a.poll() is None and pruning.poll() is None  # A still runs: B waits for the prune, not A
+    urllib.request.urlopen(f"http://127.0.0.1:{index.port}{plain}", timeout=30).read()  # releases A
+    for process in (sync_a, pruning, sync_b):
+        _, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+    for venv in ("a", "b"):
+        assert installed(tmp_path / venv) == {"plain": "1.0", "gitpkg": "1.0", "pathpkg": "1.0"}
+
+
+def test_after_prune_days_0_a_sync_of_a_matching_venv_downloads_nothing(
+    index: IndexServer, wheelhouse: Path, tmp_path: Path
+) -> None:
+    make_wheel(wheelhouse, "alpha", "1.0")
+    make_wheel(wheelhouse, "beta", "2.0")
+    lock = tmp_path / "lock.txt"
+    lock.write_text(f"--index-url {index.url}\nalpha==1.0\nbeta==2.0\n")
+    venv, cache = tmp_path / "venv", tmp_path / "cache"
+    assert sync(lock, venv, cache).code == 0
+    assert doit("prune", "days=0", f"cache={cache}").code == 0
+    assert not any((cache / "archive-v0").glob("[!.]*"))  # every unpacked wheel is gone
+    index.clear_log()
+    again = sync(lock, venv, cache)
+    assert again.code == 0, again.err
+    assert not [r.path for r in index.requests if r.path.endswith(".whl")]  # nothing downloaded
+    assert not any((cache / "archive-v0").glob("[!.]*")) and installed(venv) == {
+        "alpha": "1.0",
+        "beta": "2.0",
+    }

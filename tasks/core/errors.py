@@ -47,6 +47,11 @@ class ConfigError(WheelwrightError):
     """pipeline.yaml, pip configuration or a command-line variable is wrong."""
 
 
+class UsageError(ConfigError):
+    """The command as typed cannot run: an unknown variable, a wrong pipeline.yaml, a missing config= file
+    (exit status 3, before anything runs)."""
+
+
 class IndexUnavailable(WheelwrightError):
     """An index cannot be reached or read, or does not have the project at all."""
 

@@ -110,7 +110,7 @@ _run = _Run()
 
 
 def configure(value: str | None) -> None:
-    """Use the store at `value` (`s3://bucket/prefix`) for this process; None or `off` switches it off."""
+    """Use the store at `value` (a store URL) for this process; None or `off` switches it off."""
     location = parse_location(value)
     with _run.lock:
         if location != _run.location:
