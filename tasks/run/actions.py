@@ -170,14 +170,18 @@ def installable(values: dict[str, Any], pins: Sequence[PinOutline]) -> dict[str,
     """The wheel of each pin (keyed `pin0`, `pin1`, … as `pins` are ordered): for an index pin whose kind
     was unknown when the run was planned, its fetch's wheel when it resolved to one (its build tasks then
     did nothing), else its own task's."""
-    from tasks.run.chosen import kind_of
-
     chosen = {}
     for i, pin in enumerate(pins):
         key = f"pin{i}"
-        passed = key + FETCHED in values and kind_of(cache_root(), pin) == "wheel"
+        passed = key + FETCHED in values and _resolved_to_wheel(pin)
         chosen[key] = values[key + FETCHED] if passed else values.get(key)
     return chosen
+
+
+def _resolved_to_wheel(pin: PinOutline) -> bool:
+    from tasks.run.chosen import kind_of  # reads the record (and imports the index's parsers): not on a no-op
+
+    return kind_of(cache_root(), pin) == "wheel"
 
 
 @secret_free
