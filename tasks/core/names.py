@@ -1,4 +1,5 @@
-"""Project names normalized (PEP 503) without importing packaging.utils on the no-op path."""
+"""Project names normalized (PEP 503) without importing packaging.utils on the no-op path, and the
+one rule telling a wheel's filename from a source archive's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
 else:
     NormalizedName = str
 
-__all__ = ["NormalizedName", "canonicalize_name"]
+__all__ = ["NormalizedName", "canonicalize_name", "is_wheel_filename"]
 
 _SEPARATORS = re.compile(r"[-_.]+")
 
@@ -18,3 +19,8 @@ _SEPARATORS = re.compile(r"[-_.]+")
 def canonicalize_name(name: str) -> NormalizedName:
     """The same result as packaging.utils.canonicalize_name, for the light paths."""
     return cast("NormalizedName", _SEPARATORS.sub("-", name).lower())
+
+
+def is_wheel_filename(filename: str) -> bool:
+    """A wheel (`.whl`, PEP 427); anything else a distribution is named by is built from source."""
+    return filename.endswith(".whl")

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import IndexUnavailable, NetworkError, UnsafeName
+from tasks.core.names import is_wheel_filename
 from tasks.core.safenames import dist_filename, safe_segment, sha256_value
 from tasks.core.urls import strip_credentials
 from tasks.inputs.config import Indexes
@@ -53,7 +54,7 @@ class DistFile:
 
     @property
     def is_wheel(self) -> bool:
-        return self.filename.endswith(".whl")
+        return is_wheel_filename(self.filename)
 
     def local_name(self, project: str) -> str:
         """The filename to store this file under: a valid wheel or sdist name of `project`."""

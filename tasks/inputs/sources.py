@@ -1,9 +1,9 @@
 """Where a distribution comes from (index, direct URL, git, local path): one interface for all four.
 
-Every kind answers the same pure questions: what it is called (`describe`, `identity`), whether
-it is a wheel or needs a build, its bucket for a revision, whether its revision is known without
-network (`offline_revision`), and its PEP 610 `direct_url`. The network side (the current
-revision, the tree) is `tasks.source.kinds`.
+Every kind answers the same pure questions: what it is called (`describe`, `identity`), the wheel
+it names when it is a direct wheel (`wheel_name`; a pin's kind is `tasks.run.chosen`'s), its bucket
+for a revision, whether its revision is known without network (`offline_revision`), and its PEP 610
+`direct_url`. The network side (the current revision, the tree) is `tasks.source.kinds`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
 from tasks.core import layout
+from tasks.core.names import is_wheel_filename
 from tasks.core.urls import canonical_url, digest, strip_credentials, url_digest
 
 
@@ -45,10 +46,6 @@ class RegistrySource:
     @property
     def wheel_name(self) -> str | None:
         return None
-
-    @property
-    def needs_build(self) -> bool:
-        return False  # an sdist-only pin is built too, but that is known only from the index page
 
     def offline_revision(self, hashes: frozenset[str]) -> str | None:
         """Index files are immutable: a single `--hash` is the revision, no network needed."""
@@ -99,11 +96,7 @@ class UrlSource:
 
     @property
     def wheel_name(self) -> str | None:
-        return self.filename if self.filename.endswith(".whl") else None
-
-    @property
-    def needs_build(self) -> bool:
-        return self.wheel_name is None
+        return self.filename if is_wheel_filename(self.filename) else None
 
     def offline_revision(self, hashes: frozenset[str]) -> str | None:
         """`#sha256=` names the content: no revalidation needed."""
@@ -145,7 +138,6 @@ class GitSource:
     kind = "git"
     direct = True
     wheel_name = None
-    needs_build = True
 
     @property
     def repo_digest(self) -> str:
@@ -217,11 +209,7 @@ class PathSource:
 
     @property
     def wheel_name(self) -> str | None:
-        return self.path.name if self.path.suffix == ".whl" else None
-
-    @property
-    def needs_build(self) -> bool:
-        return self.wheel_name is None
+        return self.path.name if is_wheel_filename(self.path.name) else None
 
     def offline_revision(self, hashes: frozenset[str]) -> str | None:
         return None  # a content digest, cheap and local: computed once per run

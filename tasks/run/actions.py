@@ -7,7 +7,7 @@ project error for a failure the user can act on.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tasks.core.errors import WheelwrightError
@@ -27,7 +27,9 @@ from tasks.run.current import (
 
 if TYPE_CHECKING:
     from tasks.run.model import PinJob
+    from tasks.run.outline import PinOutline
     from tasks.source.trees import Tree
+    from tasks.wheels.fetch import Fetched
 
 _Action = TypeVar("_Action", bound=Callable[..., Any])
 
@@ -60,26 +62,29 @@ def _refuse_dry(task: str) -> None:
 @secret_free
 def run_fetch(task: str) -> dict[str, Any]:
     """Action of `fetch:<task>`: a wheel into the cache, or a source tree for the build tasks."""
+    from tasks.run.values import to_values
+
     _refuse_dry(f"fetch:{task}")
-    pin = pin_job(task)
+    return to_values(_fetched(task, pin_job(task)))
+
+
+def _fetched(task: str, pin: PinJob) -> Fetched | Tree:
+    built = pin.known_kind == "sdist"  # a direct reference built from source (an index pin's: its fetch's)
     if flag("offline"):
         from tasks.run.offline import fetch_offline, refuse_tree
 
-        if not pin.line.source.needs_build:
+        if not built:
             return fetch_offline(pin, cache_root())
         refuse_tree(pin)
-    revision = current_revisions().get(task) if pin.line.source.needs_build else None
-    if pin.line.source.needs_build:
+    if built:
         from tasks.run.degrade import raise_refused
-        from tasks.source.build import source_tree, tree_values
+        from tasks.source.build import source_tree
 
+        revision = current_revisions().get(task)
         if revision is None:
             raise_refused(task)  # its remote is down and no cached build may stand in: that error
-
         hashes = pin.line.sha256s()
-        return tree_values(
-            source_tree(pin.name, pin.line.source, cache_root(), hashes=hashes, revision=revision)
-        )
+        return source_tree(pin.name, pin.line.source, cache_root(), hashes=hashes, revision=revision)
     if not pin.line.source.direct:
         from tasks.run.fetch import fetch_registry
 
@@ -96,33 +101,35 @@ def _build_tree(pin: PinJob, tree: dict[str, Any] | None) -> Tree | None:
     fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.chosen`).
     """
     from tasks.run.fetch import registry_tree, with_settings
-    from tasks.source.build import tree_from_values
+    from tasks.run.values import tree_from
 
-    built = registry_tree(pin, cache_root()) if tree is None else tree_from_values(tree)
+    built = registry_tree(pin, cache_root()) if not pin.line.source.direct else tree_from(tree)
     return None if built is None else with_settings(built, pin)
 
 
 @secret_free
 def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_meta:<task>`: the source's metadata.json, built only when stale."""
+    from tasks.run.values import BuiltMetadata, WheelPassed, to_values
     from tasks.source.build import metadata_of_tree
     from tasks.source.builtcache import metadata_json
 
     _refuse_dry(f"build_meta:{task}")
     pin = pin_job(task)
     built = _build_tree(pin, tree)
-    if built is None:
-        return {"wheel": True}  # an index wheel: its metadata is the wheel's own, nothing to build
+    if built is None:  # an index wheel: its metadata is the wheel's own, nothing to build
+        return to_values(WheelPassed())
     metadata_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
     path = metadata_json(cache_root(), built.bucket)
     shown = "asked" if asked_for(f"build_meta:{task}") else None  # a sync's own build_meta says nothing
     emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
-    return {"revision": built.revision, "metadata": str(path)}
+    return to_values(BuiltMetadata(built.revision, str(path)))
 
 
 @secret_free
 def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
+    from tasks.run.values import to_values
     from tasks.source.build import fetched_wheel, wheel_of_tree
 
     _refuse_dry(f"build_wheel:{task}")
@@ -131,19 +138,19 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
     if built is None:  # an index wheel: the fetched wheel itself, passed through
         from tasks.run.fetch import fetch_registry
 
-        return fetch_registry(pin, cache_root())
+        return to_values(fetch_registry(pin, cache_root()))
     wheel = wheel_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
-    return fetched_wheel(pin.name, built, wheel, cache_root()).as_values()
+    return to_values(fetched_wheel(pin.name, built, wheel, cache_root()))
 
 
 @secret_free
-def run_sync(env: str, **pins: Any) -> None:
+def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
     """Action of `sync:<env>`: a quick check of the environment first, the full plan if needed."""
     from tasks.sync.quick import already_synced, link_mode
 
     link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
-    pins = installable(pins)
+    pins = installable(pins, outlined)
     if flag("dry") or flag("check"):
         from tasks.run.dry import dry_sync
 
@@ -159,39 +166,41 @@ def run_sync(env: str, **pins: Any) -> None:
 FETCHED = "_fetched"  # sync's getargs suffix: an index pin's fetch values, beside its build_wheel's
 
 
-def installable(pins: dict[str, Any]) -> dict[str, Any]:
-    """The wheel of each pin: for an index pin whose kind was unknown when the run was planned, its
-    fetch's wheel when the index had one (its build tasks then did nothing), else its build_wheel's."""
+def installable(values: dict[str, Any], pins: Sequence[PinOutline]) -> dict[str, Any]:
+    """The wheel of each pin (keyed `pin0`, `pin1`, … as `pins` are ordered): for an index pin whose kind
+    was unknown when the run was planned, its fetch's wheel when it resolved to one (its build tasks then
+    did nothing), else its own task's."""
     chosen = {}
-    for key, values in pins.items():
-        fetched = pins.get(key + FETCHED)
-        if key.endswith(FETCHED):
-            continue
-        is_wheel = isinstance(fetched, dict) and "unpacked" in fetched and "path" not in fetched
-        chosen[key] = fetched if is_wheel else values
+    for i, pin in enumerate(pins):
+        key = f"pin{i}"
+        passed = key + FETCHED in values and _resolved_to_wheel(pin)
+        chosen[key] = values[key + FETCHED] if passed else values.get(key)
     return chosen
 
 
+def _resolved_to_wheel(pin: PinOutline) -> bool:
+    from tasks.run.chosen import kind_of  # reads the record (and imports the index's parsers): not on a no-op
+
+    return kind_of(cache_root(), pin) == "wheel"
+
+
 @secret_free
-def run_wheelhouse(env: str, **pins: Any) -> None:
+def run_wheelhouse(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
     """Action of `wheelhouse:<env>`: the environment's wheels and their index in `dir=DIR`."""
     import os
     from pathlib import Path
 
     from tasks.core.errors import ConfigError
+    from tasks.run.values import wheel_from
     from tasks.run.wheelhouse import make_wheelhouse
 
     target = variables().get("dir")
     if not target:
         raise ConfigError("wheelhouse: give dir=DIR, the directory to fill with the wheels")
     dest = Path(os.environ.get("WHEELWRIGHT_CWD") or ".") / Path(target).expanduser()
-    chosen = installable(pins)  # keyed pin0, pin1, … in the order of the env's pin tasks
-    values = {task.split(":", 1)[1]: chosen[f"pin{i}"] for i, task in enumerate(_pin_tasks(env))}
-    make_wheelhouse(env_job(env), cache_root(), dest, values)
-
-
-def _pin_tasks(env: str) -> list[str]:
-    return next(e.pins for e in outline().envs if e.name == env)
+    chosen = installable(pins, outlined)  # keyed pin0, pin1, … in the order of the env's pin tasks
+    wheels = [wheel_from(chosen[f"pin{i}"]) for i in range(len(outlined))]
+    make_wheelhouse(env_job(env), cache_root(), dest, wheels)
 
 
 @secret_free

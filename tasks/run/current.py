@@ -185,7 +185,7 @@ def current_revisions() -> dict[str, str | None]:
     from tasks.run.degrade import confirm
     from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
 
-    pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.line.source.needs_build}
+    pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.known_kind == "sdist"}
     offline = flag("offline")
 
     def check(task: str, pin: PinJob) -> str | None:
@@ -217,12 +217,3 @@ def _stand_in(task: str, pin: PinJob, error: SourceUnreachable) -> str | None:
     last = max((r for r in records if r is not None), key=lambda r: r.at, default=None)  # a baked cache's too
     cached = last is not None and revision_cached(pin.name, source, cache_root(), last.revision)
     return stand_in(task, error, last, cached=cached, strict=flag("strict"))
-
-
-def recorded_revision(task: str) -> str | None:
-    """An index sdist's revision, its sha256 as its first fetch recorded it: no request, no lock parsed."""
-    from tasks.run.chosen import recall
-
-    pin = next((p for p in outline().pins if p.task == task), None)
-    file = recall(cache_root(), pin.choice_key or pin.key) if pin is not None else None
-    return file.sha256 if file is not None and not file.is_wheel else None

@@ -71,7 +71,7 @@ def _wanted(pin: PinJob, have: Installed | None, cache: Path) -> Wanted:
     wanted_url = source.direct_url(revision or "")
     if have is not None and _same_source(have, wanted_url, revision):
         return Wanted(pin.name, have.version, "", "", have.direct_url)
-    what = "build" if source.needs_build else "download"
+    what = "build" if pin.known_kind == "sdist" else "download"
     emit(Event("planned", package=pin.name, version=UNKNOWN, message=what, source=source.describe()))
     return Wanted(pin.name, UNKNOWN, "", "", wanted_url)
 

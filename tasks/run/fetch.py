@@ -12,7 +12,7 @@ upstream twice.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tasks.run.model import PinJob
 from tasks.wheels.fetch import Fetched
@@ -22,16 +22,16 @@ if TYPE_CHECKING:
     from tasks.source.trees import Tree
 
 
-def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> dict[str, Any]:
-    """Fetch one pin into the cache; the returned values are what `sync` installs."""
+def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> Fetched:
+    """Fetch one pin into the cache: the wheel `sync` installs."""
     source = pin.line.source
     if not source.direct:
-        return _registry(pin, cache).as_values()
+        return _registry(pin, cache)
     if source.wheel_ref is not None:
         from tasks.wheels.direct import fetch_direct_wheel
 
-        return fetch_direct_wheel(pin.name, source, pin.line.sha256s(), pin.interp, cache).as_values()
-    return build_direct(pin, cache, revision).as_values()
+        return fetch_direct_wheel(pin.name, source, pin.line.sha256s(), pin.interp, cache)
+    return build_direct(pin, cache, revision)
 
 
 def chosen_file(pin: PinJob, cache: Path) -> DistFile:
@@ -39,7 +39,7 @@ def chosen_file(pin: PinJob, cache: Path) -> DistFile:
     from tasks.run.chosen import recall, remember
     from tasks.wheels.fetch import registry_file
 
-    known = recall(cache, pin.choice_key)
+    known = recall(cache, pin)
     if known is not None and not known.is_wheel:
         return known
     version = pin.version
@@ -48,18 +48,16 @@ def chosen_file(pin: PinJob, cache: Path) -> DistFile:
         name=pin.name, version=version, hashes=pin.line.sha256s(), indexes=pin.indexes,
         interp=pin.interp, cache=cache,
     )  # fmt: skip
-    remember(cache, pin.choice_key, file)
+    remember(cache, pin, file)
     return file
 
 
-def fetch_registry(pin: PinJob, cache: Path) -> dict[str, Any]:
-    """Action of `fetch:<pkg>` for an index pin: a wheel into the cache, or an sdist's tree to build."""
+def fetch_registry(pin: PinJob, cache: Path) -> Fetched | Tree:
+    """What `fetch:<pkg>` of an index pin gives: a wheel in the cache, or an sdist's tree to build."""
     file = chosen_file(pin, cache)
     if file.is_wheel:
-        return _wheel(pin, file, cache).as_values()
-    from tasks.source.build import tree_values
-
-    return tree_values(_sdist_tree(pin, file, cache))
+        return _wheel(pin, file, cache)
+    return _sdist_tree(pin, file, cache)
 
 
 def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
@@ -67,7 +65,7 @@ def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
     from tasks.core.errors import BuildError
     from tasks.run.chosen import recall
 
-    file = recall(cache, pin.choice_key)
+    file = recall(cache, pin)
     if file is None:
         from tasks.inputs.project import command_name
 

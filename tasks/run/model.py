@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
@@ -22,10 +23,12 @@ from tasks.inputs.config import (
     pip_index_options,
 )
 from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
-from tasks.inputs.sources import Source
 from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
 from tasks.target.interpreter import Interpreter, find_python, probe, probe_env
 from tasks.target.venv import check_target
+
+if TYPE_CHECKING:
+    from tasks.run.chosen import Kind
 
 
 @functools.cache
@@ -59,7 +62,10 @@ class PinJob:
     @property
     def choice_key(self) -> str:
         """What names the file an index pin resolves to: its hashes when the lock gives them (the same
-        file whatever index or pip setting served it, so `PIP_NO_INDEX=1` finds its record), else `key`."""
+        file whatever index or pip setting served it, so `PIP_NO_INDEX=1` finds its record), else `key`;
+        "" for a direct reference, which has no record (`tasks.run.chosen`)."""
+        if self.line.source.direct:
+            return ""
         if not self.line.hashes:
             return self.key
         hashes = sorted(self.line.hashes)
@@ -67,6 +73,13 @@ class PinJob:
         if self.indexes.formats.restricts(self.name):  # --only-binary/--no-binary change the file
             identity["formats"] = self.indexes.formats.allowed(self.name)
         return json.dumps({**identity, "platform": self.interp.platform_key}, sort_keys=True)
+
+    @property
+    def known_kind(self) -> Kind | None:
+        """The pin's kind as its lock line tells it (an index pin's is in its record: `tasks.run.chosen`)."""
+        from tasks.run.chosen import source_kind
+
+        return source_kind(self.line.source)
 
     @property
     def key(self) -> str:
@@ -109,11 +122,6 @@ class EnvJob:
     files: tuple[Path, ...] = ()
     error: str | None = None
     task_names: dict[NormalizedName, str] = field(default_factory=dict)
-
-
-def needs_build(source: Source) -> bool:
-    """Direct references other than wheels are built from source (by their own build tasks)."""
-    return source.needs_build
 
 
 def read_requirements(
@@ -251,15 +259,12 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
 
 
 def pin_outline(task: str, pin: PinJob, cache: Path) -> PinOutline:
-    """A pin's tasks: an index pin is built when the file it resolved to is an sdist, or not yet known
-    (its build tasks then pass a wheel through); the record of its choice is in `tasks.run.chosen`."""
-    doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
-    if pin.line.source.direct:
-        return PinOutline(task, pin.key, doc, needs_build(pin.line.source), settings=pin.settings_key)
+    """A pin's tasks: built from source unless it is a wheel; an index pin's kind is its record's, and
+    one not fetched yet is built too (its build tasks then pass a wheel through)."""
     from tasks.run.chosen import kind_of
 
-    kind = kind_of(cache, pin.choice_key)
-    return PinOutline(task, pin.key, doc, kind != "wheel", True, kind or "", pin.settings_key, pin.choice_key)
+    doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
+    return PinOutline(task, pin.key, doc, kind_of(cache, pin) or "", pin.settings_key, pin.choice_key)
 
 
 def lock_outline(job: EnvJob) -> LockOutline:
@@ -296,7 +301,7 @@ def _sites(job: EnvJob) -> list[str]:
 
 
 def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
-    from tasks.run.chosen import chosen_path  # the outline changes when a pin's file becomes known
+    from tasks.run.chosen import record_path  # the outline changes when a pin's file becomes known
 
     inputs = [pipeline.config_file, *pip_config_files(os.environ)]
     for job in jobs:
@@ -306,5 +311,5 @@ def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
             inputs += [spec.path / "pyvenv.cfg", spec.path / "bin" / "python"]
         if job.interp is not None:
             inputs.append(Path(job.interp.executable))
-        inputs += [chosen_path(pipeline.cache, pin.key) for pin in job.pins if not pin.line.source.direct]
+        inputs += [record_path(pipeline.cache, pin) for pin in job.pins if pin.choice_key]
     return inputs

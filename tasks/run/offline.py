@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tasks.core.errors import OfflineMissing
 from tasks.core.events import Event, emit
 from tasks.run.model import PinJob
+
+if TYPE_CHECKING:
+    from tasks.wheels.fetch import Fetched
 
 _said: set[str] = set()  # each skipped check is said once, though three tasks ask
 
@@ -30,8 +33,9 @@ def skipped_check(package: str, source: str) -> None:
     )
 
 
-def fetch_offline(pin: PinJob, cache: Path) -> dict[str, Any]:
+def fetch_offline(pin: PinJob, cache: Path) -> Fetched:
     """A pin's wheel from the cache without any request, or one error naming what would be fetched."""
+    from tasks.wheels.fetch import Fetched
     from tasks.wheels.unpacked import MARKER, unpacked_path
 
     source = pin.line.source
@@ -43,25 +47,25 @@ def fetch_offline(pin: PinJob, cache: Path) -> dict[str, Any]:
                 direct = source.direct_url(sha) if source.direct else None
                 if not source.direct:  # the pin resolved to this wheel: its build tasks have nothing to do
                     _remember_wheel(pin, cache, marker["filename"], sha)
-                values = {"name": pin.name, "version": pin.version, "sha256": sha, "unpacked": str(entry)}
-                return {**values, "filename": marker["filename"], "direct_url": direct, "revision": None}
+                assert pin.version is not None  # require_pins guarantees it
+                return Fetched(pin.name, pin.version, marker["filename"], sha, str(entry), direct)
     what = source.describe() if source.direct else f"{pin.name}=={pin.version} from the index"
     raise OfflineMissing(f"offline, and not in the cache: would fetch {what}", package=pin.name)
 
 
 def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
     """An index pin without `--hash`: the sha256 of the wheel its last online fetch chose, if any."""
-    from tasks.run.chosen import recall
+    from tasks.run.chosen import recorded_sha256
 
-    file = recall(cache, pin.choice_key) if not pin.line.source.direct else None
-    return frozenset({file.sha256}) if file is not None and file.is_wheel and file.sha256 else frozenset()
+    sha256 = recorded_sha256(cache, pin, "wheel")
+    return frozenset({sha256}) if sha256 else frozenset()
 
 
 def _remember_wheel(pin: PinJob, cache: Path, filename: str, sha256: str) -> None:
     from tasks.index.pages import DistFile
     from tasks.run.chosen import remember
 
-    remember(cache, pin.choice_key, DistFile(filename, url="", hashes=(("sha256", sha256),)))
+    remember(cache, pin, DistFile(filename, url="", hashes=(("sha256", sha256),)))
 
 
 def refuse_tree(pin: PinJob) -> None:

@@ -17,13 +17,16 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
-VERSION = "outline-v6"
+if TYPE_CHECKING:
+    from tasks.run.chosen import Kind
+
+VERSION = "outline-v7"
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,23 @@ class PinOutline:
     task: str  # fetch:<task>
     key: str
     doc: str
-    built: bool = False  # built from source (or an index pin not yet known): build_meta and build_wheel too
-    registry: bool = False  # an index pin: its build tasks read the chosen sdist from tasks.run.chosen
-    chosen: str = ""  # an index pin's file kind, "wheel" or "sdist"; "" until its first fetch
+    kind: str = ""  # "wheel" or "sdist" (tasks.run.chosen) when planned; "" for an index pin not fetched yet
     settings: str = ""  # its PEP 517 config_settings as JSON (a change makes the build tasks stale)
-    choice_key: str = ""  # an index pin: what its chosen-file record is kept under (tasks.run.chosen)
+    choice_key: str = ""  # an index pin: its one key, for the record of its chosen file (tasks.run.chosen)
+
+    @property
+    def known_kind(self) -> Kind | None:
+        return "wheel" if self.kind == "wheel" else "sdist" if self.kind == "sdist" else None
+
+    @property
+    def built(self) -> bool:
+        """Built from source (or an index pin not known yet): `build_meta` and `build_wheel` too."""
+        return self.kind != "wheel"
+
+    @property
+    def registry(self) -> bool:
+        """An index pin: its build tasks read the chosen sdist from its record (tasks.run.chosen)."""
+        return bool(self.choice_key)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from tasks.core.locks import venv_lock
 from tasks.core.names import NormalizedName
 from tasks.run.fetch import fetch_pin
 from tasks.run.model import EnvJob
+from tasks.run.values import to_values
 from tasks.sync.plan import Plan, Wanted, plan_sync, wanted_from_values
 from tasks.sync.quick import applied, report
 from tasks.target.interpreter import probe_env
@@ -146,5 +147,5 @@ def _refetched(
         pin = next((p for p in job.pins if p.name == want.name), None)
         if pin is None:
             raise InstallError(f"damaged cache entry ({damage}) with no pin to fetch", package=want.name)
-        healed.update(wanted_from_values({want.name: fetch_pin(pin, cache)}))
+        healed.update(wanted_from_values({want.name: to_values(fetch_pin(pin, cache))}))
     return healed

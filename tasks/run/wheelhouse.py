@@ -14,17 +14,17 @@ DIR/requirements.txt`. Each file is written beside its target, then renamed.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from tasks.core import layout
 from tasks.core.errors import InstallError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text, temp_beside
 from tasks.run.model import EnvJob, PinJob
+from tasks.wheels.fetch import Fetched
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,17 @@ class HouseWheel:
     sha256: str
 
 
-def make_wheelhouse(job: EnvJob, cache: Path, dest: Path, values: dict[str, dict[str, Any]]) -> None:
-    """Fill `dest` with the wheel of every pin of `job` (`values`: each pin task's fetched values)."""
+def make_wheelhouse(job: EnvJob, cache: Path, dest: Path, fetched: Sequence[Fetched]) -> None:
+    """Fill `dest` with the wheel of every pin of `job` (`fetched`: each pin's wheel, in the same order)."""
     dest.mkdir(parents=True, exist_ok=True)
-    wheels = [_place(pin, values[job.task_names[pin.name]], cache, dest) for pin in job.pins]
+    wheels = [_place(pin, wheel, cache, dest) for pin, wheel in zip(job.pins, fetched, strict=True)]
     write_index(dest, wheels)
     emit(Event("wheelhouse", task=f"wheelhouse:{job.spec.name}", path=str(dest), count=len(wheels)))
 
 
-def _place(pin: PinJob, fetched: dict[str, Any], cache: Path, dest: Path) -> HouseWheel:
+def _place(pin: PinJob, fetched: Fetched, cache: Path, dest: Path) -> HouseWheel:
     """The pin's wheel file in `dest`: copied when it was built here, else downloaded and checked."""
-    wheel = HouseWheel(str(pin.name), fetched["version"], fetched["filename"], fetched["sha256"])
+    wheel = HouseWheel(str(pin.name), fetched.version, fetched.filename, fetched.sha256)
     target = dest / wheel.filename
     if target.is_file() and _sha256(target) == wheel.sha256:
         return wheel

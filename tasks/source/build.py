@@ -237,27 +237,6 @@ class MetadataProvider:
         return metadata_of_tree(name, tree, interp, self.indexes, cache)
 
 
-def tree_values(tree: Tree) -> dict[str, Any]:
-    """A tree as doit values (what `fetch:<pkg>` hands to `build_meta` and `build_wheel`)."""
-    return {
-        "path": str(tree.path),
-        "revision": tree.revision,
-        "bucket": tree.bucket,
-        "info": tree.info,
-        "direct_url": tree.direct_url,
-        "editable": tree.editable,
-    }
-
-
-def tree_from_values(values: dict[str, Any]) -> Tree:
-    if "path" not in values:
-        raise BuildError("the source was not fetched")
-    return Tree(
-        Path(values["path"]), values["revision"], values["bucket"], values["info"], values["direct_url"],
-        editable=bool(values.get("editable")),
-    )  # fmt: skip
-
-
 def revision_cached(name: str, source: Source, cache: Path, revision: str) -> bool:
     """Whether the tree of `revision` is in the cache (a build can go on without the remote)."""
     return build_source(name, source, cache).cached(revision)

@@ -32,7 +32,7 @@ def task_build_meta() -> Iterator[dict[str, Any]]:
                 "actions": [(clean_failures(run_build_meta), [pin.task])],
                 **_tree_from_fetch(pin),
                 "task_dep": [f"fetch:{pin.task}"],
-                "uptodate": [wheel_or(pin.choice_key or pin.key, fresh)] if pin.registry else fresh,
+                "uptodate": [wheel_or(pin, fresh)] if pin.registry else fresh,
                 "verbosity": 2,
             }
 
@@ -48,7 +48,7 @@ def task_build_wheel() -> Iterator[dict[str, Any]]:
                 "actions": [(clean_failures(run_build_wheel), [pin.task])],
                 **_tree_from_fetch(pin),
                 "task_dep": [f"build_meta:{pin.task}"],
-                "uptodate": [wheel_or(pin.choice_key or pin.key, fresh)] if pin.registry else fresh,
+                "uptodate": [wheel_or(pin, fresh)] if pin.registry else fresh,
                 "verbosity": 2,
             }
 
@@ -70,4 +70,4 @@ def _tree_from_fetch(pin: PinOutline) -> dict[str, Any]:
 
 
 def _revision(pin: PinOutline) -> Any:
-    return sdist_unchanged(pin.task) if pin.registry else revision_unchanged(pin.task)
+    return sdist_unchanged(pin) if pin.registry else revision_unchanged(pin.task)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tasks.run.current import asked_for, cache_root, current_revisions, flag, outline, recorded_revision
+from tasks.run.current import asked_for, cache_root, current_revisions, flag, outline
+from tasks.run.values import saved_path, saved_revision, saved_source
+
+if TYPE_CHECKING:
+    from tasks.run.outline import PinOutline
 
 
 def revision_unchanged(name: str) -> Any:
@@ -13,14 +17,12 @@ def revision_unchanged(name: str) -> Any:
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
         current = current_revisions().get(name)
-        if current is None and flag("offline") and values.get("revision"):
+        if current is None and flag("offline") and saved_revision(values):
             from tasks.run.offline import skipped_check
 
-            info = values.get("info")
-            info = info if isinstance(info, dict) else {}
-            skipped_check(name, str(info.get("url") or values.get("path") or "its source"))
+            skipped_check(name, saved_source(values))
             return True  # offline: the revision built last time is the one there is
-        return current is not None and values.get("revision") == current
+        return current is not None and saved_revision(values) == current
 
     return check
 
@@ -29,8 +31,8 @@ def path_exists(key: str) -> Any:
     """doit `uptodate`: the path the last run saved under `key` still exists."""
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        path = values.get(key)
-        return isinstance(path, str) and Path(path).exists()
+        path = saved_path(values, key)
+        return path is not None and path.exists()
 
     return check
 
@@ -44,8 +46,8 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
     """
     from tasks.wheels.unpacked import MARKER
 
-    unpacked = values.get("unpacked")
-    if isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file():
+    unpacked = saved_path(values, "unpacked")
+    if unpacked is not None and (unpacked / MARKER).is_file():
         return True
     return not asked_for(task.name) and _installed_everywhere(task.name, values.get("filename"))
 
@@ -61,25 +63,28 @@ def _installed_everywhere(task: str, filename: object) -> bool:
     )
 
 
-def sdist_unchanged(name: str) -> Any:
-    """doit `uptodate` of an index sdist: its sha256, as the fetch recorded it, is the one last built."""
+def sdist_unchanged(pin: PinOutline) -> Any:
+    """doit `uptodate` of an index sdist: its sha256, as the fetch recorded it, is the one last built
+    (no request, no lock parsed)."""
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        current = recorded_revision(name)
-        return current is not None and values.get("revision") == current
+        from tasks.run.chosen import recorded_sha256
+
+        current = recorded_sha256(cache_root(), pin, "sdist")
+        return current is not None and saved_revision(values) == current
 
     return check
 
 
-def wheel_or(key: str, checks: list[Any]) -> Any:
+def wheel_or(pin: PinOutline, checks: list[Any]) -> Any:
     """doit `uptodate` of an index pin's build task: nothing to do when the pin resolved to a wheel,
     else every one of `checks` (all are asked, so each can register what it saves)."""
-    return _WheelOr(key, checks)
+    return _WheelOr(pin, checks)
 
 
 class _WheelOr:
-    def __init__(self, key: str, checks: list[Any]) -> None:
-        self.key, self.checks = key, checks
+    def __init__(self, pin: PinOutline, checks: list[Any]) -> None:
+        self.pin, self.checks = pin, checks
 
     def configure_task(self, task: Any) -> None:  # doit's hook: config_changed saves its digest through it
         for check in self.checks:
@@ -89,6 +94,6 @@ class _WheelOr:
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
         from tasks.run.chosen import kind_of
 
-        if kind_of(cache_root(), self.key) == "wheel":
+        if kind_of(cache_root(), self.pin) == "wheel":
             return True
         return all([check(task, values) for check in self.checks])

@@ -19,7 +19,7 @@ def task_fetch() -> Iterator[dict[str, Any]]:
     """Fetch each pinned distribution: a wheel into the cache, or a source tree to build."""
     for pin in outline().pins:
         if pin.built and pin.registry:  # an index sdist (or not known yet): its tree, by its recorded sha256
-            uptodate = [config_changed(pin.key), sdist_unchanged(pin.task), path_exists("path")]
+            uptodate = [config_changed(pin.key), sdist_unchanged(pin), path_exists("path")]
         elif pin.built:
             uptodate = [config_changed(pin.key), revision_unchanged(pin.task), path_exists("path")]
         else:

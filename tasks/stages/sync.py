@@ -7,6 +7,7 @@ from typing import Any
 
 from tasks.run.actions import FETCHED, run_sync
 from tasks.run.current import flag, outline, variables
+from tasks.run.outline import EnvOutline, PinOutline
 from tasks.stages.common import clean_failures, failing_task
 
 DOC = "make an environment equal its lock (req=FILE venv=DIR, or pipeline.yaml)"
@@ -30,11 +31,11 @@ def task_sync() -> Iterator[dict[str, Any]]:
             yield failing_task(env.name, env.error, DOC)
             continue
         # a dry run decides from the lock and the cache: no fetch or build task runs before it
-        getargs = {} if flag("dry") or flag("check") else pin_args(env.pins)
+        getargs = {} if flag("dry") or flag("check") else pin_args(env)
         yield {
             "name": env.name,
             "doc": env.doc,
-            "actions": [(clean_failures(run_sync), [env.name])],
+            "actions": [(clean_failures(run_sync), [env.name, env_pins(env)])],
             "getargs": getargs,
             "task_dep": sorted({dep for dep, _ in getargs.values()}),
             "uptodate": [False],
@@ -42,18 +43,20 @@ def task_sync() -> Iterator[dict[str, Any]]:
         }
 
 
-def pin_args(pins: tuple[str, ...] | list[str]) -> dict[str, tuple[str, None]]:
-    """getargs for the wheel of each pin task (`build_wheel:<pkg>`, or `fetch:<pkg>` for an index wheel)."""
-    getargs = {f"pin{i}": (task, None) for i, task in enumerate(pins)}
-    return getargs | _unknown_index_pins(getargs)
+def env_pins(env: EnvOutline) -> list[PinOutline]:
+    """The environment's pins, in the order of its pin tasks (getargs `pin0`, `pin1`, …)."""
+    by_task = {pin.task: pin for pin in outline().pins}
+    return [by_task[task.partition(":")[2]] for task in env.pins]
 
 
-def _unknown_index_pins(getargs: dict[str, tuple[str, None]]) -> dict[str, tuple[str, None]]:
-    """An index pin whose file was not known when the run was planned: its fetch's values too, which
-    sync installs when the fetch found a wheel (its build tasks are then up to date and give none)."""
-    unknown = {f"build_wheel:{p.task}" for p in outline().pins if p.registry and not p.chosen}
-    return {
-        key + FETCHED: ("fetch:" + task.removeprefix("build_wheel:"), None)
-        for key, (task, _) in getargs.items()
-        if task in unknown
+def pin_args(env: EnvOutline) -> dict[str, tuple[str, None]]:
+    """getargs for the wheel of each pin task (`build_wheel:<pkg>`, or `fetch:<pkg>` for a wheel), and,
+    for an index pin whose kind was not known when the run was planned, its fetch's values too: sync
+    installs those when the fetch found a wheel (its build tasks are then up to date and give none)."""
+    getargs = {f"pin{i}": (task, None) for i, task in enumerate(env.pins)}
+    unknown = {
+        f"pin{i}{FETCHED}": (f"fetch:{pin.task}", None)
+        for i, pin in enumerate(env_pins(env))
+        if pin.known_kind is None
     }
+    return getargs | unknown

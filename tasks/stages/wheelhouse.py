@@ -8,7 +8,7 @@ from typing import Any
 from tasks.run.actions import run_wheelhouse
 from tasks.run.current import outline, variables
 from tasks.stages.common import clean_failures, failing_task
-from tasks.stages.sync import SHARD_REFUSED, pin_args
+from tasks.stages.sync import SHARD_REFUSED, env_pins, pin_args
 
 DOC = "copy every wheel of an environment's lock into dir=DIR, with a simple index (pip --no-index -f DIR)"
 
@@ -22,11 +22,11 @@ def task_wheelhouse() -> Iterator[dict[str, Any]]:
         if env.error:
             yield failing_task(env.name, env.error, DOC)
             continue
-        getargs = pin_args(env.pins)
+        getargs = pin_args(env)
         yield {
             "name": env.name,
             "doc": DOC,
-            "actions": [(clean_failures(run_wheelhouse), [env.name])],
+            "actions": [(clean_failures(run_wheelhouse), [env.name, env_pins(env)])],
             "getargs": getargs,
             "task_dep": sorted({dep for dep, _ in getargs.values()}),
             "uptodate": [False],

@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import NormalizedName
 
@@ -24,7 +23,7 @@ from tasks.wheels.unpacked import is_unpacked, unpack_wheel_in_worker, unpacked_
 
 @dataclass(frozen=True)
 class Fetched:
-    """A wheel ready to install: where it is unpacked and what it is (saved as doit values)."""
+    """A wheel ready to install: where it is unpacked and what it is (doit's values: tasks.run.values)."""
 
     name: str
     version: str
@@ -33,9 +32,6 @@ class Fetched:
     unpacked: str
     direct_url: dict[str, object] | None = None
     revision: str | None = None  # of the source it was built from
-
-    def as_values(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def fetch_registry_wheel(
