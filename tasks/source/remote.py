@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -268,20 +267,15 @@ def _safe_wheel(filename: str, name: str, directory: Path) -> Path:
 
 
 def _receive(chunks: Iterator[bytes], wheel: Path, sha256: str, size: int) -> None:
-    """Stream `chunks` to a temp file beside `wheel`, hashing them; renamed into place when they match."""
-    from tasks.core.files import temp_beside
+    """Stream `chunks` into `wheel` through the one download loop; Corrupt unless sha256 and size match."""
+    from tasks.core.download import write_stream
 
-    digest, got = hashlib.sha256(), 0
-    with temp_beside(wheel) as tmp:
-        with tmp.open("wb") as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                got += len(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256 or got != size:
-            expected, found = f"{sha256} ({size} bytes)", f"{digest.hexdigest()} ({got} bytes)"
+    def check(got: str, got_size: int) -> None:
+        if got != sha256 or got_size != size:
+            expected, found = f"{sha256} ({size} bytes)", f"{got} ({got_size} bytes)"
             raise Corrupt(f"{wheel.name}: expected sha256 {expected}, got {found}")
-        os.replace(tmp, wheel)
+
+    write_stream(chunks, wheel, check=check)
 
 
 def _wheel_metadata(wheel: Path) -> dict[str, Any]:
