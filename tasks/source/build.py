@@ -18,7 +18,7 @@ from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.sources import Source
 from tasks.source.kinds import build_source
-from tasks.source.pipeline import SharedStore as SharedStore
+from tasks.source.pipeline import Store as Store
 from tasks.source.pipeline import metadata_of_tree as metadata_of_tree
 from tasks.source.pipeline import wheel_of_tree as wheel_of_tree
 from tasks.source.pipeline import wheel_sha256 as wheel_sha256

@@ -62,7 +62,7 @@ def _check_name(name: str, metadata: dict[str, Any], tree: Tree) -> dict[str, An
     return metadata
 
 
-class SharedStore(Protocol):
+class Store(Protocol):
     """What the pipeline needs of the shared build cache (`tasks.source.remote.SharedCache`)."""
 
     def take(
@@ -81,7 +81,7 @@ class _Job:
     interp: Interpreter
     indexes: Indexes
     cache: Path
-    store: SharedStore
+    store: Store
 
     def builder(self) -> Builder:
         env = CachedEnv(self.interp, self.indexes, self.cache, package=self.name)
@@ -168,24 +168,14 @@ class _Wheel:
 
 
 def metadata_of_tree(
-    name: str,
-    tree: Tree,
-    interp: Interpreter,
-    indexes: Indexes,
-    cache: Path,
-    store: SharedStore | None = None,
+    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, store: Store | None = None
 ) -> dict[str, Any]:
     """Metadata for the tree's revision: from metadata.json when fresh, else prepared and stored."""
     return _through_cache(_Job(name, tree, interp, indexes, cache, store or remote.shared()), _Metadata())
 
 
 def wheel_of_tree(
-    name: str,
-    tree: Tree,
-    interp: Interpreter,
-    indexes: Indexes,
-    cache: Path,
-    store: SharedStore | None = None,
+    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, store: Store | None = None
 ) -> Path:
     """A built wheel for `interp`: reused when fresh, compatible and sound, else built (added or replaced)."""
     return _through_cache(_Job(name, tree, interp, indexes, cache, store or remote.shared()), _Wheel())

@@ -238,16 +238,7 @@ def configured() -> Location | None:
     return _run.configured()
 
 
-def take(
-    name: str,
-    tree: Tree,
-    interp: Interpreter,
-    cache: Path,
-    entry: BuiltEntry | None,
-    settings: dict[str, Any] | None = None,
-) -> Taken | None:
-    """`SharedCache.take` on this process's store."""
-    return _run.take(name, tree, interp, cache, entry, settings)
+take = _run.take  # `SharedCache.take` on this process's store
 
 
 def _failures() -> tuple[type[BaseException], ...]:
