@@ -123,9 +123,10 @@ def test_local_path_rebuilds_exactly_when_a_file_changes(index, backends: Path, 
     cache, venv = tmp_path / "cache", tmp_path / "venv"
     assert sync(lock, venv, cache).code == 0
     again = sync(lock, venv, cache)
-    assert "build_wheel:proj" not in again.ran and "Uninstalled" not in again.out
+    assert again.code == 0 and "build_wheel:proj" not in again.ran and "Uninstalled" not in again.out
     (project / "pyproject.toml").touch()  # a new mtime, the same content: still fresh
-    assert "build_wheel:proj" not in sync(lock, venv, cache).ran
+    touched = sync(lock, venv, cache)
+    assert touched.code == 0 and "build_wheel:proj" not in touched.ran, touched.err
     (project / "proj" / "__init__.py").write_text('"""proj."""\nCHANGED = True\n')
     changed = sync(lock, venv, cache)
     assert changed.code == 0, changed.err
@@ -165,7 +166,8 @@ def test_git_refs_resolve_with_one_ls_remote_and_new_commits_rebuild(
     first_commit = git(repo, "rev-parse", "HEAD")
     assert (cache / "built-wheel-metadata-v0" / "git").is_dir()
     assert any(first_commit in str(p) for p in metadata_files(cache))
-    assert not any(t.startswith("build_wheel") for t in sync(lock, venv, cache).ran)
+    same = sync(lock, venv, cache)
+    assert same.code == 0 and not any(t.startswith("build_wheel") for t in same.ran), same.err
     second_commit = commit_project(repo, "1.0", "SECOND = 2\n")
     rebuilt = sync(lock, venv, cache)
     assert rebuilt.code == 0, rebuilt.err
@@ -190,6 +192,44 @@ def test_git_over_http(index, backends: Path, repo: Path, tmp_path: Path) -> Non
         run = sync(lock, tmp_path / "venv", tmp_path / "cache")
         assert run.code == 0, run.err
         assert installed(tmp_path / "venv") == {"gitpkg": "1.0"}
+    finally:
+        server.shutdown()
+
+
+class _LoggedFiles(SimpleHTTPRequestHandler):
+    """Serves a directory (git's dumb HTTP protocol) and logs each request's path."""
+
+    log: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        self.log.append(self.path)
+
+
+def test_one_ls_remote_per_git_ref_per_run(index, backends: Path, repo: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "served" / "repo.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    git(bare, "update-server-info")
+    handler = type("Handler", (_LoggedFiles,), {"log": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path / "served")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/repo.git"
+        lock = lock_file(tmp_path / "lock.txt", index.url, f"gitpkg @ git+{url}@main")
+        cache, venv = tmp_path / "cache", tmp_path / "venv"
+        assert sync(lock, venv, cache).code == 0
+        handler.log.clear()
+        warm = sync(lock, venv, cache)  # the ref is checked (uptodate and action share the answer)
+        assert warm.code == 0, warm.err
+        assert [p for p in handler.log if "/info/refs" in p] == [
+            "/repo.git/info/refs?service=git-upload-pack"
+        ]
+        pinned = lock_file(
+            tmp_path / "pinned.txt", index.url, f"gitpkg @ git+{url}@{git(repo, 'rev-parse', 'HEAD')}"
+        )
+        handler.log.clear()
+        full_sha = sync(pinned, venv, cache)
+        assert full_sha.code == 0, full_sha.err
+        assert handler.log == []  # a full sha needs no ls-remote, and the commit is in the cache
     finally:
         server.shutdown()
 
@@ -264,7 +304,7 @@ def test_bad_sources_fail_with_one_clear_line(
     lock = lock_file(tmp_path / "lock.txt", index.url, "good==1.0", line)
     cache, venv = tmp_path / "cache", tmp_path / "venv"
     run = sync(lock, venv, cache)
-    assert run.code != 0
+    assert run.code == 1
     assert "Traceback" not in run.err
     assert len(run.errors) == 1, run.err
     assert all(w in run.err for w in words), run.err

@@ -58,7 +58,7 @@ def test_a_failing_build_prints_its_tail_and_the_log_path(index, wheelhouse: Pat
     project = noisy_project(tmp_path / "broken", "broken", fail=True)
     lock = lock_file(tmp_path / "lock.txt", index.url, f"broken @ {project.as_uri()}")
     run = sync(lock, tmp_path / "venv", tmp_path / "cache")
-    assert run.code != 0
+    assert run.code == 1
     (error,) = run.errors
     assert error.startswith("error: broken") and "build backend failed in" in error
     assert "the build broke on purpose" in run.err  # the tail

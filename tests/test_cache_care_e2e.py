@@ -169,7 +169,7 @@ def test_prune_max_size_removes_least_recently_used_first(project: tuple[Path, P
     assert (cache / "doit-state.sqlite3").is_file() and (cache / "interpreters-v0").is_dir()
     assert sync(lock, tmp_path / "venv2", cache).code == 0  # everything is made again
     wrong = doit("prune", f"cache={cache}", "max-size=lots")
-    assert wrong.code != 0 and wrong.errors == [
+    assert wrong.code == 1 and wrong.errors == [
         "error: max-size=lots: give a size such as max-size=500M or max-size=2G"
     ]
 
@@ -245,3 +245,40 @@ def _first_line(process: subprocess.Popen[bytes], prefix: str) -> str:
     reader.start()
     reader.join(timeout=60)
     return found[0] if found else ""
+
+
+def test_a_sync_arriving_while_a_prune_waits_goes_after_the_prune(
+    index: IndexServer, project: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The gate: sync A runs, a real `./doit prune` waits for it, sync B arrives and waits for the
+    prune (a stream of syncs cannot starve a prune); then all three finish."""
+    import urllib.request
+
+    lock, _ = project
+    cache, events = tmp_path / "cache", tmp_path / "events.jsonl"
+    plain = "/files/plain-1.0-py3-none-any.whl"
+    index.hold(plain, clients=2, timeout=120)  # A stays in its run until this test asks for the file too
+    env = {**os.environ, "WHEELWRIGHT_EVENTS": str(events), "WHEELWRIGHT_CWD": str(ROOT)}
+
+    def start(*words: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*DOIT, *words], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    sync_a = start("sync", f"req={lock}", f"venv={tmp_path / 'a'}", f"cache={cache}")
+    while not events.exists() or '"kind": "started"' not in events.read_text():
+        assert sync_a.poll() is None, sync_a.communicate()
+        time.sleep(0.05)
+    pruning = start("prune", f"cache={cache}", "ci=1")
+    assert (
+        _first_line(pruning, "waiting for the runs using") == f"waiting for the runs using {cache} to finish"
+    )
+    sync_b = start("sync", f"req={lock}", f"venv={tmp_path / 'b'}", f"cache={cache}")
+    assert _first_line(sync_b, "waiting for a prune of") == f"waiting for a prune of {cache} to finish"
+    assert sync_a.poll() is None and pruning.poll() is None  # A still runs: B waits for the prune, not A
+    urllib.request.urlopen(f"http://127.0.0.1:{index.port}{plain}", timeout=30).read()  # releases A
+    for process in (sync_a, pruning, sync_b):
+        _, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+    for venv in ("a", "b"):
+        assert installed(tmp_path / venv) == {"plain": "1.0", "gitpkg": "1.0", "pathpkg": "1.0"}

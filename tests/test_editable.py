@@ -100,9 +100,13 @@ def test_editable_revision_ignores_module_edits(tmp_path: Path) -> None:
     (root / "p" / "new.py").write_text("")
     assert editable_revision(root) == before
     (root / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "2"\n')
-    assert editable_revision(root) != before
-    (root / "setup.cfg").write_text("")
-    assert len({before, editable_revision(root)}) == 2
+    bumped = editable_revision(root)
+    assert bumped != before
+    (root / "setup.cfg").write_text("[metadata]\n")  # a new setup.cfg: another revision
+    with_cfg = editable_revision(root)
+    assert with_cfg != bumped
+    (root / "setup.cfg").write_text("[metadata]\nname = p\n")  # its content counts too
+    assert editable_revision(root) not in (bumped, with_cfg)
 
 
 def test_plan_replaces_when_only_editable_differs(tmp_path: Path) -> None:

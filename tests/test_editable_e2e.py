@@ -117,7 +117,7 @@ def test_a_backend_without_build_editable_is_one_error(index, wheelhouse: Path, 
     (project / "_backend" / "oldbackend.py").write_text(NO_EDITABLE_BACKEND)
     lock = lock_file(tmp_path / "lock.txt", index.url, f"-e {project}")
     run = sync(lock, tmp_path / "venv", tmp_path / "cache")
-    assert run.code != 0
+    assert run.code == 1
     assert run.errors == [
         "error: oldpkg: its build backend oldbackend has no build_editable hook (PEP 660), so it cannot be "
         "installed editable; drop -e or use a backend that supports editable installs"

@@ -115,7 +115,11 @@ def test_families_are_unique_and_each_says_how_a_prune_treats_it() -> None:
     names = [f.name for f in layout.FAMILIES]
     assert len(names) == len(set(names)) == 18
     assert all(f.what for f in layout.FAMILIES)
-    assert {f.name for f in layout.FAMILIES if f.kept} == {"interpreters-v0", "doit-state.sqlite3"}
+    assert {f.name for f in layout.FAMILIES if f.kept} == {
+        "interpreters-v0",
+        "doit-state.sqlite3",
+        "confirmed-v0",
+    }
     assert {f.name for f in layout.FAMILIES if f.transient} == {"downloads-v0", "sdists-v0"}
     assert layout.family("doit-state.sqlite3-journal").kept
     unknown = layout.family("something-else")

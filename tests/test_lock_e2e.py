@@ -127,14 +127,14 @@ def test_conflict_is_explained_in_words(index, wheelhouse: Path, files) -> None:
         make_wheel(wheelhouse, "shared", version)
     req.write_text(f"-i {index.url}\na\nb\n")
     run = lock(req, out, cache)
-    assert run.code != 0 and not out.exists()
+    assert run.code == 1 and not out.exists()
     assert len(run.errors) == 1 and "Traceback" not in run.err, run.err
     message = run.errors[0]
     assert "shared<2 (required by a==1.0 ← the input)" in message
     assert "shared>=2 (required by b==1.0 ← the input)" in message
     req.write_text(f"-i {index.url}\nnothere\n")
     run = lock(req, out, cache)
-    assert run.code != 0 and "nothere is on no configured index" in run.err
+    assert run.code == 1 and "nothere is on no configured index" in run.err
 
 
 def test_rerun_is_a_noop_and_a_cached_relock_reads_only_json(index, wheelhouse: Path, files) -> None:

@@ -47,9 +47,14 @@ def fleet(backends: Path, tmp_path: Path, index) -> Path:  # noqa: F811
     return lock_file(tmp_path / "lock.txt", index.url, *lines)
 
 
-def runner(tmp_path: Path, name: str, lock: Path, *extra: str) -> Run:
-    """One CI runner's sync: its own cache, venv and events file; the shared store from the environment."""
+def runner(tmp_path: Path, name: str, lock: Path, *extra: str, epoch: str | None = None) -> Run:
+    """One CI runner's sync: its own cache, venv and events file; the shared store from the environment.
+
+    `epoch`: the runner's SOURCE_DATE_EPOCH, which flit stamps into its wheels (so runners' wheels differ).
+    """
     env = dict(os.environ, WHEELWRIGHT_EVENTS=str(tmp_path / f"{name}.events"))
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = epoch
     words = [f"req={lock}", f"venv={tmp_path / name / 'venv'}", f"cache={tmp_path / name / 'cache'}"]
     return doit("sync", *words, *extra, env=env)
 
@@ -149,9 +154,12 @@ def test_a_corrupt_object_is_rejected_and_rebuilt(store: S3Store, fleet: Path, t
 
 def test_two_runners_uploading_the_same_keys_at_once(store: S3Store, fleet: Path, tmp_path: Path) -> None:
     done: dict[str, Run] = {}
+    epochs = {"a": "1600000000", "b": "1700000000"}  # the two runners' wheels differ in their bytes
     both = [
         threading.Thread(
-            target=lambda n=n: done.__setitem__(n, runner(tmp_path, n, fleet, f"remote_cache={store.url}"))
+            target=lambda n=n: done.__setitem__(
+                n, runner(tmp_path, n, fleet, f"remote_cache={store.url}", epoch=epochs[n])
+            )
         )
         for n in ("a", "b")
     ]
@@ -169,6 +177,26 @@ def test_two_runners_uploading_the_same_keys_at_once(store: S3Store, fleet: Path
     assert {e["wheel"]: e["sha256"] for e in entries.values()} == {
         name: hashlib.sha256(data).hexdigest() for name, data in wheels.items()
     }  # every entry names the very wheel C took
+    for name, data in wheels.items():  # ... which one of the runners built, whole
+        of_runner = [
+            hashlib.sha256(p.read_bytes()).hexdigest() for p in local_wheels(tmp_path, ("a", "b"), name)
+        ]
+        assert hashlib.sha256(data).hexdigest() in of_runner, name  # (A's and B's differ when both built)
+
+
+def local_wheels(tmp_path: Path, runners: tuple[str, ...], name: str) -> list[Path]:
+    """The wheel called `name` each runner has in its own cache (built there, or taken from the store)."""
+    return [p for r in runners for p in (tmp_path / r / "cache" / "built-wheels-v0").rglob(name)]
+
+
+def test_the_first_entry_of_a_key_wins(store: S3Store) -> None:
+    """Two runners publishing one key: the second entry is refused (If-None-Match), not written over."""
+    from tasks.source import remote
+
+    client, key = store.client(), "fleet/pkg/k1/entry.json"
+    remote._put_entry(client, store.bucket, key, b'{"first": true}', "k1")
+    remote._put_entry(client, store.bucket, key, b'{"second": true}', "k1")  # lost the race: harmless
+    assert client.get_object(Bucket=store.bucket, Key=key)["Body"].read() == b'{"first": true}'
 
 
 def test_a_store_stopped_mid_run_still_gives_a_successful_sync(

@@ -54,7 +54,7 @@ def test_plain_lines_off_a_terminal_and_quiet(index, wheelhouse: Path, tmp_path:
     failed = sync(
         write_lock(lock, index.url, "nosuch==1.0"), tmp_path / "venv", tmp_path / "cache", "quiet=1"
     )
-    assert failed.code != 0 and failed.out == "" and len(failed.errors) == 1 and "nosuch" in failed.errors[0]
+    assert failed.code == 1 and failed.out == "" and len(failed.errors) == 1 and "nosuch" in failed.errors[0]
 
 
 def test_dry_run_changes_nothing_and_check_is_a_gate(index, wheelhouse: Path, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_dry_run_changes_nothing_and_check_is_a_gate(index, wheelhouse: Path, tm
     assert installed(venv) == {"alpha": "1.0", "beta": "1.0"}
 
     check = sync(lock, venv, cache, "check=1")
-    assert check.code != 0, check  # doit's status for a failed task here (see the report: 2, not 1)
+    assert check.code == 1, check  # a failed gate is a failure (1), as any failed task
     assert check.errors == [
         f"error: cli: {venv} differs from the lock (1 to install, 1 to replace, 1 to remove)"
     ]
@@ -85,7 +85,7 @@ def test_dry_run_changes_nothing_and_check_is_a_gate(index, wheelhouse: Path, tm
     new = tmp_path / "new-venv"
     fresh = sync(lock, new, cache, "dry=1")
     assert fresh.code == 0 and not new.exists() and f"({'cli'}: {new}, created)" in fresh.out
-    assert sync(lock, new, cache, "check=1").code != 0 and not new.exists()
+    assert sync(lock, new, cache, "check=1").code == 1 and not new.exists()
 
 
 def test_report_on_success_and_on_failure(index, wheelhouse: Path, tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_report_on_success_and_on_failure(index, wheelhouse: Path, tmp_path: Pat
     write_lock(lock, index.url, "alpha==2.0 --hash=sha256:" + "0" * 64)
     doit("forget", f"req={lock}", f"venv={venv}", f"cache={cache}")
     failed = sync(lock, tmp_path / "venv2", cache, f"report={report}")
-    assert failed.code != 0
+    assert failed.code == 1
     doc = json.loads(report.read_text())
     assert (
         doc["ok"] is False
@@ -164,7 +164,7 @@ def test_offline_syncs_from_a_warm_cache_and_names_what_is_missing(
 
     write_lock(lock, index.url, "alpha==1.0", "gamma==1.0")
     missing = sync(lock, tmp_path / "venv3", cache, "offline=1")
-    assert missing.code != 0 and missing.errors == [
+    assert missing.code == 1 and missing.errors == [
         "error: gamma: offline, and not in the cache: would fetch gamma==1.0 from the index"
     ]
     assert not (tmp_path / "venv3").exists() or installed(tmp_path / "venv3") == {}

@@ -90,7 +90,7 @@ def test_wheel_not_matching_its_record_is_neither_cached_nor_installed(
     rewrite_record(wheel, "alpha/__init__.py", f"alpha/__init__.py,{digest},{size}")
     venv = tmp_path / "venv"
     run = sync(write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0"), venv, cache)
-    assert run.code != 0
+    assert run.code == 1
     assert len(run.errors) == 1, run.err
     assert "alpha" in run.errors[0] and "alpha/__init__.py" in run.errors[0] and "RECORD" in run.errors[0]
     assert "Traceback" not in run.err
@@ -373,7 +373,7 @@ def test_unknown_link_mode_is_one_error_line(index, wheelhouse: Path, tmp_path: 
     run = sync(
         write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0"), tmp_path / "venv", cache, "link=move"
     )
-    assert run.code != 0
+    assert run.code == 1
     assert run.errors and "link=move" in run.errors[0] and "Traceback" not in run.err
 
 
@@ -387,6 +387,8 @@ def test_reinstalling_over_a_hard_link_never_writes_into_the_cache(
     assert sync(lock, venv, cache).code == 0
     (entry,) = entries(cache)
     site = site_packages(venv)
+    installed_file, cached_file = site / "alpha" / "__init__.py", entry / "alpha" / "__init__.py"
+    assert installed_file.stat().st_nlink >= 2 and installed_file.samefile(cached_file)  # the default links
     (site / "alpha-1.0.dist-info" / "RECORD").unlink()  # force a reinstall over the linked files
     assert doit("sync", f"req={lock}", f"venv={venv}", f"cache={cache}", "link=copy").code == 0
     assert (entry / "alpha" / "__init__.py").stat().st_nlink == 1

@@ -203,13 +203,13 @@ def test_error_line_of_a_failing_credentialed_index_hides_the_token(
     req.write_text(f"--index-url {private.url_with(USER, wrong)}\napp==1.0\nlib==2.0\n")
     venv, cache = tmp_path / "venv", tmp_path / "cache"
     run = sync(req, venv, cache)
-    assert run.code != 0
+    assert run.code == 1
     assert any("401" in line and f"127.0.0.1:{private.port}" in line for line in run.errors), run.err
     assert wrong not in run.out + run.err
     assert "Traceback" not in run.err
     req.write_text(f"--index-url {private.url_with(USER, TOKEN)}\nmissing==1.0\n")
     run = sync(req, venv, cache)
-    assert run.code != 0
+    assert run.code == 1
     assert any("missing" in line for line in run.errors), run.err
     assert TOKEN not in run.out + run.err
     assert leaks(cache, home, venv, secret=wrong) == [] and leaks(cache, home, venv) == []

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import DOIT, ROOT, Run, installed, sync, tree_snapshot
+from tests.support.index_server import IndexServer
 from tests.support.wheels import make_sdist_dir, make_wheel, wheel_filename
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -50,8 +51,9 @@ def finish(process: subprocess.Popen[str], timeout: float = 180) -> Run:
     return Run(process.returncode, out, err)
 
 
-def assert_one_error(run: Run, *words: str) -> str:
-    assert run.code != 0, run.out
+def assert_one_error(run: Run, *words: str, status: int = 1) -> str:
+    """One `error:` line naming `words`, no traceback, and the README's exit status (1: a failure)."""
+    assert run.code == status, (run.code, run.err)
     assert "Traceback" not in run.err, run.err
     assert len(run.errors) == 1, run.err
     assert all(w in run.errors[0] for w in words), run.err
@@ -68,7 +70,7 @@ def leftovers(cache: Path) -> list[Path]:
 
 def test_four_syncs_into_one_venv_all_succeed(index, wheelhouse: Path, tmp_path: Path) -> None:
     publish(wheelhouse)
-    index.delay("/files/", 0.5, times=100)  # slow downloads: the four runs overlap
+    overlap(index)
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"
     runs = [finish(p) for p in [start_sync(lock, venv, cache) for _ in range(4)]]
     for run in runs:
@@ -110,7 +112,7 @@ def test_four_venvs_on_one_cold_cache_download_each_file_once(
     index, wheelhouse: Path, tmp_path: Path
 ) -> None:
     publish(wheelhouse)
-    index.delay("/files/", 1.5, times=100)  # each download outlasts the others' start
+    overlap(index)
     lock, cache = lock_all(tmp_path, index.url), tmp_path / "cache"
     venvs = [tmp_path / f"venv{i}" for i in range(4)]
     runs = [finish(p) for p in [start_sync(lock, venv, cache) for venv in venvs]]
@@ -120,6 +122,16 @@ def test_four_venvs_on_one_cold_cache_download_each_file_once(
         assert installed(venv) == {n: "1.0" for n in NAMES}
     for name in NAMES:
         assert index.count(f"/files/{wheel_filename(name, '1.0')}") == 1, index.requests
+    assert sum("waiting for another download of" in run.err for run in runs) >= 3  # they overlapped
+
+
+def overlap(index: IndexServer, runs: int = 4) -> None:
+    """Make `runs` concurrent syncs overlap for certain: pkga's page answers when all have asked
+    for it, and each file's first answer waits for every run to ask (2 s at most: with the
+    download lock only one asks, and the others are waiting on the lock meanwhile)."""
+    index.hold("/simple/pkga", clients=runs)
+    for name in NAMES:
+        index.hold(f"/files/{wheel_filename(name, '1.0')}", clients=runs, timeout=2.0)
 
 
 # --- network ------------------------------------------------------------------------------------
@@ -131,7 +143,7 @@ def test_429_without_retry_after_is_retried_and_with_it_honoured(
     publish(wheelhouse)
     index.throttle("/files/pkga", times=2)  # no Retry-After: backoff
     index.throttle("/simple/pkgb", times=2)  # the index page too
-    index.throttle("/files/pkgc", times=1, retry_after="1")
+    index.throttle("/files/pkgc", times=1, retry_after="2")
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"
     run = sync(lock, venv, cache)
     assert run.code == 0, run.err
@@ -139,6 +151,9 @@ def test_429_without_retry_after_is_retried_and_with_it_honoured(
     statuses = [r.status for r in index.requests if r.path == f"/files/{wheel_filename('pkga', '1.0')}"]
     assert statuses == [429, 429, 200]
     assert [r.status for r in index.requests if r.path.startswith("/simple/pkgb")] == [429, 429, 200]
+    told = [r for r in index.requests if r.path == f"/files/{wheel_filename('pkgc', '1.0')}"]
+    assert [r.status for r in told] == [429, 200]
+    assert told[1].at - told[0].at >= 1.9  # it waited the 2 s it was told (backoff alone: 0 s)
 
 
 def test_429_for_good_fails_in_one_line(index, wheelhouse: Path, tmp_path: Path) -> None:
@@ -146,6 +161,8 @@ def test_429_for_good_fails_in_one_line(index, wheelhouse: Path, tmp_path: Path)
     index.throttle("/files/pkga", times=100)
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"
     assert_one_error(sync(lock, venv, cache), "pkga", "429")
+    tries = [r.status for r in index.requests if r.path == f"/files/{wheel_filename('pkga', '1.0')}"]
+    assert tries == [429] * 6  # the first try and 5 retries, as the README says
     assert not venv.exists()
     assert leftovers(cache) == []
 
@@ -164,7 +181,7 @@ def test_a_stalled_download_gives_up_in_bounded_time(index, wheelhouse: Path, tm
 def test_a_bad_timeout_value_is_one_line(index, wheelhouse: Path, tmp_path: Path) -> None:
     publish(wheelhouse)
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"
-    assert_one_error(sync(lock, venv, cache, "timeout=soon"), "timeout=soon")
+    assert_one_error(sync(lock, venv, cache, "timeout=soon"), "timeout=soon", status=3)  # a bad command
     assert not venv.exists()
 
 
@@ -314,7 +331,7 @@ def test_an_unexpected_exception_is_one_line_with_a_log(index, wheelhouse: Path,
     cache.mkdir()
     (cache / "downloads-v0").write_text("a file where the cache keeps a directory\n")
     lock = write_lock(tmp_path / "lock.txt", index.url, "pkga==1.0")
-    line = assert_one_error(sync(lock, tmp_path / "venv", cache), "fetch:pkga")
+    line = assert_one_error(sync(lock, tmp_path / "venv", cache), "fetch:pkga", status=2)  # internal
     match = re.fullmatch(r"error: fetch:pkga: internal error: (\w+Error): .+ \(details: (.+)\)", line)
     assert match, line
     log = Path(match.group(2))

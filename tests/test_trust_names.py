@@ -62,7 +62,7 @@ def climbing(levels: int, target: Path) -> str:
 
 
 def assert_refused(run: Run, package: str) -> None:
-    assert run.code != 0, run.out
+    assert run.code == 1, run.out
     assert len(run.errors) == 1, run.err
     assert package in run.errors[0], run.errors[0]
     assert "Traceback" not in run.err, run.err
@@ -158,7 +158,7 @@ def test_file_of_another_project_is_refused(hostile: HostileServer, tmp_path: Pa
     hostile.serve("/simple/trav/", json_page("trav", [listed]), JSON_TYPE)
     venv = tmp_path / "venv"
     run = sync(lock(tmp_path, hostile.url, "trav==1.0"), venv, tmp_path / "cache")
-    assert run.code != 0
+    assert run.code == 1
     assert len(run.errors) == 1 and "trav" in run.errors[0], run.err
     assert not (venv / "lib").exists() or not list(site_packages(venv).glob("evil*"))
 

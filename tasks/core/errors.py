@@ -47,6 +47,10 @@ class ConfigError(WheelwrightError):
     """pipeline.yaml, pip configuration or a command-line variable is wrong."""
 
 
+class UsageError(ConfigError):
+    """A command-line word cannot be used as given (`timeout=soon`): exit status 3, a bad command."""
+
+
 class IndexUnavailable(WheelwrightError):
     """An index cannot be reached or read, or does not have the project at all."""
 

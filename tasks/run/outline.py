@@ -71,10 +71,17 @@ def memo_dir() -> Path:
     return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / layout.OUTLINES.name
 
 
+# How a run reports and acts, not what it plans (as current.MODES): left out of the memo's key, so
+# that, say, a new events file per run (as the tests and CI give) does not make every run plan.
+NOT_SHAPING = frozenset({"WHEELWRIGHT_EVENTS", "WHEELWRIGHT_REMOTE_CACHE", "WHEELWRIGHT_VERBOSE"})
+
+
 def _shaping_environment() -> dict[str, str]:
     keep = ("PIP_", "WHEELWRIGHT_", "XDG_")
     return {
-        k: scrub_text(v) for k, v in sorted(os.environ.items()) if k.startswith(keep) or k in ("HOME", "PATH")
+        k: scrub_text(v)
+        for k, v in sorted(os.environ.items())
+        if (k.startswith(keep) or k in ("HOME", "PATH")) and k not in NOT_SHAPING
     }
 
 

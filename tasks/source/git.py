@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tarfile
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from tasks.core import layout
@@ -59,12 +60,13 @@ def repo_dir(cache: Path, source: GitSource) -> Path:
     return cache / layout.GIT.name / layout.GIT_DB / source.repo_digest
 
 
-def _lock(cache: Path, source: GitSource) -> object:
-    from filelock import FileLock
+def _lock(cache: Path, source: GitSource) -> AbstractContextManager[None]:
+    """Held around fetch-and-checkout of one repository, so runs sharing a cache fetch it once
+    (a run that waits says so after a second, as for a wheel's download)."""
+    from tasks.core.locks import held
 
     path = cache / layout.GIT.name / layout.GIT_LOCKS / f"{source.repo_digest}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path))
+    return held(path, f"waiting for another fetch of {strip_credentials(source.url)}")
 
 
 def _refuse_offline(what: str, source: GitSource, package: str) -> None:
@@ -139,7 +141,7 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Pa
     target = cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit
     if (target / layout.GIT_COMMIT).is_file():
         return target
-    with _lock(cache, source):  # type: ignore[attr-defined]
+    with _lock(cache, source):
         if (target / layout.GIT_COMMIT).is_file():
             return target
         repo = _bare_repo(cache, source)

@@ -90,21 +90,35 @@ def registry_bucket(file: DistFile, default_index: str) -> str:
 def registry_tree(
     name: str, file: DistFile, expected: frozenset[str], cache: Path, default_index: str
 ) -> Tree:
-    """An index sdist: immutable, so known by its sha256 and never revalidated."""
-    from tasks.core.http import file_session
+    """An index sdist: immutable, so known by its sha256 and never revalidated; fetched once per
+    cache under the same per-file lock as a wheel (concurrent runs wait, then reuse its tree)."""
+    from tasks.core.locks import download_lock
 
     filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""
     extracted = cache / layout.SOURCES.name / sha
     if not sha or not (extracted / layout.COMPLETE).exists():
-        sha, extracted = download_then(
-            file_session(), file.url, cache / layout.SDISTS.name, filename,
-            lambda archive, got: extract_archive(archive, cache / layout.SOURCES.name / got, package=name),
-            package=name, expected=set(expected) or ({sha} if sha else set()),
-        )  # fmt: skip
+        with download_lock(cache, sha or strip_credentials(file.url), filename):  # as a wheel's
+            if sha and (extracted / layout.COMPLETE).exists():  # another process fetched it meanwhile
+                return registry_tree(name, file, expected, cache, default_index)
+            extracted = _download_sdist(name, file, expected, cache, filename)
+            sha = extracted.name
     root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
     info = {"url": strip_credentials(file.url), "sha256": sha}
     return Tree(root, sha, registry_bucket(file, default_index), info)
+
+
+def _download_sdist(name: str, file: DistFile, expected: frozenset[str], cache: Path, filename: str) -> Path:
+    """Download an index sdist and extract it under sources-v0/<sha256> (the archive is not kept)."""
+    from tasks.core.http import file_session
+
+    sha = file.sha256 or ""
+    _, extracted = download_then(
+        file_session(), file.url, cache / layout.SDISTS.name, filename,
+        lambda archive, got: extract_archive(archive, cache / layout.SOURCES.name / got, package=name),
+        package=name, expected=set(expected) or ({sha} if sha else set()),
+    )  # fmt: skip
+    return extracted
 
 
 # --- local paths ----------------------------------------------------------------------------

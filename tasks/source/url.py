@@ -2,6 +2,7 @@
 
 A response within its max-age, or a `#sha256=` that matches what is cached, needs no request.
 A 304 keeps the cached archive; a 200 with the same sha256 keeps it too; new content is stale.
+Concurrent runs on one cache make one request per URL (the per-file download lock).
 """
 
 from __future__ import annotations
@@ -64,13 +65,35 @@ def revalidate(
     package: str,
     expected: frozenset[str] = frozenset(),
 ) -> UrlState:
-    """The URL's current state, downloading only when upstream has new content."""
-    state = load_state(cache, url)
-    known = state is not None and archive_path(cache, url, state.sha256, filename).is_file()
-    if state is not None and known and (state.sha256 in expected or state.fresh_without_request(time.time())):
+    """The URL's current state, downloading only when upstream has new content.
+
+    The request is made under the URL's download lock (as a wheel's): a run that waited for
+    another one's request to the same URL takes what that one found, with no request of its own.
+    """
+    from tasks.core.locks import download_lock
+
+    if (state := _usable(cache, url, filename, expected, since=None)) is not None:
         return state
-    headers = _conditional_headers(state) if known else {}
-    return _fetch(session, url, filename, cache, headers, state, package, expected)
+    asked = time.time()
+    with download_lock(cache, url, filename):
+        if (state := _usable(cache, url, filename, expected, since=asked)) is not None:
+            return state
+        state = load_state(cache, url)
+        known = state is not None and archive_path(cache, url, state.sha256, filename).is_file()
+        headers = _conditional_headers(state) if known else {}
+        return _fetch(session, url, filename, cache, headers, state, package, expected)
+
+
+def _usable(
+    cache: Path, url: str, filename: str, expected: frozenset[str], since: float | None
+) -> UrlState | None:
+    """The cached state when it needs no request: its hash is pinned, it is within its max-age,
+    or (`since`) another process revalidated it after this one asked."""
+    state = load_state(cache, url)
+    if state is None or not archive_path(cache, url, state.sha256, filename).is_file():
+        return None
+    recent = since is not None and state.fetched >= since
+    return state if state.sha256 in expected or state.fresh_without_request(time.time()) or recent else None
 
 
 def _conditional_headers(state: UrlState | None) -> dict[str, str]:

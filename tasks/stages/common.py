@@ -17,7 +17,7 @@ from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
-from tasks.core.errors import ConfigError, WheelwrightError
+from tasks.core.errors import ConfigError, UsageError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
 from tasks.run.current import flag
@@ -47,7 +47,7 @@ def apply_network_settings() -> None:
     try:
         set_read_timeout(float(value))
     except ValueError:
-        raise ConfigError(f"timeout={value}: give a positive number of seconds") from None
+        raise UsageError(f"timeout={value}: give a positive number of seconds") from None
 
 
 def apply_output_settings() -> None:
@@ -192,21 +192,28 @@ def _log_dir() -> Path:
         return Path(tempfile.gettempdir()) / "wheelwright-logs"
 
 
+EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE = 1, 2, 3  # the README's statuses (pip's and doit's)
+
+
 @contextlib.contextmanager
 def loading() -> Iterator[None]:
-    """Around the work dodo.py does when doit loads it: a failure is one line and exit status 2/3."""
+    """Around the work dodo.py does when doit loads it: a failure is one line and its exit status.
+
+    A bad command-line word exits 3, a project failure (an unwritable cache, a bad pipeline.yaml)
+    or a machine fault 1, anything unexpected 2 (an internal error, its traceback in a log).
+    """
     try:
         yield
     except WheelwrightError as exc:
         sys.stderr.write(f"error: {exc}\n")
         emit(Event("failed", message=scrub(str(exc))))
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED) from None
     except Exception as exc:
         fault = machine_fault(exc)
         line = f"cannot plan the run: {fault}" if fault else internal_error(exc)
         sys.stderr.write(f"error: {line}\n")
         emit(Event("failed", message=line))
-        raise SystemExit(2 if fault else 3) from None
+        raise SystemExit(EXIT_FAILED if fault else EXIT_INTERNAL) from None
 
 
 def failing_task(name: str, message: str, doc: str) -> dict[str, Any]:
@@ -275,7 +282,7 @@ def start_run() -> str:
 
     Choose the views of its events, share the cache (a prune waits for it) or, when it is
     read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure here is one
-    line, exit 2.
+    line (see `loading`).
     """
     from tasks.run.current import state_file
     from tasks.run.views import choose_views

@@ -12,12 +12,12 @@ BACKENDS = PROJECT_ROOT / "requirements" / "test-backends.txt"
 
 
 def task_test_wheels() -> dict[str, Any]:
-    """Download the pinned build backends the tests serve from their loopback index."""
+    """Download the pinned build backends the tests serve from their loopback index (hashes required)."""
     python = sys.executable
     return {
         "actions": [
             f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps "
-            f"--dest {TEST_WHEELS} -r {BACKENDS}"
+            f"--require-hashes --dest {TEST_WHEELS} -r {BACKENDS}"
         ],
         "file_dep": [str(BACKENDS)],
         "targets": [str(TEST_WHEELS)],
@@ -26,8 +26,20 @@ def task_test_wheels() -> dict[str, Any]:
 
 
 def task_test() -> dict[str, Any]:
-    """Run the test suite (pytest), then ruff, mypy and the import contracts (layers, no cycles)."""
+    """Run the test suite (pytest), then ruff, mypy and the import contracts (layers, no cycles).
+
+    `unit=1`: the unit tests only (no ./doit run, no subprocess, no server; see tests/conftest.py),
+    in seconds, and nothing else.
+    """
+    from doit import get_var
+
     python = sys.executable
+    if get_var("unit", None) not in (None, "", "0"):
+        return {
+            "actions": [f"{python} -m pytest -q -p no:cacheprovider -m 'not e2e and not network'"],
+            "verbosity": 2,
+            "uptodate": [False],
+        }
     return {
         "actions": [
             f"{python} -m pytest -q -p no:cacheprovider",

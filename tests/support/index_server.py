@@ -13,6 +13,7 @@ import json
 import re
 import tarfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class LoggedRequest:
     path: str
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when it was answered (for gaps between tries)
 
 
 @dataclass
@@ -82,6 +84,24 @@ def _requires_python(metadata: bytes | None) -> str | None:
 
 
 @dataclass
+class _Hold:
+    """A barrier: the first `clients` requests under `prefix` each wait until all of them have come
+    (at most `timeout` seconds each), so that concurrent runs certainly overlap there."""
+
+    prefix: str
+    clients: int
+    timeout: float
+    arrived: int = 0
+    full: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait(self, stopping: threading.Event) -> None:
+        """Wait, once counted among the arrivals (by `_State.take_hold`)."""
+        with self.full:
+            self.full.notify_all()
+            self.full.wait_for(lambda: self.arrived >= self.clients or stopping.is_set(), self.timeout)
+
+
+@dataclass
 class _State:
     root: Path
     max_age: int = 600
@@ -92,6 +112,7 @@ class _State:
     yanked: dict[str, str] = field(default_factory=dict)
     uploaded: dict[str, str | None] = field(default_factory=dict)  # filename → upload-time (None: none)
     faults: list[_Fault] = field(default_factory=list)
+    holds: list[_Hold] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -108,6 +129,13 @@ class _State:
                     fault.times -= 1
                     return fault
         return None
+
+    def take_hold(self, path: str) -> _Hold | None:
+        with self.lock:
+            hold = next((h for h in self.holds if path.startswith(h.prefix) and h.arrived < h.clients), None)
+            if hold is not None:
+                hold.arrived += 1
+            return hold
 
 
 class IndexServer:
@@ -181,8 +209,20 @@ class IndexServer:
         """Wait `seconds` before answering normally (a slow server, for tests of concurrent runs)."""
         self.state.faults.append(_Fault(path_prefix, "delay", times, seconds=seconds))
 
+    def hold(self, path_prefix: str, clients: int, timeout: float = 30.0) -> None:
+        """Hold the first `clients` requests under `path_prefix` until all have come (or `timeout`).
+
+        Concurrent runs then certainly overlap there: a page held for N clients releases only when
+        N runs have asked for it; a file held for N clients that only one run asks for (the others
+        wait on a lock) is answered after `timeout`, while the others are waiting.
+        """
+        self.state.holds.append(_Hold(path_prefix, clients, timeout))
+
     def stop(self) -> None:
         self.state.stopping.set()
+        for hold in self.state.holds:
+            with hold.full:
+                hold.full.notify_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -202,13 +242,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: int) -> None:
         with self.state.lock:
-            self.state.requests.append(LoggedRequest(self.command, self.path, dict(self.headers), status))
+            logged = LoggedRequest(self.command, self.path, dict(self.headers), status, time.monotonic())
+            self.state.requests.append(logged)
 
     def do_HEAD(self) -> None:
         self.do_GET()
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        hold = self.state.take_hold(path)
+        if hold is not None:
+            hold.wait(self.state.stopping)
         fault = self.state.take_fault(path)
         if fault and fault.kind == "reset":
             self._log(0)
