@@ -6,6 +6,7 @@ that a direct URL archive (`name @ http://…/x.tar.gz`) gets the same loop, not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ ARCHIVE = "/files/urlpkg-1.0.tar.gz"
 
 @pytest.mark.parametrize("fault", ["stall", "drop"])
 def test_a_url_archive_that_fails_twice_mid_body_is_tried_again(
-    index, backends: Path, tmp_path: Path, fault: str
+    index, backends: Path, tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setenv("WHEELWRIGHT_EVENTS", str(events))
     make_sdist(backends, "urlpkg", "1.0", backend="flit")
     if fault == "stall":
         index.stall(ARCHIVE, times=2, seconds=60)  # the headers, then no byte of the body
@@ -34,6 +37,9 @@ def test_a_url_archive_that_fails_twice_mid_body_is_tried_again(
     assert run.errors == [] and "Traceback" not in run.err, run.err
     assert installed(tmp_path / "venv") == {"urlpkg": "1.0"}
     assert [r.status for r in index.requests if r.path == ARCHIVE] == [200, 200, 200]  # two faults, a try
+    rows = [json.loads(line) for line in events.read_text().splitlines()]
+    retries = [r["message"] for r in rows if r["kind"] == "progress" and r.get("message")]
+    assert [m.split(" failed")[0] for m in retries] == ["try 1", "try 2"], retries  # each retry an event
 
 
 def test_a_url_archive_that_never_arrives_fails_in_bounded_time(
