@@ -1,34 +1,4 @@
-"""wheelwright's pipeline: DOIT_CONFIG and the task generators, imported from tasks/stages."""
+"""For a plain `doit` in the checkout: the pipeline is tasks/dodo.py (what ./doit and wheelwright load)."""
 
-from tasks.stages.build import task_build_meta, task_build_wheel
-from tasks.stages.cache import task_cache, task_prune
-from tasks.stages.common import Reporter, start_run
-from tasks.stages.fetch import task_fetch
-from tasks.stages.lock import task_lock
-from tasks.stages.sync import task_sync
-from tasks.stages.test import task_test, task_test_wheels
-from tasks.stages.wheelhouse import task_wheelhouse
-
-DOIT_CONFIG = {
-    "default_tasks": ["sync"],
-    "backend": "sqlite3",
-    "dep_file": start_run(),  # doit's state lives in the cache, so CI persists both together
-    "num_process": 8,
-    "par_type": "thread",
-    "reporter": Reporter,
-    "continue": True,
-}
-
-__all__ = [
-    "DOIT_CONFIG",
-    "task_build_meta",
-    "task_build_wheel",
-    "task_cache",
-    "task_fetch",
-    "task_lock",
-    "task_prune",
-    "task_sync",
-    "task_test",
-    "task_test_wheels",
-    "task_wheelhouse",
-]
+from tasks.dodo import *  # noqa: F403
+from tasks.dodo import __all__  # noqa: F401

@@ -49,6 +49,28 @@ def draw(results: dict[str, Any], out: Path) -> None:
 
 
 def panel(ax: Any, section: dict[str, Any]) -> None:
+    if "pins" in section:
+        scale_panel(ax, section)
+        return
+    bar_panel(ax, section)
+
+
+def scale_panel(ax: Any, section: dict[str, Any]) -> None:
+    """Seconds against pins, one line a tool and phase (solid: wheelwright; dashed: the others)."""
+    pins = section["pins"]
+    for tool, by_phase in section["series"].items():
+        for phase, values in by_phase.items():
+            style = "-" if tool == "wheelwright" else "--"
+            ax.plot(pins, values, style, marker="o", markersize=3, label=f"{tool} {phase}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("pins")
+    ax.set_ylabel("seconds (median, log scale)")
+    ax.set_title(f"{section['title']}\nmedians of {section['runs']} runs", fontsize=9)
+    ax.legend(fontsize=5, frameon=False, ncol=2)
+
+
+def bar_panel(ax: Any, section: dict[str, Any]) -> None:
     """Grouped bars, one group a phase, one bar a tool; log scale (pip's cold is 200x uv's no-op)."""
     phases, tools = section["phases"], list(section["seconds"])
     width = 0.8 / len(tools)

@@ -1,6 +1,7 @@
 """Benchmark (not a test): `./doit sync` beside `uv pip sync` and `pip install --no-deps`.
 
-Usage: .wheelwright/env/bin/python bench/sync.py [--requirements FILE] [--runs N]
+Usage: .wheelwright/env/bin/python bench/sync.py [--requirements FILE] [--runs N] [--only TOOL ...]
+       [--baseline CHECKOUT]  (another checkout's ./doit beside, e.g. the code before a change)
 Every tool gets the same single index: the one pip's configuration names (PIP_INDEX_URL,
 pip.conf), else pip's default. Cold: empty cache, new venv. Warm: warm cache, new venv.
 No-op: the venv already synced. Prints medians and ratios to uv as a markdown table.
@@ -91,17 +92,34 @@ def tools(reqs: Path) -> list[Tool]:
     ]
 
 
-def measure(tool: Tool, work: Path, env: dict[str, str], runs: int) -> dict[str, float]:
+def baseline_tool(checkout: Path, reqs: Path) -> Tool:
+    """wheelwright from another checkout (the code before a change), measured in the same turns."""
+    doit = str(checkout / "doit")
+    words = ["sync", f"req={reqs}"]
+    return Tool("baseline", lambda venv, cache: [doit, *words, f"venv={venv}", f"cache={cache}"])
+
+
+def measure_once(tool: Tool, work: Path, env: dict[str, str]) -> dict[str, float]:
+    """One run of each phase: cold, then warm (new venv), then no-op."""
     cache, venv = work / f"{tool.name}-cache", work / f"{tool.name}-venv"
-    times: dict[str, list[float]] = {"cold": [], "warm": [], "no-op": []}
+    shutil.rmtree(cache, ignore_errors=True)
+    new_venv(venv, tool.with_pip)
+    times = {"cold": run(tool.sync(venv, cache), env)}
+    new_venv(venv, tool.with_pip)
+    times["warm"] = run(tool.sync(venv, cache), env)
+    times["no-op"] = run(tool.sync(venv, cache), env)
+    return times
+
+
+def measure(chosen: list[Tool], work: Path, env: dict[str, str], runs: int) -> dict[str, dict[str, float]]:
+    """Medians per tool and phase; the tools take turns run by run, so a change in the machine's
+    load between runs moves every tool's figures alike, not one tool's block of runs."""
+    samples: dict[str, dict[str, list[float]]] = {}
     for _ in range(runs):
-        shutil.rmtree(cache, ignore_errors=True)
-        new_venv(venv, tool.with_pip)
-        times["cold"].append(run(tool.sync(venv, cache), env))
-        new_venv(venv, tool.with_pip)
-        times["warm"].append(run(tool.sync(venv, cache), env))
-        times["no-op"].append(run(tool.sync(venv, cache), env))
-    return {phase: statistics.median(values) for phase, values in times.items()}
+        for tool in chosen:
+            for phase, seconds in measure_once(tool, work, env).items():
+                samples.setdefault(tool.name, {}).setdefault(phase, []).append(seconds)
+    return {name: {p: statistics.median(v) for p, v in by.items()} for name, by in samples.items()}
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -118,23 +136,26 @@ def main() -> None:
     parser.add_argument("--requirements", type=Path, default=DEFAULT_REQS)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout whose ./doit runs beside (before/after)"
+    )
     args = parser.parse_args()
     index = configured_index()
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index, "UV_INDEX_URL": index}
     env.pop("PIP_FIND_LINKS", None)
     env.pop("PIP_EXTRA_INDEX_URL", None)
-    results = {}
     work = ROOT / "bench" / ".work"  # on the project's disk: /tmp may be another file system
     work.mkdir(exist_ok=True)
+    chosen = [t for t in tools(args.requirements.resolve()) if not args.only or t.name in args.only]
+    if args.baseline is not None:
+        chosen.insert(1, baseline_tool(args.baseline.resolve(), args.requirements.resolve()))
     with tempfile.TemporaryDirectory(prefix="sync-", dir=work) as tmp:
-        for tool in tools(args.requirements.resolve()):
-            if args.only and tool.name not in args.only:
-                continue
-            results[tool.name] = measure(tool, Path(tmp), env, args.runs)
-            print(f"{tool.name}: {results[tool.name]}", file=sys.stderr)
+        results = measure(chosen, Path(tmp), env, args.runs)
+    for name, phases in results.items():
+        print(f"{name}: {phases}", file=sys.stderr)
     print(f"{args.requirements.name}, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print(table(results) if "uv" in results else results)
-    if not args.only:
+    if not args.only and args.baseline is None:
         record(
             "sync",
             f"{len(args.requirements.read_text().splitlines())} pins, {args.requirements.name}",

@@ -1,26 +1,148 @@
-"""`python -m tasks ARGS` (what `./doit` runs): doit on this project's dodo.py, with pip's exit statuses.
+"""The `wheelwright` command (and `python -m tasks`, what `./doit` runs): doit on tasks/dodo.py.
 
-doit exits 2 when any task is not run because one it depends on failed, so a plain failed task
-(a missing package, `check=1` finding a difference) would look like an internal error. Here a run
-whose failures are all project errors exits 1; an internal error stays 2, a bad command 3.
+Before doit starts: `--version`, `help [TASK]` / `TASK --help` from the variable registry,
+`init`, and a misspelt variable refused (exit 3). Exit statuses as pip's: doit exits 2 when a
+task is not run because one it depends on failed, so a run whose failures are all project
+errors exits 1; an internal error stays 2, a bad command 3; Ctrl-C says one line, exits 130.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
+
+USAGE = 3
+INTERRUPTED = 130
+DOIT_COMMANDS = frozenset(
+    {"run", "list", "info", "help", "forget", "ignore", "clean", "dumpdb", "strace", "tabcompletion",
+     "auto", "reset-dep"}
+)  # fmt: skip
 
 
-def main(argv: list[str]) -> int:
+def program() -> str:
+    """How the user called us: `./doit` in wheelwright's checkout, else `wheelwright`."""
+    from tasks.inputs.project import command_name
+
+    return command_name()
+
+
+def version_text() -> str:
+    from doit.version import VERSION
+
+    from tasks import __version__
+
+    return f"wheelwright {__version__} (doit {'.'.join(str(p) for p in VERSION)})\n"
+
+
+def _words(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The positional words (tasks, a doit command) and the variables' names, as doit splits them."""
+    words = [a for a in argv if not a.startswith("-") and "=" not in a]
+    names = [a.split("=", 1)[0] for a in argv if not a.startswith("-") and "=" in a]
+    return words, names
+
+
+def before_doit(argv: list[str]) -> int | None:
+    """Answer what doit need not load the pipeline for; None lets doit run."""
+    from tasks.inputs.variables import DEV_TASKS, TASKS, task_help, tasks_help, unknown_variable
+
+    words, names = _words(argv)
+    first = argv[0] if argv else ""
+    if first == "--version":
+        sys.stdout.write(version_text())
+        return 0
+    if first in ("--help", "-h"):
+        sys.stdout.write(tasks_help(program(), developing()))
+        return 0
+    if first == "help" and len(words) <= 1:
+        sys.stdout.write(tasks_help(program(), developing()) + "\ndoit's commands:\n")
+        return None  # doit's own help follows, listing its commands
+    task_words = [w for w in words if w.partition(":")[0] in {**TASKS, **DEV_TASKS}]
+    if (first == "help" and task_words) or (task_words and {"--help", "-h"} & set(argv)):
+        sys.stdout.write(task_help(task_words[0]))
+        return 0
+    if first == "init":
+        return init_project()
+    if words and words[0] in DOIT_COMMANDS and words[0] != "run":
+        return None
+    problem = unknown_variable(names, task_words)
+    if problem:
+        sys.stderr.write(f"error: {problem}\n")
+        return USAGE
+    return None
+
+
+def developing() -> bool:
+    """Whether this run is in wheelwright's own checkout (developer tasks shown and run)."""
+    from tasks.inputs.project import is_own_checkout
+
+    return is_own_checkout()
+
+
+def init_project() -> int:
+    """`wheelwright init`: write a commented pipeline.yaml for the project here, and print it."""
+    from tasks.core.errors import WheelwrightError
+    from tasks.inputs.project import write_init
+
+    try:
+        path, text = write_init()
+    except WheelwrightError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return USAGE
+    sys.stderr.write(f"wrote {path}:\n")
+    sys.stdout.write(text)
+    return 0
+
+
+def run_doit(argv: list[str]) -> int:
+    from doit.cmd_base import NamespaceTaskLoader
     from doit.doit_cmd import DoitMain
+
+    class Loader(NamespaceTaskLoader):  # type: ignore[misc]
+        """The pipeline from the installed package (not a dodo.py in the current directory)."""
+
+        def setup(self, opt_values: dict[str, Any]) -> None:
+            import inspect
+
+            from tasks import dodo  # plans the run (reads the command line's variables)
+
+            self.namespace = dict(inspect.getmembers(dodo))
+
+    class Main(DoitMain):  # type: ignore[misc]
+        BIN_NAME = program()  # in doit's own messages ("Type wheelwright list ...")
 
     from tasks.stages.common import outcome
 
-    class Main(DoitMain):  # type: ignore[misc]
-        BIN_NAME = "./doit"  # in doit's own messages ("Type ./doit list ...")
-
-    code = int(Main().run(argv) or 0)  # some commands (forget, info) return None on success
+    backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
+    loader = Loader()
+    code = int(Main(loader, config_filenames=(), extra_config=backends).run(argv) or 0)  # forget, info: None
     return 1 if code == 2 and outcome.failed and not outcome.errors else code
 
 
+def quiet_words(argv: list[str]) -> list[str]:
+    """`-q`/`--quiet` means `quiet=1` (errors only) when tasks run; doit's run command has no such option."""
+    words, _ = _words(argv)
+    if words and words[0] in DOIT_COMMANDS and words[0] != "run":
+        return argv  # `list -q` and the like are doit's own
+    return ["quiet=1" if arg in ("-q", "--quiet") else arg for arg in argv]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = quiet_words(sys.argv[1:] if argv is None else argv)
+    try:
+        early = before_doit(argv)
+        return early if early is not None else run_doit(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted; the next run picks up where this one stopped\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(INTERRUPTED)  # worker threads mid-download are not waited for; doit saved its state
+
+
+def command() -> None:
+    """The `wheelwright` console script."""
+    sys.exit(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    command()

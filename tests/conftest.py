@@ -1,14 +1,26 @@
 """pytest set-up: the shared fixtures of tests/support (loopback index, wheel maker, isolation), and
-the `e2e` mark on every test that runs ./doit, a subprocess or a server (`-m "not e2e"`: the unit run)."""
+the `e2e` mark on every test that runs ./doit, a subprocess or a server (`-m "not e2e"`: the unit run).
+
+Every run of the suite gets its own user cache directory (XDG_CACHE_HOME): a test that gives no
+cache= (the default per-user cache, the outline memos) never writes the real user's cache.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import types
 from typing import Any
 
 import pytest
 
 pytest_plugins = ["tests.support.fixtures"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="wheelwright-test-xdg-cache-")
+    os.environ.pop("VIRTUAL_ENV", None)  # the default environment would be the active one
+
 
 # Fixtures that start a server or need one (the loopback index, the hostile index, moto's S3).
 SERVER_FIXTURES = frozenset({"index", "hostile", "backends", "store", "fleet", "private", "repo"})

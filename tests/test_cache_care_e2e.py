@@ -120,7 +120,7 @@ def test_prune_ci_keeps_only_builds_and_a_new_venv_builds_nothing(
         "built-wheels-v0",
         "built-wheel-metadata-v0",
         "git-v0",
-        "doit-state.sqlite3",
+        "state-v0",
         "interpreters-v0",
         "locks-v0",
         "chosen-v0",
@@ -166,7 +166,7 @@ def test_prune_max_size_removes_least_recently_used_first(project: tuple[Path, P
     assert tight.code == 0, tight.err
     assert "least recently used" in tight.out
     assert not list((cache / "built-wheels-v0").rglob("*.whl"))
-    assert (cache / "doit-state.sqlite3").is_file() and (cache / "interpreters-v0").is_dir()
+    assert any(cache.glob("state-v0/*/doit-state.sqlite3")) and (cache / "interpreters-v0").is_dir()
     assert sync(lock, tmp_path / "venv2", cache).code == 0  # everything is made again
     wrong = doit("prune", f"cache={cache}", "max-size=lots")
     assert wrong.code == 1 and wrong.errors == [
@@ -282,3 +282,24 @@ def test_a_sync_arriving_while_a_prune_waits_goes_after_the_prune(
         assert process.returncode == 0, err
     for venv in ("a", "b"):
         assert installed(tmp_path / venv) == {"plain": "1.0", "gitpkg": "1.0", "pathpkg": "1.0"}
+
+
+def test_after_prune_days_0_a_sync_of_a_matching_venv_downloads_nothing(
+    index: IndexServer, wheelhouse: Path, tmp_path: Path
+) -> None:
+    make_wheel(wheelhouse, "alpha", "1.0")
+    make_wheel(wheelhouse, "beta", "2.0")
+    lock = tmp_path / "lock.txt"
+    lock.write_text(f"--index-url {index.url}\nalpha==1.0\nbeta==2.0\n")
+    venv, cache = tmp_path / "venv", tmp_path / "cache"
+    assert sync(lock, venv, cache).code == 0
+    assert doit("prune", "days=0", f"cache={cache}").code == 0
+    assert not any((cache / "archive-v0").glob("[!.]*"))  # every unpacked wheel is gone
+    index.clear_log()
+    again = sync(lock, venv, cache)
+    assert again.code == 0, again.err
+    assert not [r.path for r in index.requests if r.path.endswith(".whl")]  # nothing downloaded
+    assert not any((cache / "archive-v0").glob("[!.]*")) and installed(venv) == {
+        "alpha": "1.0",
+        "beta": "2.0",
+    }

@@ -124,7 +124,7 @@ def test_sync_events_as_json_lines(index, wheelhouse: Path, tmp_path: Path, monk
     third = sync(lock, venv, cache)  # nothing to do: the quick check says so
     assert third.code == 0, third.err
     found = read_events(log)
-    assert {e["kind"] for e in found} <= {"summary", "started", "finished", "skipped_check"}
+    assert {e["kind"] for e in found} <= {"project", "summary", "started", "finished", "skipped_check"}
     assert of_kind(found, "summary")[0]["count"] == 1 and "changes" not in of_kind(found, "summary")[0]
     assert third.out.startswith("Audited 1 package in ") and third.out.count("\n") == 1
 

@@ -191,12 +191,12 @@ def local_wheels(tmp_path: Path, runners: tuple[str, ...], name: str) -> list[Pa
 
 def test_the_first_entry_of_a_key_wins(store: S3Store) -> None:
     """Two runners publishing one key: the second entry is refused (If-None-Match), not written over."""
-    from tasks.source import remote
+    from tasks.core.objectstore import open_store
 
-    client, key = store.client(), "fleet/pkg/k1/entry.json"
-    remote._put_entry(client, store.bucket, key, b'{"first": true}', "k1")
-    remote._put_entry(client, store.bucket, key, b'{"second": true}', "k1")  # lost the race: harmless
-    assert client.get_object(Bucket=store.bucket, Key=key)["Body"].read() == b'{"first": true}'
+    shared, key = open_store(store.url), "built-v0/pkg/k1/entry.json"
+    assert shared.put_if_absent(key, b'{"first": true}') is True
+    assert shared.put_if_absent(key, b'{"second": true}') is False  # lost the race: harmless
+    assert store.objects()[f"fleet/{key}"] == b'{"first": true}'
 
 
 def test_a_store_stopped_mid_run_still_gives_a_successful_sync(

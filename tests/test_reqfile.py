@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tasks.core.errors import RequirementsError
+from tasks.inputs.project import command_name
 from tasks.inputs.requirements import logical_lines, parse_file, require_pins
 from tasks.inputs.sources import GitSource, PathSource, RegistrySource, UrlSource
 
@@ -86,7 +87,7 @@ def test_loose_line_is_refused_for_sync_with_file_and_line(tmp_path: Path) -> No
     f = write(tmp_path / "r.txt", "ok==1\nloose>=2\n")
     with pytest.raises(RequirementsError) as err:
         require_pins(parse_file(f, environ={}))
-    assert f"{f}:2" in str(err.value) and "doit lock" in str(err.value)
+    assert f"{f}:2" in str(err.value) and f"`{command_name()} lock`" in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,46 @@ def test_unreadable_marker_is_unpacked_again(index, wheelhouse: Path, tmp_path: 
     assert installed(tmp_path / "two") == {"alpha": "1.0"}
 
 
+def test_in_place_edit_through_a_hard_link_does_not_reach_the_next_environment(
+    index, wheelhouse: Path, tmp_path: Path, cache: Path
+) -> None:
+    """An edit of an installed file (same inode, same size) changes the cache; the next sync sees it."""
+    make_wheel(wheelhouse, "alpha", "1.0", files={"alpha/__init__.py": "V = 'good'\n"})
+    lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0")
+    assert sync(lock, tmp_path / "one", cache).code == 0
+    installed_file = site_packages(tmp_path / "one") / "alpha" / "__init__.py"
+    with open(installed_file, "r+b") as f:  # in place: the cache entry's inode
+        f.write(b"V = 'evil'\n")
+    (entry,) = entries(cache)
+    assert (entry / "alpha" / "__init__.py").read_text() == "V = 'evil'\n"  # the edit reached the cache
+    index.clear_log()
+    run = sync(lock, tmp_path / "two", cache)
+    assert run.code == 0, run.err
+    warnings = [line for line in run.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "alpha/__init__.py" in warnings[0], run.err
+    assert any(r.path.endswith(".whl") for r in index.requests)  # evicted and fetched again
+    assert run_python(tmp_path / "two", "import alpha; print(alpha.V)") == "good\n"
+
+
+def test_a_touched_but_unchanged_cache_file_is_hashed_once_and_kept(
+    index, wheelhouse: Path, tmp_path: Path, cache: Path
+) -> None:
+    make_wheel(wheelhouse, "alpha", "1.0", files={"alpha/__init__.py": "V = 'good'\n"})
+    lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0")
+    assert sync(lock, tmp_path / "one", cache).code == 0
+    (entry,) = entries(cache)
+    os.utime(entry / "alpha" / "__init__.py", (1_000_000_000, 1_000_000_000))
+    index.clear_log()
+    run = sync(lock, tmp_path / "two", cache)
+    assert run.code == 0 and "warning:" not in run.err, run.err
+    assert not any(r.path.endswith(".whl") for r in index.requests)
+    assert entries(cache) == [entry] and os.path.samefile(
+        entry / "alpha" / "__init__.py", site_packages(tmp_path / "two") / "alpha" / "__init__.py"
+    )
+    marker = (entry / ".wheelwright-wheel.json").read_text()
+    assert '"alpha/__init__.py": [' in marker and "1000000000000000000" in marker  # the new stamp, kept
+
+
 # --- the built-wheel cache -----------------------------------------------------------------
 
 
@@ -181,7 +221,7 @@ def test_damaged_metadata_json_is_rebuilt(
     assert sync(lock, tmp_path / "one", cache).code == 0
     (meta,) = (cache / "built-wheel-metadata-v0").rglob("metadata.json")
     meta.write_text(content)
-    for state in cache.glob("doit-state*"):
+    for state in cache.rglob("doit-state*"):
         state.unlink()  # every task runs again and reads metadata.json
     run = sync(lock, tmp_path / "two", cache)
     assert run.code == 0, run.err
@@ -189,6 +229,24 @@ def test_damaged_metadata_json_is_rebuilt(
     assert any(line.startswith("warning:") and "metadata.json" in line for line in run.err.splitlines())
     assert isinstance(__import__("json").loads(meta.read_text()).get("data"), dict)
     assert installed(tmp_path / "two") == {"sdonly": "1.0"}
+
+
+def test_damaged_task_state_is_removed_and_the_sync_checks_again(
+    index, wheelhouse: Path, tmp_path: Path, cache: Path
+) -> None:
+    """The state is written without waiting for the disk: a file a machine crash damaged stops no run."""
+    make_wheel(wheelhouse, "alpha", "1.0")
+    lock = write_lock(tmp_path / "lock.txt", index.url, "alpha==1.0")
+    venv = tmp_path / "venv"
+    assert sync(lock, venv, cache).code == 0
+    (cache / "doit-state.sqlite3").write_bytes(b"\x00not a database" * 200)
+    index.clear_log()
+    run = sync(lock, venv, cache)
+    assert run.code == 0 and "Traceback" not in run.err, run.err
+    warnings = [line for line in run.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "task state" in warnings[0], run.err
+    assert not any(r.path.endswith(".whl") for r in index.requests)  # the cache still serves every task
+    assert sync(lock, venv, cache).err.count("warning:") == 0  # a sound state again
 
 
 # --- crash-safe install ----------------------------------------------------------------------

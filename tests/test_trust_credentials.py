@@ -108,7 +108,7 @@ def test_credentials_in_pip_index_url_are_sent_for_the_index_files(
     assert private.count("/files/app-1.0") == 1
     assert leaks(cache, home, venv) == []
     pages = private.count("/simple/")
-    for state in cache.glob("doit-state.sqlite3*"):
+    for state in cache.rglob("doit-state.sqlite3*"):
         state.unlink()  # the fetch tasks run again: their pages come from the HTTP cache
     run = sync(req, tmp_path / "venv2", cache)
     assert run.code == 0, run.err

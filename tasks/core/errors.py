@@ -48,7 +48,8 @@ class ConfigError(WheelwrightError):
 
 
 class UsageError(ConfigError):
-    """A command-line word cannot be used as given (`timeout=soon`): exit status 3, a bad command."""
+    """The command as typed cannot run: an unknown variable, a wrong pipeline.yaml, a missing config= file
+    (exit status 3, before anything runs)."""
 
 
 class IndexUnavailable(WheelwrightError):

@@ -40,10 +40,17 @@ Kind = Literal[
     "offline",  # a remote check skipped because the run is offline (package, source, message)
     "unverified",  # a source's remote is down: its last confirmed revision used (package, source, message)
     "differs",  # check=1: the environment differs from the lock (task, path, changes)
+    "project",  # a run's first line: the project, its pipeline.yaml (or the defaults), lock -> environment
     "output",  # with verbose=1 only: one line of a build backend's output, live (package, message)
 ]
 
 EVENTS_ENV = "WHEELWRIGHT_EVENTS"  # a file that receives every event as a JSON line
+STDERR_KINDS = (
+    "warning",
+    "waiting",
+    "unverified",
+    "project",
+)  # the console shows these on stderr, the rest on stdout
 VERBOSE_ENV = "WHEELWRIGHT_VERBOSE"  # set (`verbose=1` sets it): build backends' output shown live
 
 
@@ -106,7 +113,7 @@ class ConsoleReporter:
         if not lines:
             return
         # looked up at each event, as print() does: doit may swap them while a task runs
-        stream = sys.stderr if e.kind in ("warning", "waiting") else sys.stdout
+        stream = sys.stderr if e.kind in STDERR_KINDS else sys.stdout
         with self._lock:
             for line in lines:
                 print(line, file=stream)
@@ -121,6 +128,8 @@ def console_lines(e: Event) -> list[str]:
         return [f"{e.package}: {e.message}"]
     if e.kind == "waiting":
         return [e.message or "waiting"]
+    if e.kind == "project":
+        return [f"wheelwright: {e.message}"]
     if e.kind == "metadata":  # printed when the user ran build_meta:<pkg> itself
         return [f"{e.task}: {e.path}"] if e.message == "asked" else []
     if e.kind == "locked":

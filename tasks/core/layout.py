@@ -91,7 +91,10 @@ CONFIRMED = Family(
     "confirmed-v0", "when each git/URL source was last confirmed upstream", kept=True
 )  # tiny; a down remote's fallback needs it
 LOGS = Family("logs", "internal error logs", "files", aged=True)
-DOIT_STATE = Family("doit-state.sqlite3", "doit's task state", "file", kept=True)  # and its -journal, -wal
+DOIT_STATE = Family(
+    "doit-state.sqlite3", "doit's task state (before state-v0)", "file", kept=True
+)  # and its -journal, -wal
+STATE = Family("state-v0", "doit's task state, one per project", kept=True)  # <digest(project)>/…
 
 FAMILIES = (  # the cache's families, shown in this order; anything else found is listed after them
     ARCHIVE,
@@ -112,6 +115,7 @@ FAMILIES = (  # the cache's families, shown in this order; anything else found i
     CONFIRMED,
     LOGS,
     DOIT_STATE,
+    STATE,
 )
 BY_NAME = {f.name: f for f in FAMILIES}
 

@@ -15,7 +15,15 @@ import threading
 import time
 from typing import TextIO
 
-from tasks.core.events import ConsoleReporter, Event, Prepared, console_lines, duration, summary_lines
+from tasks.core.events import (
+    STDERR_KINDS,
+    ConsoleReporter,
+    Event,
+    Prepared,
+    console_lines,
+    duration,
+    summary_lines,
+)
 
 BIG_DOWNLOAD = 1 << 20  # finished downloads above this size get a line in logs
 PREPARING = ("fetch:", "build_meta:", "build_wheel:")
@@ -70,7 +78,7 @@ class PlainView(ConsoleReporter):
         self.tally.note(e)
         lines = self.lines(e)
         if lines:
-            self.write(lines, sys.stderr if e.kind in ("warning", "waiting", "unverified") else sys.stdout)
+            self.write(lines, sys.stderr if e.kind in STDERR_KINDS else sys.stdout)
 
     def lines(self, e: Event) -> list[str]:
         if e.kind == "summary":
@@ -120,7 +128,7 @@ class LiveView(PlainView):
             lines = [] if e.kind in ("downloaded", "built") else self.lines(e)  # the display showed those
             if lines:
                 self.erase()
-                stream = sys.stderr if e.kind in ("warning", "waiting", "unverified") else sys.stdout
+                stream = sys.stderr if e.kind in STDERR_KINDS else sys.stdout
                 print("\n".join(lines), file=stream, flush=True)
             self.draw(force=bool(lines) or e.kind in ("downloaded", "built", "summary", "failed"))
 

@@ -9,11 +9,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConfigError, UsageError
 from tasks.inputs.formats import NO_BINARY, ONLY_BINARY, Formats, check_value, fold
+from tasks.inputs.project import (
+    CONFIG_NAME,
+    DEFAULT_INPUT,
+    DEFAULT_LOCK,
+    default_env_path,
+    find_config,
+    project_dir,
+    user_cache_dir,
+    user_cwd,
+)
 from tasks.inputs.requirements import IndexOptions
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -40,13 +48,10 @@ class Pipeline:
 
     cache: Path
     envs: tuple[EnvSpec, ...]
-    config_file: Path  # read when it exists
+    config_file: Path  # read when it exists (its stamp is an input of the outline memo either way)
     remote_cache: str | None = None  # `s3://bucket/prefix` of a shared build cache, or `off`
-
-
-def user_cwd() -> Path:
-    """The directory the user ran ./doit from (the wrapper changes into the project root)."""
-    return Path(os.environ.get("WHEELWRIGHT_CWD") or os.getcwd())
+    project: Path | None = None  # the project's directory (pipeline.yaml's, else pyproject.toml's)
+    found: bool = True  # pipeline.yaml exists (False: the defaults of tasks.inputs.project)
 
 
 def _path(value: str, base: Path) -> Path:
@@ -54,22 +59,35 @@ def _path(value: str, base: Path) -> Path:
 
 
 def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None) -> Pipeline:
-    """The pipeline for this run: `req=`/`venv=` on the command line, else pipeline.yaml."""
+    """The pipeline for this run: `req=`/`venv=` on the command line, else pipeline.yaml found up the
+    tree from the user's directory (`config=` wins), else the defaults (tasks.inputs.project)."""
     cwd = user_cwd()
     if config_file is None and variables.get("config"):
         config_file = _path(variables["config"], cwd)
-    config_file = config_file or PROJECT_ROOT / "pipeline.yaml"
-    data = _read_yaml(config_file) if config_file.is_file() else {}
+        if not config_file.is_file():
+            raise UsageError(f"config={variables['config']}: {config_file} does not exist")
+    config_file = config_file or find_config(cwd)
+    found = config_file is not None and config_file.is_file()
+    project = project_dir(config_file if found else None, cwd)
+    config_file = config_file or project / CONFIG_NAME
+    data = _read_yaml(config_file) if found else {}
     base = config_file.parent
     cache_value = variables.get("cache") or os.environ.get("WHEELWRIGHT_CACHE")
-    cache = _path(cache_value, cwd) if cache_value else _path(str(data.get("cache", "cache")), base)
+    if cache_value:
+        cache = _path(cache_value, cwd)
+    elif "cache" in data:
+        cache = _path(str(data["cache"]), base)
+    else:
+        cache = user_cache_dir()
     default_index = _index_from_yaml(data, config_file).merged(_index_from_vars(variables))
     wanted = variables.get("python-version") or data.get("python-version")
     python_version = _python_version(wanted, config_file)
     if variables.get("req") or variables.get("venv") or variables.get("out"):
         envs: tuple[EnvSpec, ...] = (_env_from_vars(variables, cwd, default_index),)
-    else:
+    elif found:
         envs = _envs_from_yaml(data, base, config_file, default_index)
+    else:
+        envs = (_default_env(project, variables, default_index),)
     envs = tuple(
         env if env.python_version or not python_version else replace(env, python_version=python_version)
         for env in envs
@@ -80,19 +98,44 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
         or data.get("remote-cache")
     )
     return Pipeline(
-        cache=cache, envs=envs, config_file=config_file, remote_cache=str(remote) if remote else None
+        cache=cache,
+        envs=envs,
+        config_file=config_file,
+        remote_cache=str(remote) if remote else None,
+        project=project,
+        found=found,
+    )
+
+
+def _default_env(project: Path, variables: Mapping[str, str], index: IndexOptions) -> EnvSpec:
+    """No pipeline.yaml: requirements.txt into $VIRTUAL_ENV or .venv, locked from requirements.in."""
+    return EnvSpec(
+        name="default",
+        requirements=(project / DEFAULT_LOCK,),
+        path=default_env_path(project),
+        python=variables.get("python") or sys.executable,
+        sources=(project / DEFAULT_INPUT,),
+        index=index,
     )
 
 
 def _read_yaml(path: Path) -> dict[str, object]:
     import yaml
 
+    from tasks.inputs.schema import check
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not YAML: {' '.join(str(exc).split())}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        raise UsageError(
+            f"{path}:1: expected a mapping of keys (cache:, environments:, ...) at the top level"
+        )
+    check(data, path, text)
     return data
 
 

@@ -14,6 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import RequirementsError
 from tasks.inputs.formats import NO_BINARY, ONLY_BINARY, check_value
+from tasks.inputs.project import command_name
 from tasks.inputs.sources import (
     ARCHIVE_SUFFIXES,
     GitSource,
@@ -150,7 +151,15 @@ def _read(path: Path, origin: Origin | None) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         where = f"{origin}: " if origin else ""
-        raise RequirementsError(f"{where}cannot read {path}: {exc.strerror}") from None
+        hint = _missing_hint(path) if origin is None and isinstance(exc, FileNotFoundError) else ""
+        raise RequirementsError(f"{where}cannot read {path}: {exc.strerror}{hint}") from None
+
+
+def _missing_hint(path: Path) -> str:
+    """What to do about a missing top-level file: write a loose input, or lock one into this file."""
+    if path.suffix == ".in":
+        return " (write the requirements to lock in it, one a line)"
+    return f" (make it with `{command_name()} lock` from a requirements.in)"
 
 
 def _parse(
@@ -447,6 +456,6 @@ def require_pins(reqs: RequirementsFile) -> None:
         if not line.source.direct and line.pinned_version() is None:
             raise RequirementsError(
                 f"{line.origin}: {line.requirement} does not pin exactly one version; "
-                "make a lock from loose requirements with `./doit lock`",
+                f"make a lock from loose requirements with `{command_name()} lock`",
                 package=line.name,
             )

@@ -21,6 +21,7 @@ from tasks.run.current import (
     flag,
     outline,
     pin_job,
+    refresh_memo,
     variables,
 )
 
@@ -152,6 +153,7 @@ def run_sync(env: str, **pins: Any) -> None:
     from tasks.run.sync import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
+    refresh_memo()
 
 
 FETCHED = "_fetched"  # sync's getargs suffix: an index pin's fetch values, beside its build_wheel's
@@ -241,9 +243,11 @@ def _prune_remote(days: float | None, max_size: int | None) -> None:
 
     from tasks.core.errors import ConfigError
     from tasks.core.objectstore import StoreFault, open_store
+    from tasks.run.current import pipeline
     from tasks.source.remote import configured
     from tasks.source.remote_prune import prune_store
 
+    pipeline()  # reads the configuration and opens the store (a run from the outline memo has not)
     location = configured()
     if location is None:
         raise ConfigError(

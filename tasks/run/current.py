@@ -8,9 +8,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doit import get_var
-
 from tasks.core import layout
+from tasks.inputs.variables import NAMES, value
 from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
 
 if TYPE_CHECKING:
@@ -18,35 +17,18 @@ if TYPE_CHECKING:
     from tasks.inputs.config import Pipeline
     from tasks.run.model import EnvJob, PinJob
 
-VARIABLES = (
-    "req", "venv", "python", "cache", "config", "out", "upgrade", "hashes", "pkg", "timeout", "link",
-    "remote_cache", "exclude-newer", "python-version", "pre", "prefer-binary", "only-binary", "no-binary",
-    "shard", "dir", "extras", "groups", "self",
-    *("quiet", "dry", "check", "report", "timings", "offline", "verbose", "strict"),
-)  # fmt: skip
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
 MODES = frozenset(
-    {
-        "quiet",
-        "dry",
-        "check",
-        "report",
-        "timings",
-        "offline",
-        "verbose",
-        "remote_cache",
-        "strict",
-        "shard",
-        "dir",
-    }
+    {"quiet", "dry", "check", "report", "timings", "offline", "verbose", "remote_cache", "strict"}
+    | {"shard", "dir", "days", "ci", "max-size", "remote", "truststore"}
 )
 
 _lock = threading.Lock()
 
 
 def variables() -> dict[str, str]:
-    """The `key=value` words given on the command line."""
-    return {k: v for k in VARIABLES if (v := get_var(k, None))}
+    """The `key=value` words given on the command line (each declared in tasks.inputs.variables)."""
+    return {k: v for k in NAMES if (v := value(k))}
 
 
 def asked_for(task: str) -> bool:
@@ -59,10 +41,10 @@ def asked_for(task: str) -> bool:
 
 def flag(name: str) -> bool:
     """A yes/no variable (`dry=1`, `offline=yes`); `offline` is also on with pip's PIP_NO_INDEX."""
-    value = (get_var(name, None) or "").strip().lower()
-    if name == "offline" and not value:
+    given = (value(name) or "").strip().lower()
+    if name == "offline" and not given:
         return _pip_no_index()
-    return value not in ("", "0", "false", "no", "off")
+    return given not in ("", "0", "false", "no", "off")
 
 
 def _pip_no_index() -> bool:
@@ -74,7 +56,11 @@ def _pip_no_index() -> bool:
 
 
 def _shaping() -> dict[str, str]:
-    return {k: v for k, v in variables().items() if k not in MODES}
+    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it."""
+    from tasks.inputs.project import find_config, user_cwd
+
+    where = {" cwd": str(user_cwd()), " config": str(find_config() or "")}  # no variable starts with " "
+    return {k: v for k, v in variables().items() if k not in MODES} | where
 
 
 @functools.cache
@@ -157,11 +143,21 @@ def state_root() -> Path:
     return _state_home[0] if _state_home else cache_root()
 
 
+def state_relative() -> Path:
+    """doit's task state, relative to the cache: one per project, because task names (`sync:default`,
+    `fetch:requests`) repeat across projects that share a cache."""
+    from tasks.core.urls import digest
+
+    memo = outline()
+    return Path(layout.STATE.name) / digest(memo.project or memo.cache) / layout.DOIT_STATE.name
+
+
 def state_file() -> str:
-    """doit's dependency state, kept with the cache so CI persists both (sqlite: safe to share)."""
-    if not _state_home:
-        cache_root().mkdir(parents=True, exist_ok=True)
-    return str(state_root() / layout.DOIT_STATE.name)
+    """doit's task state, kept with the cache (so CI persists both), or in the state home that stands in
+    for a read-only cache."""
+    state = state_root() / state_relative()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    return str(state)
 
 
 def pin_job(task: str) -> PinJob:
@@ -187,7 +183,7 @@ def current_revisions() -> dict[str, str | None]:
 
     from tasks.core.errors import SourceUnreachable
     from tasks.run.degrade import confirm
-    from tasks.source.build import current_revision  # requests, GitPython: only when a source is built
+    from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.line.source.needs_build}
     offline = flag("offline")
@@ -196,7 +192,9 @@ def current_revisions() -> dict[str, str | None]:
         if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
             return pin.line.source.offline_revision(pin.line.sha256s())
         try:
-            revision = current_revision(pin.name, pin.line.source, cache_root(), pin.line.sha256s())
+            revision = build_source(
+                pin.name, pin.line.source, cache_root(), hashes=pin.line.sha256s()
+            ).revision()
         except SourceUnreachable as exc:  # the remote is down: the revision last confirmed may stand in
             return _stand_in(task, pin, exc)
         except Exception:  # the task's own action reports the error

@@ -1,6 +1,7 @@
-"""Reading doit's task state (`doit-state.sqlite3`, the dep file `run/current.py` names): which built
-buckets the `fetch:` tasks last used. doit's schema is its own: one `doit` table of (task_id,
-task_data JSON), a task's saved values under `_values_:`; the bucket is the tree's (`source/build.py`)."""
+"""Reading doit's task state (`state-v0/<project>/doit-state.sqlite3`, the dep files that
+`run/current.py` names): which built buckets the `fetch:` tasks last used. doit's schema is its own:
+one `doit` table of (task_id, task_data JSON), a task's saved values under `_values_:`; the bucket
+is the tree's (`source/build.py`)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ def fetched_buckets(cache: Path) -> set[str]:
     """Built buckets a task in doit's state last used (each environment's current revision)."""
     import sqlite3
 
-    state = layout.DOIT_STATE.under(cache)
-    if not state.is_file():
-        return set()
-    try:
-        with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT task_id, task_data FROM doit").fetchall()
-    except sqlite3.Error:
-        return set()
+    rows = []
+    states = [layout.DOIT_STATE.under(cache), *layout.STATE.under(cache).glob(f"*/{layout.DOIT_STATE.name}")]
+    for state in states:  # the state of every project sharing the cache (and one from before state-v0)
+        if not state.is_file():
+            continue
+        try:
+            with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
+                rows += db.execute("SELECT task_id, task_data FROM doit").fetchall()
+        except sqlite3.Error:
+            continue
     buckets = set()
     for name, data in rows:
         if str(name).startswith("fetch:"):

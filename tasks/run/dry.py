@@ -36,6 +36,15 @@ def dry_sync(job: EnvJob, cache: Path, sites: list[str], check: bool) -> None:
     if check and not plan.is_empty:
         emit(Event("differs", task=job.spec.name, path=str(path), changes=changes(plan)))
         raise EnvironmentDiffers(_differs(plan, path, exists), package=job.spec.name)
+    if check and exists and job.interp is not None:
+        from tasks.run.sync import warn_unmet
+
+        missing = warn_unmet([Path(s) for s in sites], job.interp.markers)
+        if missing:
+            raise EnvironmentDiffers(
+                f"{path}: {len(missing)} requirement(s) of installed distributions not met",
+                package=job.spec.name,
+            )
 
 
 def _differs(plan: Plan, path: Path, exists: bool) -> str:

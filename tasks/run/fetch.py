@@ -69,7 +69,9 @@ def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
 
     file = recall(cache, pin.choice_key)
     if file is None:
-        raise BuildError(f"not fetched yet: run `./doit fetch:{pin.name}` first", package=pin.name)
+        from tasks.inputs.project import command_name
+
+        raise BuildError(f"not fetched yet: run `{command_name()} fetch:{pin.name}` first", package=pin.name)
     return None if file.is_wheel else _sdist_tree(pin, file, cache)
 
 

@@ -13,7 +13,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.events import Change, Event, emit
 from tasks.core.files import atomic_write_text
-from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options, user_cwd
+from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
+from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
 from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
@@ -147,7 +148,7 @@ def _lock_text(
 
     out = spec.requirements[0]
     inputs = [_shown(path, out.parent) for path in spec.sources]
-    command = "./doit lock " + (
+    command = f"{command_name()} lock " + (
         f"req={inputs[0]} out={_shown(out, user_cwd())}{chosen_text(spec)}"
         if spec.name == "cli"
         else spec.name

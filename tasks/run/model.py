@@ -241,10 +241,13 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
         names = [job.task_names[p.name] for p in job.pins]
         tasks = [("build_wheel:" if pins[task].built else "fetch:") + task for task in names]
         sites = _sites(job)
-        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites))
+        lock = str(job.spec.requirements[0]) if job.spec.requirements else ""
+        envs.append(EnvOutline(job.spec.name, doc, tasks, job.error, str(job.spec.path or ""), sites, lock))
     locks = [lock_outline(job) for job in jobs if job.spec.sources]
     inputs = _inputs(pipeline, jobs) + [Path(dep) for lock in locks for dep in lock.deps]
-    return Outline(str(pipeline.cache), envs, list(pins.values()), locks), inputs
+    project = str(pipeline.project or pipeline.config_file.parent)
+    config = str(pipeline.config_file) if pipeline.found else ""
+    return Outline(str(pipeline.cache), envs, list(pins.values()), locks, project, config), inputs
 
 
 def pin_outline(task: str, pin: PinJob, cache: Path) -> PinOutline:

@@ -23,8 +23,7 @@ from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
-ROOT = Path(__file__).resolve().parents[2]
-VERSION = "outline-v5"
+VERSION = "outline-v6"
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,7 @@ class EnvOutline:
     error: str | None = None
     path: str = ""
     sites: list[str] = field(default_factory=list)  # site-packages, when the environment exists
+    lock: str = ""  # the lock it is made equal to
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,20 @@ class Outline:
     envs: list[EnvOutline]
     pins: list[PinOutline]
     locks: list[LockOutline] = field(default_factory=list)
+    project: str = ""  # the project's directory (its doit state is kept apart: tasks.run.current)
+    config: str = ""  # the pipeline.yaml it read; "" when none was found (the defaults)
 
 
 def memo_dir() -> Path:
-    return Path(os.environ.get("WHEELWRIGHT_HOME") or ROOT / ".wheelwright") / layout.OUTLINES.name
+    """Where the memos are: WHEELWRIGHT_HOME (./doit's .wheelwright), else the user cache.
+
+    One file per key, and the key holds the user's directory and the pipeline.yaml found from it,
+    so each project (and each directory a run starts in) has its own memo.
+    """
+    from tasks.inputs.project import user_cache_dir
+
+    home = os.environ.get("WHEELWRIGHT_HOME")
+    return (Path(home) if home else user_cache_dir()) / layout.OUTLINES.name
 
 
 # How a run reports and acts, not what it plans (as current.MODES): left out of the memo's key, so
@@ -81,7 +91,7 @@ def _shaping_environment() -> dict[str, str]:
     return {
         k: scrub_text(v)
         for k, v in sorted(os.environ.items())
-        if (k.startswith(keep) or k in ("HOME", "PATH")) and k not in NOT_SHAPING
+        if (k.startswith(keep) or k in ("HOME", "PATH", "VIRTUAL_ENV")) and k not in NOT_SHAPING
     }
 
 
@@ -128,4 +138,6 @@ def _from_json(data: dict[str, Any]) -> Outline:
         envs=[EnvOutline(**env) for env in data["envs"]],
         pins=[PinOutline(**pin) for pin in data["pins"]],
         locks=[LockOutline(**lock) for lock in data.get("locks", [])],
+        project=data.get("project", ""),
+        config=data.get("config", ""),
     )

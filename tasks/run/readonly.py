@@ -16,22 +16,21 @@ import shutil
 import threading
 from pathlib import Path
 
-from tasks.core import layout
 from tasks.core.urls import digest
 
-STATE_NAME = layout.DOIT_STATE.name
 _SEEDED = "seeded-from"  # the stamp of the cache's state file the copy was made from
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
-def writable(cache: Path) -> bool:
-    """Whether this process can create files in `cache` and write its doit state there."""
+def writable(cache: Path, state: Path) -> bool:
+    """Whether this process can create files in `cache` and write its doit state (`state`, relative to
+    the cache) there."""
     probe = cache / f".write-check-{os.getpid()}-{threading.get_ident()}"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         os.unlink(probe)
-        if (cache / STATE_NAME).exists():
-            os.close(os.open(cache / STATE_NAME, os.O_WRONLY))
+        if (cache / state).exists():
+            os.close(os.open(cache / state, os.O_WRONLY))
     except OSError:
         return False
     return True
@@ -43,21 +42,22 @@ def user_state_dir(cache: Path) -> Path:
     return Path(base) / "wheelwright" / digest(str(cache.resolve()))
 
 
-def seed_state(cache: Path, state: Path) -> None:
-    """Copy the cache's doit state into `state` when there is no copy yet or the cache's has changed."""
+def seed_state(cache: Path, home: Path, state: Path) -> None:
+    """Copy the cache's doit state (`state`, relative) into `home` when there is no copy yet or the
+    cache's has changed."""
     from tasks.core.files import atomic_write_text, temp_beside
 
-    source = cache / STATE_NAME
-    stamp = _stamp(source)
-    state.mkdir(parents=True, exist_ok=True)
-    if stamp is None or ((state / _SEEDED).is_file() and (state / _SEEDED).read_text() == stamp):
+    stamp = _stamp(cache / state)
+    home.mkdir(parents=True, exist_ok=True)
+    seeded = home / state.parent / _SEEDED
+    if stamp is None or (seeded.is_file() and seeded.read_text() == stamp):
         return
     for suffix in ("", "-wal"):  # a state left in WAL mode keeps its last writes beside it
-        if (cache / f"{STATE_NAME}{suffix}").is_file():
-            with temp_beside(state / f"{STATE_NAME}{suffix}") as tmp:
-                shutil.copyfile(cache / f"{STATE_NAME}{suffix}", tmp)
-                tmp.replace(state / f"{STATE_NAME}{suffix}")
-    atomic_write_text(state / _SEEDED, stamp)
+        if (cache / f"{state}{suffix}").is_file():
+            with temp_beside(home / f"{state}{suffix}") as tmp:
+                shutil.copyfile(cache / f"{state}{suffix}", tmp)
+                tmp.replace(home / f"{state}{suffix}")
+    atomic_write_text(seeded, stamp)
 
 
 def _stamp(path: Path) -> str | None:

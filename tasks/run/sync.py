@@ -34,6 +34,19 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
         target = _Target(interp.scheme(), str(venv_python(path)), path, link)
         plan, phases = _install_healing(job, cache, wanted, sites, target, started)
     report(job.spec.name, path, plan, created, time.perf_counter() - started, phases)
+    if not plan.is_empty:  # only a changed environment can have lost a requirement
+        warn_unmet(sites, interp.markers)
+
+
+def warn_unmet(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
+    """One warning per installed distribution's requirement the environment does not meet."""
+    from tasks.core.events import warn
+    from tasks.sync.needs import unmet_in
+
+    lines = unmet_in(sites, markers)
+    for line in lines:
+        warn(line)
+    return lines
 
 
 def apply_plan(
@@ -102,10 +115,13 @@ def _install_healing(
 
 
 def _damaged(todo: list[Wanted]) -> list[tuple[Wanted, str]]:
-    """The wheels to install whose cache entry no longer matches its RECORD (sizes: one stat a file)."""
+    """The wheels to install whose cache entry changed since it was unpacked (one stat a file, in threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tasks.wheels.unpacked import entry_damage
 
-    found = [(want, entry_damage(Path(want.unpacked))) for want in todo]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(zip(todo, pool.map(lambda want: entry_damage(Path(want.unpacked)), todo), strict=True))
     return [(want, damage) for want, damage in found if damage is not None]
 
 

@@ -96,11 +96,6 @@ def tree_from_values(values: dict[str, Any]) -> Tree:
     )  # fmt: skip
 
 
-def current_revision(name: str, source: Source, cache: Path, hashes: frozenset[str]) -> str:
-    """The source's revision upstream now: one conditional GET, one ls-remote, or a content digest."""
-    return build_source(name, source, cache, hashes=hashes).revision()
-
-
 def revision_cached(name: str, source: Source, cache: Path, revision: str) -> bool:
     """Whether the tree of `revision` is in the cache (a build can go on without the remote)."""
     return build_source(name, source, cache).cached(revision)

@@ -81,28 +81,42 @@ def _refuse_offline(what: str, source: GitSource, package: str) -> None:
 
 
 def resolve_ref(source: GitSource, *, package: str) -> str:
-    """The commit `source.ref` names upstream (a full sha is returned as it is)."""
+    """The commit `source.ref` names upstream (a full sha is returned as it is).
+
+    One `git ls-remote` subprocess: the check every rerun makes needs neither GitPython nor its
+    import time (check_source has refused other transports and option-like refs first).
+    """
     check_source(source, package=package)
     ref = source.ref or "HEAD"
     if FULL_SHA.match(ref):
         return ref
     _refuse_offline(f"git ls-remote {strip_credentials(source.url)} {ref}", source, package)
-    import git
+    import subprocess
 
     try:
-        out = git.cmd.Git().ls_remote(source.url, ref)
-    except git.GitCommandError as exc:
-        error = SourceUnreachable if UNREACHABLE.search(str(exc.stderr or exc)) else NetworkError
+        done = subprocess.run(
+            ["git", "ls-remote", source.url, ref], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise NetworkError(
+            f"cannot run git: {exc.strerror}", package=package, source=source.describe()
+        ) from None
+    if done.returncode != 0:
+        error = SourceUnreachable if UNREACHABLE.search(done.stderr) else NetworkError
         raise error(
-            f"cannot read the git repository {strip_credentials(source.url)}: {_tail(exc)}",
+            f"cannot read the git repository {strip_credentials(source.url)}: {_tail(_Failed(done.stderr))}",
             package=package,
             source=source.describe(),
-        ) from None
-    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
-        raise UnsafeSource(
-            f"refused by GitPython: {exc}", package=package, source=source.describe()
-        ) from None
-    return _pick(str(out), ref, source, package)
+        )
+    return _pick(done.stdout, ref, source, package)
+
+
+class _Failed(Exception):
+    """A git command's failure, its stderr kept for `_tail`."""
+
+    def __init__(self, stderr: str):
+        super().__init__(stderr)
+        self.stderr = stderr
 
 
 def _pick(out: str, ref: str, source: GitSource, package: str) -> str:

@@ -229,7 +229,7 @@ def shared() -> SharedCache:
 
 
 def configure(value: str | None) -> None:
-    """Use the store at `value` (`s3://bucket/prefix`) for this process; None or `off` switches it off."""
+    """Use the store at `value` (a store URL) for this process; None or `off` switches it off."""
     _run.configure(parse_location(value))
 
 

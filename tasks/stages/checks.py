@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tasks.run.current import cache_root, current_revisions, flag, recorded_revision
+from tasks.run.current import asked_for, cache_root, current_revisions, flag, outline, recorded_revision
 
 
 def revision_unchanged(name: str) -> Any:
@@ -36,11 +36,29 @@ def path_exists(key: str) -> Any:
 
 
 def still_cached(task: Any, values: dict[str, Any]) -> bool:
-    """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache."""
+    """doit `uptodate`: the wheel the last run fetched is still unpacked in the cache, or, pruned
+    since, already installed in every environment that syncs it (unless `fetch:` itself is asked for).
+
+    So a sync whose environment matches its lock downloads nothing after a prune; one that does need
+    the wheel finds its entry missing and fetches it itself (`tasks.run.sync`, as a damaged entry).
+    """
     from tasks.wheels.unpacked import MARKER
 
     unpacked = values.get("unpacked")
-    return isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file()
+    if isinstance(unpacked, str) and (Path(unpacked) / MARKER).is_file():
+        return True
+    return not asked_for(task.name) and _installed_everywhere(task.name, values.get("filename"))
+
+
+def _installed_everywhere(task: str, filename: object) -> bool:
+    """The wheel `filename` is installed (its RECORD in place) in each environment that syncs `task`."""
+    if not isinstance(filename, str) or not filename.endswith(".whl"):
+        return False
+    dist_info = "-".join(filename.split("-")[:2]) + ".dist-info"
+    envs = [env for env in outline().envs if task in env.pins]
+    return bool(envs) and all(
+        any((Path(s) / dist_info / "RECORD").is_file() for s in env.sites) for env in envs
+    )
 
 
 def sdist_unchanged(name: str) -> Any:

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from doit import get_var
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
 from tasks.core.errors import ConfigError, UsageError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
+from tasks.inputs.variables import value as variable
 from tasks.run.current import flag
 
 if TYPE_CHECKING:
-    pass
+    from tasks.run.outline import Outline
 
 
 def apply_network_settings() -> None:
@@ -33,13 +33,13 @@ def apply_network_settings() -> None:
     missing."""
     from tasks.core import truststore_switch
 
-    if truststore_switch.wanted(get_var("truststore", None)):
+    if truststore_switch.wanted(variable("truststore")):
         truststore_switch.use_system_trust_store()
     if flag("offline"):
         from tasks.core.http import go_offline
 
         go_offline()
-    value = get_var("timeout", None)
+    value = variable("timeout")
     if not value:
         return
     from tasks.core.download import set_read_timeout
@@ -59,23 +59,24 @@ def apply_output_settings() -> None:
         os.environ[VERBOSE_ENV] = "1"
 
 
-def open_cache(state: Path) -> Path:
+def open_cache(cache: Path, state: Path) -> None:
     """Share the cache (a prune waits for it); a read-only cache gets a per-user state directory
-    (tasks.run.readonly), said in one line. Returns where doit's state is kept."""
+    (tasks.run.readonly), said in one line. `state`: doit's state, relative to the cache."""
     from tasks.core.cachelock import share_cache
     from tasks.run.readonly import writable
 
-    cache = state.parent
-    if writable(cache):
+    with contextlib.suppress(OSError):  # a read-only one is said below
+        cache.mkdir(parents=True, exist_ok=True)
+    if writable(cache, state):
         share_cache(cache)  # held shared until exit
-        return state
+        return
     from tasks.core.locks import move_locks
     from tasks.run.current import use_state_home
     from tasks.run.readonly import seed_state, user_state_dir
 
     home = user_state_dir(cache)
     try:
-        seed_state(cache, home)
+        seed_state(cache, home, state)
     except OSError as exc:
         raise ConfigError(
             f"the cache {cache} is not writable, nor is {home} ({exc.strerror}); "
@@ -90,7 +91,6 @@ def open_cache(state: Path) -> Path:
             message=f"the cache {cache} is read-only: state, locks and logs go to {home}",
         )
     )
-    return home / state.name
 
 
 # The machine's faults that need no traceback: said in one line, with the path they hit.
@@ -280,16 +280,33 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
 def start_run() -> str:
     """What a run does before doit reads its tasks; the path of doit's state file.
 
-    Choose the views of its events, share the cache (a prune waits for it) or, when it is
-    read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure here is one
-    line (see `loading`).
+    Choose the views of its events, say which project it works on, share the cache (a prune waits for
+    it) or, when it is read-only, keep state elsewhere, and apply `timeout=` and `verbose=`. A failure
+    here is one line (see `loading`).
     """
-    from tasks.run.current import state_file
+    from tasks.run.current import cache_root, outline, state_file, state_relative
     from tasks.run.views import choose_views
 
     with loading():
         choose_views()
-        state = open_cache(Path(state_file()))
+        emit(Event("project", message=project_line(outline())))
+        open_cache(cache_root(), state_relative())
+        state = Path(state_file())
         apply_network_settings()
         apply_output_settings()
     return str(state)
+
+
+def project_line(memo: Outline) -> str:
+    """The run's first line: the project, the pipeline.yaml it read (or the defaults), lock -> environment."""
+    project = Path(memo.project) if memo.project else None
+
+    def shown(path: str) -> str:
+        if project is None or not path:
+            return path
+        relative = os.path.relpath(path, project)
+        return path if relative.startswith("..") else relative
+
+    envs = "; ".join(f"{e.name}: {shown(e.lock)} -> {shown(e.path) or '(lock only)'}" for e in memo.envs)
+    where = memo.config or f"{memo.project} (no pipeline.yaml: defaults; `init` writes one)"
+    return f"{where}: {envs or 'no environments'}"

@@ -12,6 +12,8 @@ from tasks.run.current import outline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached
 from tasks.stages.common import clean_failures
 
+_FETCH = clean_failures(run_fetch)  # one wrapper for every pin's task (a no-op names them all)
+
 
 def task_fetch() -> Iterator[dict[str, Any]]:
     """Fetch each pinned distribution: a wheel into the cache, or a source tree to build."""
@@ -25,7 +27,7 @@ def task_fetch() -> Iterator[dict[str, Any]]:
         yield {
             "name": pin.task,
             "doc": pin.doc,
-            "actions": [(clean_failures(run_fetch), [pin.task])],
+            "actions": [(_FETCH, [pin.task])],
             "uptodate": uptodate,
             "verbosity": 2,
         }

@@ -9,18 +9,23 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEST_WHEELS = PROJECT_ROOT / ".wheelwright" / "test-wheels"
 BACKENDS = PROJECT_ROOT / "requirements" / "test-backends.txt"
+RUNTIME = PROJECT_ROOT / "requirements" / "pipeline.txt"
+COMMAND_WHEELS = PROJECT_ROOT / ".wheelwright" / "command-wheels"  # the command's own pins, to install it
 
 
 def task_test_wheels() -> dict[str, Any]:
-    """Download the pinned build backends the tests serve from their loopback index (hashes required)."""
+    """Download the pinned build backends the tests serve from their loopback index (hashes required),
+    and the pipeline's own pins (the tests install the `wheelwright` command into a fresh venv from them,
+    offline)."""
     python = sys.executable
+    download = f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps"
     return {
         "actions": [
-            f"{python} -m pip download --quiet --disable-pip-version-check --only-binary=:all: --no-deps "
-            f"--require-hashes --dest {TEST_WHEELS} -r {BACKENDS}"
+            f"{download} --require-hashes --dest {TEST_WHEELS} -r {BACKENDS}",
+            f"{download} --dest {COMMAND_WHEELS} -r {RUNTIME}",
         ],
-        "file_dep": [str(BACKENDS)],
-        "targets": [str(TEST_WHEELS)],
+        "file_dep": [str(BACKENDS), str(RUNTIME)],
+        "targets": [str(TEST_WHEELS), str(COMMAND_WHEELS)],
         "verbosity": 1,
     }
 
@@ -31,10 +36,10 @@ def task_test() -> dict[str, Any]:
     `unit=1`: the unit tests only (no ./doit run, no subprocess, no server; see tests/conftest.py),
     in seconds, and nothing else.
     """
-    from doit import get_var
+    from tasks.inputs.variables import value
 
     python = sys.executable
-    if get_var("unit", None) not in (None, "", "0"):
+    if value("unit") not in (None, "", "0"):
         return {
             "actions": [f"{python} -m pytest -q -p no:cacheprovider -m 'not e2e and not network'"],
             "verbosity": 2,

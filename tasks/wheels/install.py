@@ -1,4 +1,9 @@
-"""Installing unpacked wheels with pypa's installer (linked from the cache) and removing them.
+"""Installing unpacked wheels (linked from the cache) and removing them.
+
+The bulk of a wheel (every file outside its .data and .dist-info directories) is linked straight
+from the unpacked entry's RECORD rows, directories made first, packages in threads, nothing
+hashed: the entry was checked when it was unpacked and `entry_damage` checks it before linking.
+pypa's installer writes the rest: entry-point scripts, .data files, .dist-info, RECORD.
 
 Crash safety: a wheel's .dist-info files are written after all its other files, and RECORD last
 (atomically), so a distribution whose RECORD is in place is complete; one without it is broken
@@ -10,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import io
 import json
 import os
 import shutil
@@ -85,17 +91,38 @@ class UnpackedWheel(WheelSource):
     def rows(self) -> list[tuple[str, str, str]]:
         return list(parse_record_file(self.read_dist_info("RECORD").splitlines()))
 
+    @functools.cached_property
+    def root_scheme(self) -> str:
+        wheel = parse_metadata_file(self.read_dist_info("WHEEL"))
+        return "purelib" if wheel["Root-Is-Purelib"] == "true" else "platlib"
+
+    @functools.cached_property
+    def _split(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        """The rows linked directly (root files with a hash), and those left to installer."""
+        linked: list[tuple[str, str, str]] = []
+        rest: list[tuple[str, str, str]] = []
+        special = (self.data_dir + "/", self._dist_info + "/")
+        for row in self.rows:
+            path = row[0]
+            direct = row[1] and not path.startswith(special) and "__pycache__" not in path.split("/")[:-1]
+            (linked if direct else rest).append(row)
+        return linked, rest
+
+    @property
+    def linked_rows(self) -> list[tuple[str, str, str]]:
+        """The files linked straight into the root scheme (outside .data and .dist-info)."""
+        return self._split[0]
+
     def root_dirs(self, scheme: dict[str, str]) -> set[str]:
         """The directories the wheel's root files go to (the .data ones are left to installer)."""
-        wheel = parse_metadata_file(self.read_dist_info("WHEEL"))
-        base = os.path.abspath(scheme["purelib" if wheel["Root-Is-Purelib"] == "true" else "platlib"])
+        base = os.path.abspath(scheme[self.root_scheme])
         data = self.data_dir + "/"
         return {os.path.dirname(os.path.join(base, p)) for p, _, _ in self.rows if not p.startswith(data)}
 
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
-        """Every row, the .dist-info ones after all others and RECORD last (crash safety)."""
+        """The rows not linked already, the .dist-info ones last and RECORD last of all (crash safety)."""
         root = str(self.root)
-        for path, hash_, size in sorted(self.rows, key=self._dist_info_last):
+        for path, hash_, size in sorted(self._split[1], key=self._dist_info_last):
             source = os.path.join(root, path)
             self.records[source] = (hash_, size)
             stream = _LazyFile(source)
@@ -133,6 +160,34 @@ class LinkingDestination(SchemeDictionaryDestination):
     can_link: bool = True
     link: str = "hardlink"
     _made: set[str] = field(default_factory=set)
+    _linked_rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def link_tree(self, root: str, scheme: Any, rows: list[tuple[str, str, str]]) -> None:
+        """Link each row's file from the unpacked entry `root` into `scheme` (one link call a file).
+
+        Their directories were made beforehand (`make_dirs`); a path that is not plainly inside the
+        scheme (absolute, `..`) goes through the checked `_target` instead.
+        """
+        base = os.path.abspath(self.scheme_dict[scheme]) + os.sep
+        link = self._link_or_copy
+        for path, _, _ in rows:
+            plain = not path.startswith("/") and "/." not in "/" + path and "//" not in path
+            link(root + os.sep + path, base + path if plain else self._target(scheme, path))
+        self._linked_rows = rows
+
+    def finalize_installation(self, scheme: Any, record_file_path: str, records: Any) -> None:
+        """RECORD: the linked files' rows as the entry's RECORD gives them, then what installer wrote."""
+        start = self.scheme_dict[scheme]
+
+        def prefix(other: str) -> str | None:
+            return None if other == scheme else os.path.relpath(self.scheme_dict[other], start=start) + "/"
+
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter=",", quotechar='"', lineterminator="\n")
+        writer.writerows(self._linked_rows)
+        writer.writerows(record.to_row(prefix(other)) for other, record in records)
+        with io.BytesIO(text.getvalue().encode("utf-8")) as stream:
+            self.write_to_fs(scheme, record_file_path, stream, is_executable=False)
 
     def write_to_fs(self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
         source = getattr(stream, "name", None)
@@ -197,7 +252,7 @@ def install_wheels(
     wheels: list[tuple[Path, str, dict[str, Any] | None]],
     scheme: dict[str, str],
     python: str,
-    workers: int = 4,
+    workers: int = 8,
     link: str = "hardlink",
 ) -> None:
     """Install unpacked wheels (root, filename, direct_url) into one environment, in parallel."""
@@ -213,12 +268,13 @@ def install_wheels(
             scripts, rows, source.data_dir, wheel=source.filename, package=source.distribution
         )
     made = make_dirs({d for source in sources for d in source.root_dirs(scheme)}, workers)
+    largest_first = sorted(range(len(sources)), key=lambda i: -len(sources[i].rows))
 
     def one(source: UnpackedWheel, direct_url: dict[str, Any] | None) -> None:
         _install_one(source, scheme, python, direct_url, made, link)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(one, s, w[2]) for s, w in zip(sources, wheels, strict=True)]
+        futures = [pool.submit(one, sources[i], wheels[i][2]) for i in largest_first]
     for future in futures:
         future.result()
 
@@ -241,7 +297,8 @@ def _install_one(
     if direct_url is not None:
         extra["direct_url.json"] = json.dumps(direct_url, sort_keys=True).encode()
     try:
-        install(source, destination, extra)
+        destination.link_tree(str(source.root), source.root_scheme, source.linked_rows)
+        install(source, destination, extra)  # scripts, .data files, .dist-info and RECORD
     except CacheEntryDamaged as exc:
         exc.package = source.distribution
         raise

@@ -1,9 +1,11 @@
 """The unpacked-wheel cache: each wheel checked against its RECORD and unpacked once, atomically.
 
 Every member is hashed while it is written and compared with its RECORD row (hash and size): a
-wheel that does not match is refused and nothing is published. An entry damaged later (a file
-resized or removed, an unreadable marker) is found by `entry_damage` (sizes only: cheap) and
-removed by `evict`, so the caller can fetch it again.
+wheel that does not match is refused and nothing is published. The marker records each file's
+size and mtime as unpacked. An entry damaged later (a file removed or resized, an unreadable
+marker, or a file edited in place through a hard link in some environment) is found by
+`entry_damage`: one stat per file, and only a file whose size or mtime moved is hashed again
+against RECORD. A damaged entry is removed by `evict`, so the caller can fetch it again.
 
 Unpacking is file-system bound and, in threads, fights over the GIL (one release per syscall);
 so fetch tasks, which run in doit's threads, hand it to a small pool of worker processes.
@@ -12,6 +14,7 @@ so fetch tasks, which run in doit's threads, hand it to a small pool of worker p
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 from tasks.core import layout
 from tasks.core.errors import InstallError, InvalidWheel
 from tasks.core.events import warn
-from tasks.core.files import publish_dir, temp_beside
+from tasks.core.files import atomic_write_text, publish_dir, temp_beside
 from tasks.core.lastuse import mark_used
 
 if TYPE_CHECKING:
@@ -71,20 +74,81 @@ def evict(path: Path, reason: str) -> None:
 
 
 def entry_damage(path: Path) -> str | None:
-    """What no longer matches in an unpacked entry (marker, RECORD, a file's size), or None."""
+    """What no longer matches in an unpacked entry, or None (one stat a file; a moved file is hashed).
+
+    A file whose size and mtime are those recorded at unpack is taken as unpacked; one whose stamp
+    moved is hashed against its RECORD row, and the entry is damaged when it differs. A file that
+    was only touched gets its new stamp recorded, so it is hashed once. An entry unpacked before
+    stamps were recorded is hashed whole, once, and stamped.
+    """
     try:
-        _read_marker(path)
+        marker = _read_marker(path)
+    except (OSError, ValueError) as exc:
+        return f"cannot read it ({exc})"
+    files = marker.get("files")
+    if not isinstance(files, dict):
+        return _verified_and_stamped(path, marker)
+    root = str(path)
+    moved = []
+    for member, (size, mtime) in files.items():
+        try:
+            found = os.stat(root + os.sep + member)
+        except OSError:
+            return f"{member} is missing"
+        if found.st_size != size or found.st_mtime_ns != mtime:
+            moved.append(member)
+    return _verified_and_stamped(path, marker, moved) if moved else None
+
+
+def _verified_and_stamped(
+    path: Path, marker: dict[str, object], members: list[str] | None = None
+) -> str | None:
+    """Hash `members` (every RECORD row when None) against RECORD; record their stamps when they match."""
+    try:
         rows = _entry_rows(path)
     except (OSError, ValueError) as exc:
         return f"cannot read it ({exc})"
-    for member, size in rows:
-        try:
-            found = os.stat(path / member).st_size
-        except OSError:
-            return f"{member} is missing"
-        if size is not None and found != size:
-            return f"{member} has {found} bytes, RECORD says {size}"
+    checked = sorted(rows) if members is None else members
+    for member in checked:
+        damage = _member_damage(path, member, rows.get(member))
+        if damage is not None:
+            return damage
+    known = marker.get("files")
+    files = dict(known) if isinstance(known, dict) else {}
+    if members is None:  # stamped for the first time: RECORD itself and its signatures too
+        checked = [*checked, *_unhashed(path)]
+    with contextlib.suppress(OSError):  # a read-only cache is checked again next time
+        files.update({member: _stamp(path / member) for member in checked})
+        atomic_write_text(path / MARKER, json.dumps({**marker, "files": files}))
     return None
+
+
+def _member_damage(path: Path, member: str, row: tuple[str, int | None] | None) -> str | None:
+    """Why `member` no longer matches its RECORD row (hash and size), or None."""
+    try:
+        data = (path / member).read_bytes()
+    except OSError:
+        return f"{member} is missing"
+    if row is None:
+        return f"{member} changed since it was unpacked (RECORD gives no hash to check it against)"
+    algorithm, _, expected = row[0].partition("=")
+    if algorithm not in hashlib.algorithms_guaranteed:
+        return f"{member}: RECORD uses hash {algorithm!r}"
+    digest = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).decode("ascii").rstrip("=")
+    if digest != expected or (row[1] is not None and row[1] != len(data)):
+        return f"{member} was changed after it was unpacked (it no longer matches RECORD)"
+    return None
+
+
+def _stamp(path: Path) -> list[int]:
+    found = os.stat(path)
+    return [found.st_size, found.st_mtime_ns]
+
+
+def _unhashed(path: Path) -> list[str]:
+    """The entry's files that RECORD gives no hash for (RECORD itself, signatures)."""
+    info = next(p for p in path.iterdir() if p.name.endswith(".dist-info") and p.is_dir())
+    return [f"{info.name}/{p.name}" for p in info.iterdir() if p.name.startswith("RECORD") and p.is_file()]
 
 
 def _read_marker(path: Path) -> dict[str, object]:
@@ -94,18 +158,18 @@ def _read_marker(path: Path) -> dict[str, object]:
     return data
 
 
-def _entry_rows(path: Path) -> list[tuple[str, int | None]]:
-    """The entry's RECORD rows (member, size), its own RECORD and signatures left out."""
+def _entry_rows(path: Path) -> dict[str, tuple[str, int | None]]:
+    """The entry's RECORD rows (member: hash, size), its own RECORD and signatures left out."""
     from installer.records import parse_record_file
 
     infos = [p for p in path.iterdir() if p.name.endswith(".dist-info") and p.is_dir()]
     if len(infos) != 1:
         raise ValueError(f"{len(infos)} .dist-info directories")
     text = (infos[0] / "RECORD").read_text(encoding="utf-8")
-    rows = []
+    rows = {}
     for member, hash_, size in parse_record_file(text.splitlines()):
         if hash_:
-            rows.append((member, int(size) if size else None))
+            rows[member] = (hash_, int(size) if size else None)
     return rows
 
 
@@ -114,8 +178,9 @@ def unpack_wheel(wheel: Path, target: Path, *, package: str, filename: str) -> P
     if is_unpacked(target):
         return target
     with temp_beside(target, directory=True) as tmp:
-        executables = _extract(wheel, tmp, package=package, filename=filename)
-        (tmp / MARKER).write_text(json.dumps({"filename": filename, "executables": executables}))
+        executables, files = _extract(wheel, tmp, package=package, filename=filename)
+        marker = {"filename": filename, "executables": executables, "files": files}
+        (tmp / MARKER).write_text(json.dumps(marker))
         publish_dir(tmp, target)
     return target
 
@@ -151,9 +216,14 @@ def unpacked_executables(path: Path) -> frozenset[str]:
     return frozenset(map(str, executables))
 
 
-def _extract(wheel: Path, dest: Path, *, package: str, filename: str) -> list[str]:
+def _extract(
+    wheel: Path, dest: Path, *, package: str, filename: str
+) -> tuple[list[str], dict[str, list[int]]]:
     """Extract every member, each checked against its RECORD row (hash and size) as it is written;
-    first the archive (it reads one way only) and METADATA (it names the filename's project and version)."""
+    first the archive (it reads one way only) and METADATA (it names the filename's project and version).
+
+    Returns the executable members, and each file's [size, mtime_ns] as written.
+    """
     import zipfile
     import zlib
 
@@ -173,11 +243,13 @@ def _extract(wheel: Path, dest: Path, *, package: str, filename: str) -> list[st
             absent = sorted(set(rows) - set(zf.namelist()))
             if absent:
                 raise InvalidWheel(f"{wheel.name}: RECORD lists {absent[0]}, not in it", package=package)
-            return [
+            files: dict[str, list[int]] = {}
+            executables = [
                 i.filename
                 for i in zf.infolist()
-                if _extract_member(zf, i, str(dest), made, package, rows.get(i.filename))
+                if _extract_member(zf, i, str(dest), made, package, rows.get(i.filename), files)
             ]
+            return executables, files
     except (zipfile.BadZipFile, ValueError, KeyError, EOFError, zlib.error) as exc:
         raise InvalidWheel(f"invalid wheel {wheel.name}: {exc}", package=package) from None
 
@@ -198,8 +270,12 @@ def _extract_member(
     made: set[str],
     package: str,
     record: RecordEntry | None,
+    files: dict[str, list[int]],
 ) -> bool:
-    """Write one member inside `root` and check it against `record`; True when it is executable."""
+    """Write one member inside `root` and check it against `record`; True when it is executable.
+
+    Its size and mtime as written go to `files` (the marker's record of the entry at unpack).
+    """
     target = os.path.normpath(os.path.join(root, info.filename))
     if not target.startswith(root + os.sep):
         raise InstallError(f"wheel member {info.filename!r} points outside the archive", package=package)
@@ -212,8 +288,10 @@ def _extract_member(
     fd = os.open(target, _WRITE_FLAGS, 0o755 if executable else 0o644)
     try:
         hashed, size = _copy_member(zf, info, fd, _hasher(record, info.filename, package))
+        written = os.fstat(fd)
     finally:
         os.close(fd)
+    files[os.path.relpath(target, root).replace(os.sep, "/")] = [written.st_size, written.st_mtime_ns]
     _check_member(record, hashed, size, info.filename, package)
     return executable
 

@@ -11,9 +11,9 @@ _UNITS |= {"mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 <
 
 def policy_from_variables() -> Policy:
     """`days=N`, `ci=1` and `max-size=SIZE` from the command line."""
-    from doit import get_var
+    from tasks.inputs.variables import value
 
-    days, ci, size = get_var("days", None), get_var("ci", None), get_var("max-size", None)
+    days, ci, size = value("days"), value("ci"), value("max-size")
     return Policy(
         days=_number(days, "days", "a number of days, such as days=30") if days else None,
         ci=_flag(ci),

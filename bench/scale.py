@@ -1,0 +1,177 @@
+"""Benchmark (not a test): lock and sync time against the number of pins, wheelwright beside uv.
+
+Usage: .wheelwright/env/bin/python bench/scale.py [--pins 10 50 200 500] [--runs N]
+A synthetic index on loopback (so the curve measures the tools, not the network): N projects,
+each in two versions (the resolver must pick the newer), each a small wheel of a few modules in a
+package and a subpackage; project i requires project i+1, and the input names all N.
+Phases per size: lock cold (empty cache) and warm (its cache, no previous lock); sync cold
+(empty cache, new venv), warm (warm cache, new venv) and no-op (synced venv), both tools syncing
+wheelwright's lock. Medians go to bench/results.json (section "scale", drawn by bench/chart.py as
+time against pins) and a table with the cost per pin (the slope between the two largest sizes).
+pip is left out: its cold sync of the 45-package set alone is ~15x uv's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import RESULTS  # noqa: E402
+from bench.tools import tool_env  # noqa: E402
+from tests.support.index_server import IndexServer  # noqa: E402
+from tests.support.wheels import make_wheel  # noqa: E402
+
+PHASES = ["lock cold", "lock warm", "sync cold", "sync warm", "sync no-op"]
+TOOLS = ["wheelwright", "uv"]
+
+
+def make_index(house: Path, pins: int) -> list[str]:
+    """Write the projects' wheels; the names the input lists."""
+    names = [f"scale{i:04d}" for i in range(pins)]
+    for i, name in enumerate(names):
+        needs = [f"{names[i + 1]}>=1.0"] if i + 1 < pins else []
+        for version in ("1.0", "1.1"):
+            module = name.replace("-", "_")
+            files = {f"{module}/__init__.py": f"VERSION = {version!r}\n"}
+            files |= {f"{module}/m{j}.py": f"X = {j}\n" for j in range(4)}
+            files[f"{module}/sub/__init__.py"] = "Y = 1\n"
+            make_wheel(house, name, version, requires_dist=needs, files=files)
+    return names
+
+
+def lock_command(tool: str, req: Path, out: Path, cache: Path) -> list[str]:
+    if tool == "wheelwright":
+        return [str(ROOT / "doit"), "lock", f"req={req}", f"out={out}", f"cache={cache}"]
+    uv = str(tool_env() / "bin" / "uv")
+    common = ["--cache-dir", str(cache), "--python", sys.executable, "--generate-hashes"]
+    return [uv, "pip", "compile", "-q", *common, "-o", str(out), str(req)]
+
+
+def sync_command(tool: str, lock: Path, venv: Path, cache: Path) -> list[str]:
+    if tool == "wheelwright":
+        return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}"]
+    uv = str(tool_env() / "bin" / "uv")
+    return [
+        uv,
+        "pip",
+        "sync",
+        "-q",
+        "--cache-dir",
+        str(cache),
+        "--python",
+        str(venv / "bin" / "python"),
+        str(lock),
+    ]
+
+
+def timed(cmd: list[str]) -> float:
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    for key in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "UV_INDEX_URL"):
+        env.pop(key, None)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def new_venv(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def measure(tool: str, work: Path, req: Path) -> tuple[dict[str, float], Path]:
+    """One run of every phase for `tool`; the lock wheelwright wrote (both tools sync it)."""
+    cache, out = work / f"{tool}-cache", work / f"{tool}-lock.txt"
+    shutil.rmtree(cache, ignore_errors=True)
+    out.unlink(missing_ok=True)
+    times = {"lock cold": timed(lock_command(tool, req, out, cache))}
+    out.unlink()
+    times["lock warm"] = timed(lock_command(tool, req, out, cache))
+    lock = work / "wheelwright-lock.txt"
+    shutil.rmtree(cache, ignore_errors=True)
+    venv = new_venv(work / f"{tool}-venv")
+    times["sync cold"] = timed(sync_command(tool, lock, venv, cache))
+    venv = new_venv(work / f"{tool}-venv")
+    times["sync warm"] = timed(sync_command(tool, lock, venv, cache))
+    times["sync no-op"] = timed(sync_command(tool, lock, venv, cache))
+    shutil.rmtree(cache, ignore_errors=True)
+    return times, lock
+
+
+def run_size(pins: int, runs: int, work_root: Path) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory(prefix=f"scale-{pins}-", dir=work_root) as tmp:
+        work = Path(tmp)
+        house = work / "house"
+        names = make_index(house, pins)
+        req = work / "input.in"
+        samples: dict[str, dict[str, list[float]]] = {}
+        with IndexServer(house) as server:
+            req.write_text("\n".join([f"--index-url {server.url}", *names]) + "\n")
+            for _ in range(runs):
+                for tool in TOOLS:  # wheelwright first: its lock is the one both tools sync
+                    times, _ = measure(tool, work, req)
+                    for phase, seconds in times.items():
+                        samples.setdefault(tool, {}).setdefault(phase, []).append(seconds)
+        return {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in samples.items()}
+
+
+def table(sizes: list[int], series: dict[str, dict[str, list[float]]]) -> str:
+    lines = ["| phase | tool | " + " | ".join(f"{n} pins" for n in sizes) + " | per pin |"]
+    lines.append("|---|---|" + "---|" * (len(sizes) + 1))
+    for phase in PHASES:
+        for tool in TOOLS:
+            values = series[tool][phase]
+            ratios = [v / u for v, u in zip(values, series["uv"][phase], strict=True)]
+            cells = [f"{v:.2f}s ({r:.2f}x)" for v, r in zip(values, ratios, strict=True)]
+            slope = (
+                (values[-1] - values[-2]) / (sizes[-1] - sizes[-2])
+                if len(sizes) > 1
+                else values[0] / sizes[0]
+            )
+            lines.append(f"| {phase} | {tool} | " + " | ".join(cells) + f" | {slope * 1000:.1f} ms |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pins", type=int, nargs="*", default=[10, 50, 200, 500])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work_root = ROOT / "bench" / ".work"
+    work_root.mkdir(exist_ok=True)
+    series: dict[str, dict[str, list[float]]] = {t: {p: [] for p in PHASES} for t in TOOLS}
+    for pins in args.pins:
+        medians = run_size(pins, args.runs, work_root)
+        print(f"{pins} pins: {json.dumps(medians)}", file=sys.stderr)
+        for tool in TOOLS:
+            for phase in PHASES:
+                series[tool][phase].append(medians[tool][phase])
+    print(f"synthetic loopback index, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
+    print(table(args.pins, series))
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data["scale"] = {
+        "title": "time against pins (bench/scale.py)",
+        "phases": PHASES,
+        "pins": args.pins,
+        "runs": args.runs,
+        "python": sys.version.split()[0],
+        "series": {t: {p: [round(v, 3) for v in vs] for p, vs in by.items()} for t, by in series.items()},
+    }
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
