@@ -1,10 +1,10 @@
-"""PEP 517 builds with pyproject-hooks, in isolated build environments that are reused.
+"""PEP 517 builds with pyproject-hooks, in a build environment the builder is handed.
 
-A build environment is named by its resolved requirement set and interpreter, so two builds
-(or two runs) that need the same backend share one. Requirements are resolved by our resolver
-(wheels only) and installed by our installer. Backend failures become one BuildError that
-names the package and shows the tail of the backend's output; every hook's output goes to a log
-file under `cache/build-logs-v0/` (nothing on the terminal unless `verbose=1`).
+The builder asks its environment (`BuildEnvironment`: `python` and `install(requirements)`, pypa/
+build's shape; `tasks.source.buildenv.CachedEnv` is ours) to install the backend's static, then
+dynamic requirements, and calls the hooks with its `python`. Backend failures become one BuildError
+that names the package and shows the tail of the backend's output; every hook's output goes to a
+log file under `cache/build-logs-v0/` (nothing on the terminal unless `verbose=1`).
 """
 
 from __future__ import annotations
@@ -18,19 +18,15 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import tomllib
-from packaging.utils import canonicalize_name
 
 from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
-from tasks.core.errors import BuildError, WheelwrightError
+from tasks.core.errors import BuildError
 from tasks.core.events import Event, emit, is_verbose
-from tasks.core.lastuse import mark_used
 from tasks.core.urls import digest, scrub_text
-from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter, in_venv
 
 LEGACY = ("setuptools.build_meta:__legacy__", ("setuptools>=40.8.0",))
 TAIL_LINES = 15
@@ -57,95 +53,6 @@ def build_system(tree: Path, *, package: str) -> BuildSystem:
     return BuildSystem(
         table["build-backend"], tuple(table.get("requires", ())), tuple(table.get("backend-path", ()))
     )
-
-
-# --- build environments ---------------------------------------------------------------------
-
-
-def build_env(
-    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, *, package: str
-) -> Path:
-    """The root of a build environment with `requires` installed (made once, then reused).
-
-    Offline, the environment last made for the same requirements is used as it is (no index page
-    is asked); without one, they are resolved and installed from the cache or the build fails.
-    """
-    from filelock import FileLock
-
-    from tasks.core.http import is_offline
-
-    wanted = ".requires-" + digest(json.dumps([sorted(requires), interp.platform_key, interp.executable]))
-    if is_offline() and (made := _made_for(cache, wanted)) is not None:
-        return made
-    pins = _resolve_build_requires(requires, interp, indexes, cache, package)
-    key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
-    root = cache / layout.BUILD_ENVS.name / key
-    if not (root / layout.COMPLETE).exists():
-        root.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(root) + ".lock"):
-            if not (root / layout.COMPLETE).exists():
-                _make_env(root, pins, interp, indexes, cache, package)
-    mark_used(root / layout.COMPLETE)  # `./doit prune days=N` keeps what was used lately
-    (root / wanted).touch()  # these requirements were last resolved to this environment
-    return root
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _made_for(cache: Path, wanted: str) -> Path | None:
-    """The complete build environment last made for these requirements (its `.requires-…` mark)."""
-    for mark in sorted((cache / layout.BUILD_ENVS.name).glob(f"*/{wanted}"), key=_mtime, reverse=True):
-        if (mark.parent / layout.COMPLETE).exists():
-            mark_used(mark.parent / layout.COMPLETE)
-            return mark.parent
-    return None
-
-
-def _resolve_build_requires(
-    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, package: str
-) -> list[tuple[str, str]]:
-    from tasks.inputs.requirements import Origin, parse_requirement_line
-    from tasks.lock.resolve import resolve
-
-    origin = Origin(Path(f"<build requirements of {package}>"), 0)
-    try:
-        lines = [parse_requirement_line(text, origin) for text in requires]
-        resolution = resolve(lines, interp=interp, indexes=indexes, cache=cache, allow_sdists=False)
-    except WheelwrightError as exc:
-        raise BuildError(f"build requirements {list(requires)}: {exc}", package=package) from None
-    return sorted((name, pin.version) for name, pin in resolution.pins.items())
-
-
-def _make_env(
-    root: Path, pins: list[tuple[str, str]], interp: Interpreter, indexes: Indexes, cache: Path, package: str
-) -> None:
-    import shutil
-
-    from tasks.target.venv import ensure_venv
-    from tasks.wheels.fetch import fetch_registry_wheel
-    from tasks.wheels.install import install_wheels
-
-    shutil.rmtree(root, ignore_errors=True)
-    ensure_venv(root, Path(interp.executable))
-    wheels: list[tuple[Path, str, dict[str, Any] | None]] = []
-    for name, version in pins:
-        fetched = fetch_registry_wheel(
-            name=canonicalize_name(name),
-            version=version,
-            hashes=frozenset(),
-            indexes=indexes,
-            interp=interp,
-            cache=cache,
-        )
-        wheels.append((Path(fetched.unpacked), fetched.filename, None))
-    env = in_venv(interp, root)
-    install_wheels(wheels, env.scheme(), str(root / "bin" / "python"))
-    (root / layout.COMPLETE).write_text(json.dumps(pins))
 
 
 # --- hooks ----------------------------------------------------------------------------------
@@ -217,14 +124,26 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
 
+class BuildEnvironment(Protocol):
+    """What a builder needs of its build environment."""
+
+    @property
+    def python(self) -> str:
+        """The environment's interpreter, where the hooks run."""
+        ...
+
+    def install(self, requirements: Sequence[str]) -> None:
+        """Make `requirements` available too (the backend's static, then its dynamic ones)."""
+        ...
+
+
 @dataclass
 class Builder:
-    """Calls one source tree's backend hooks in its build environment."""
+    """Calls one source tree's backend hooks in the build environment it is handed."""
 
     tree: Path
-    interp: Interpreter
-    indexes: Indexes
-    cache: Path
+    env: BuildEnvironment
+    cache: Path  # where the build logs go
     package: str
     config_settings: Mapping[str, Any] | None = None  # PEP 517 config_settings, given to every hook
     last_log: Path | None = None  # the log of the hook called last (a `built` event names it)
@@ -237,7 +156,7 @@ class Builder:
         """Where a build's output goes: one file per tree and kind of build, the last build's."""
         return self.cache / layout.BUILD_LOGS.name / digest(str(self.tree)) / f"{build}.log"
 
-    def _hooks(self, env: Path, system: BuildSystem, runner: _Runner) -> Any:
+    def _hooks(self, system: BuildSystem, runner: _Runner) -> Any:
         from pyproject_hooks import BuildBackendHookCaller
 
         _quiet()
@@ -246,22 +165,20 @@ class Builder:
             system.backend,
             list(system.backend_path) or None,
             runner=runner,
-            python_executable=str(env / "bin" / "python"),
+            python_executable=self.env.python,
         )
 
     def _env(self, hook: str, build: str) -> tuple[Any, _Runner]:
-        """A hook caller in an environment with the backend's static and dynamic requirements."""
+        """A hook caller in the environment, with the backend's static and dynamic requirements installed."""
         system = build_system(self.tree, package=self.package)
-        env = build_env(system.requires, self.interp, self.indexes, self.cache, package=self.package)
+        self.env.install(system.requires)
         self.last_log = self.log_path(build)
         runner = _Runner(self.last_log, self.package)
-        hooks = self._hooks(env, system, runner)
+        hooks = self._hooks(system, runner)
         extra = self._call(lambda: getattr(hooks, f"get_requires_for_build_{hook}")(self._settings), runner)
         if extra:
-            env = build_env(
-                [*system.requires, *extra], self.interp, self.indexes, self.cache, package=self.package
-            )
-            hooks = self._hooks(env, system, runner)
+            self.env.install(extra)
+            hooks = self._hooks(system, runner)
         return hooks, runner
 
     def _call(self, call: Any, runner: _Runner) -> Any:

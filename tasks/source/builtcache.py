@@ -14,13 +14,16 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import scrub
 from tasks.index.choice import wheel_rank
 from tasks.target.interpreter import Interpreter
+
+if TYPE_CHECKING:
+    from tasks.source.trees import Tree
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,27 @@ def with_prepared(
         assert entry is not None
         return BuiltEntry(entry.data, info, metadata)
     return BuiltEntry({}, info, metadata)
+
+
+def record_wheel(
+    cache: Path,
+    tree: Tree,
+    entry: BuiltEntry | None,
+    wheel: str,
+    metadata: dict[str, Any],
+    prepared: dict[str, Any] | None = None,
+) -> BuiltEntry:
+    """metadata.json and the bucket after a wheel came in (built here, or taken from the shared store
+    with the `prepared` metadata it was built with): added when fresh, the single wheel when stale."""
+    base = entry if is_fresh(entry, tree.revision, tree.info) else None
+    if prepared is not None and (base is None or base.prepared is None):
+        base = with_prepared(base, tree.revision, tree.info, prepared)
+    updated = with_wheel(base, tree.revision, tree.info, wheel, metadata)
+    write_entry(cache, tree.bucket, updated)
+    drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
+    if layout.Bucket.parse(tree.bucket).one_revision:
+        drop_other_revisions(cache, tree.bucket)
+    return updated
 
 
 def drop_stale_wheels(cache: Path, bucket: str, keep: set[str]) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,67 +94,6 @@ def shareable(tree: Tree) -> bool:
 # --- this run's store ----------------------------------------------------------------------------
 
 
-class _Run:
-    """The store configured for this process, switched off after its first failure."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.location: Location | None = None
-        self.store: Any = None
-        self.missed: set[str] = set()  # keys looked up and absent: not asked twice in a run
-        self.corrupt: set[str] = set()  # keys whose objects were rejected: overwritten on upload
-
-
-_run = _Run()
-
-
-def configure(value: str | None) -> None:
-    """Use the store at `value` (a store URL) for this process; None or `off` switches it off."""
-    location = parse_location(value)
-    with _run.lock:
-        if location != _run.location:
-            _run.location, _run.store = location, None
-            _run.missed.clear()
-            _run.corrupt.clear()
-
-
-def configured() -> Location | None:
-    """The store this process uses: none while offline (`offline=1` opens no connection)."""
-    from tasks.core.http import is_offline
-
-    return None if is_offline() else _run.location
-
-
-def _store(location: Location) -> Any:
-    """The store (obstore is imported only now: a remote cache is configured and a build is needed)."""
-    from tasks.core.objectstore import open_store
-
-    with _run.lock:
-        if _run.store is None:
-            _run.store = open_store(location.url)
-        return _run.store
-
-
-def _fail(location: Location, action: str, exc: BaseException) -> None:
-    """The first failure of the store: one warning, then no more requests this run."""
-    from tasks.core.events import warn
-    from tasks.core.urls import scrub_text
-
-    with _run.lock:
-        if _run.location != location:
-            return  # another thread already switched it off (and warned)
-        _run.location = None
-    cause = scrub_text(str(exc).strip() or type(exc).__name__)
-    warn(f"remote cache {location}: {action} failed ({cause}); building locally, store off for this run")
-
-
-def _failures() -> tuple[type[BaseException], ...]:
-    return (StoreFault, OSError)
-
-
-# --- read-through --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Taken:
     """A wheel taken from the store, now in the local buckets as if built here."""
@@ -164,50 +102,158 @@ class Taken:
     metadata: dict[str, Any]
 
 
-def take(
-    name: str,
-    tree: Tree,
-    interp: Interpreter,
-    cache: Path,
-    entry: BuiltEntry | None,
-    settings: dict[str, Any] | None = None,
-) -> Taken | None:
-    """The store's wheel for `interp`, installed into the local cache; None on a miss or any fault."""
-    location = configured()
-    if location is None or not shareable(tree):
-        return None
-    from tasks.source.sharedcheck import taken_problem
+class SharedCache:
+    """One run's shared build cache: read-through (`take`), write-behind (`give`), off after a failure.
 
-    key = remote_key(name, tree, interp, settings)
-    if key in _run.missed:
-        return None
-    try:
-        found = _download(location, name, key, tree, cache)
-        if (problem := taken_problem(found[0], found[1], name, tree, interp, entry)) is not None:
-            found[0].unlink(missing_ok=True)  # checked like any wheel: tags, archive, name and version
-            raise Corrupt(problem)
-    except Corrupt as exc:
-        _reject(location, name, key, str(exc))
-        return None
-    except Missing:
-        _run.missed.add(key)
-        return None
-    except _failures() as exc:
-        _fail(location, f"reading {name}", exc)
-        return None
-    wheel, metadata, prepared = found
-    _install(name, tree, cache, entry, wheel, metadata, prepared)
-    _announce(location, name, wheel)
-    _note_use(location, name, key)
-    return Taken(wheel, metadata)
+    The build pipeline is handed one (`tasks.source.build`). What stays process-wide is the one this
+    process uses (`shared()`, set by `configure` while the pipeline loads its configuration): doit
+    runs a run's builds as threads of one process, and the store's state belongs to the run, not to
+    one build: after its first failure it is off for every build (one warning, no second wait), a key
+    found missing is not asked again, and a rejected entry is overwritten by the next upload."""
+
+    def __init__(self, location: Location | None = None) -> None:
+        self.lock = threading.Lock()
+        self.location = location
+        self.store: Any = None
+        self.missed: set[str] = set()  # keys looked up and absent: not asked twice in a run
+        self.corrupt: set[str] = set()  # keys whose objects were rejected: overwritten on upload
+
+    def configure(self, location: Location | None) -> None:
+        with self.lock:
+            if location != self.location:
+                self.location, self.store = location, None
+                self.missed.clear()
+                self.corrupt.clear()
+
+    def configured(self) -> Location | None:
+        """The store in use: none while offline (`offline=1` opens no connection)."""
+        from tasks.core.http import is_offline
+
+        return None if is_offline() else self.location
+
+    def take(
+        self,
+        name: str,
+        tree: Tree,
+        interp: Interpreter,
+        cache: Path,
+        entry: BuiltEntry | None,
+        settings: dict[str, Any] | None = None,
+    ) -> Taken | None:
+        """The store's wheel for `interp`, installed into the local cache; None on a miss or any fault."""
+        location = self.configured()
+        if location is None or not shareable(tree):
+            return None
+        from tasks.source.builtcache import record_wheel
+        from tasks.source.sharedcheck import taken_problem
+
+        key = remote_key(name, tree, interp, settings)
+        if key in self.missed:
+            return None
+        try:
+            found = _download(self._store(location), name, key, tree, cache)
+            if (problem := taken_problem(found[0], found[1], name, tree, interp, entry)) is not None:
+                found[0].unlink(missing_ok=True)  # checked like any wheel: tags, archive, name and version
+                raise Corrupt(problem)
+        except Corrupt as exc:
+            self._reject(location, name, key, str(exc))
+            return None
+        except Missing:
+            self.missed.add(key)
+            return None
+        except _failures() as exc:
+            self._fail(location, f"reading {name}", exc)
+            return None
+        wheel, metadata, prepared = found
+        record_wheel(cache, tree, entry, wheel.name, metadata, prepared)  # exactly as a local build leaves it
+        _announce(location, name, wheel)
+        _note_use(self._store(location), name, key)
+        return Taken(wheel, metadata)
+
+    def give(
+        self,
+        name: str,
+        tree: Tree,
+        interp: Interpreter,
+        wheel: Path,
+        entry: BuiltEntry,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Upload a wheel built here, then its entry (the small index object last); faults only warn."""
+        location = self.configured()
+        if location is None or not shareable(tree):
+            return
+        key = remote_key(name, tree, interp, settings)
+        try:
+            _upload(self._store(location), name, key, wheel, entry, replace=key in self.corrupt)
+        except _failures() as exc:
+            self._fail(location, f"uploading {name}", exc)
+            return
+        self.missed.discard(key)
+
+    def _store(self, location: Location) -> Any:
+        """The store (obstore is imported only now: a remote cache is configured and a build is needed)."""
+        from tasks.core.objectstore import open_store
+
+        with self.lock:
+            if self.store is None:
+                self.store = open_store(location.url)
+            return self.store
+
+    def _fail(self, location: Location, action: str, exc: BaseException) -> None:
+        """The first failure of the store: one warning, then no more requests this run."""
+        from tasks.core.events import warn
+        from tasks.core.urls import scrub_text
+
+        with self.lock:
+            if self.location != location:
+                return  # another thread already switched it off (and warned)
+            self.location = None
+        cause = scrub_text(str(exc).strip() or type(exc).__name__)
+        warn(f"remote cache {location}: {action} failed ({cause}); building locally, store off for this run")
+
+    def _reject(self, location: Location, name: str, key: str, cause: str) -> None:
+        from tasks.core.events import warn
+
+        self.corrupt.add(key)
+        self.missed.add(key)  # not fetched again this run
+        warn(f"remote cache {location}: rejected {name} ({cause}); building it locally")
 
 
-def _note_use(location: Location, name: str, key: str) -> None:
+_run = SharedCache()
+
+
+def shared() -> SharedCache:
+    """The shared build cache of this process's run (see `SharedCache` for why it is process-wide)."""
+    return _run
+
+
+def configure(value: str | None) -> None:
+    """Use the store at `value` (a store URL) for this process; None or `off` switches it off."""
+    _run.configure(parse_location(value))
+
+
+def configured() -> Location | None:
+    """The store this process uses: none while offline (`offline=1` opens no connection)."""
+    return _run.configured()
+
+
+take = _run.take  # `SharedCache.take` on this process's store
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    return (StoreFault, OSError)
+
+
+# --- the store's objects -------------------------------------------------------------------------
+
+
+def _note_use(store: Any, name: str, key: str) -> None:
     """Record that a runner read this entry (for `prune remote=1`), at most once a day; faults are ignored:
     a read that could not be recorded only makes the entry look older to the next prune."""
     import time
 
-    store, used = _store(location), object_key(canonicalize_name(name), key, "used")
+    used = object_key(canonicalize_name(name), key, "used")
     try:
         seen = store.head(used)
         if seen is None or time.time() - seen.modified.timestamp() > USED_EVERY:
@@ -217,12 +263,11 @@ def _note_use(location: Location, name: str, key: str) -> None:
 
 
 def _download(
-    location: Location, name: str, key: str, tree: Tree, cache: Path
+    store: Any, name: str, key: str, tree: Tree, cache: Path
 ) -> tuple[Path, dict[str, Any], dict[str, Any] | None]:
     """The entry, then its wheel into the source's bucket, both checked (Corrupt when they do not match)."""
     from tasks.source.builtcache import wheels_dir
 
-    store = _store(location)
     base = object_key(canonicalize_name(name), key)
     entry = _parse_entry(store.get(f"{base}/entry.json"))
     wheel = _safe_wheel(entry["wheel"], name, wheels_dir(cache, tree.bucket))
@@ -268,20 +313,15 @@ def _safe_wheel(filename: str, name: str, directory: Path) -> Path:
 
 
 def _receive(chunks: Iterator[bytes], wheel: Path, sha256: str, size: int) -> None:
-    """Stream `chunks` to a temp file beside `wheel`, hashing them; renamed into place when they match."""
-    from tasks.core.files import temp_beside
+    """Stream `chunks` into `wheel` through the one download loop; Corrupt unless sha256 and size match."""
+    from tasks.core.download import write_stream
 
-    digest, got = hashlib.sha256(), 0
-    with temp_beside(wheel) as tmp:
-        with tmp.open("wb") as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                got += len(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256 or got != size:
-            expected, found = f"{sha256} ({size} bytes)", f"{digest.hexdigest()} ({got} bytes)"
+    def check(got: str, got_size: int) -> None:
+        if got != sha256 or got_size != size:
+            expected, found = f"{sha256} ({size} bytes)", f"{got} ({got_size} bytes)"
             raise Corrupt(f"{wheel.name}: expected sha256 {expected}, got {found}")
-        os.replace(tmp, wheel)
+
+    write_stream(chunks, wheel, check=check)
 
 
 def _wheel_metadata(wheel: Path) -> dict[str, Any]:
@@ -294,35 +334,6 @@ def _wheel_metadata(wheel: Path) -> dict[str, Any]:
     except InvalidWheel as exc:
         wheel.unlink(missing_ok=True)
         raise Corrupt(f"{wheel.name}: {exc.cause}") from None
-
-
-def _install(
-    name: str,
-    tree: Tree,
-    cache: Path,
-    entry: BuiltEntry | None,
-    wheel: Path,
-    metadata: dict[str, Any],
-    prepared: dict[str, Any] | None,
-) -> None:
-    """metadata.json and the bucket exactly as a local build leaves them (fresh: added; stale: replaced)."""
-    from tasks.source.builtcache import (
-        drop_other_revisions,
-        drop_stale_wheels,
-        is_fresh,
-        with_prepared,
-        with_wheel,
-        write_entry,
-    )
-
-    base = entry if is_fresh(entry, tree.revision) else None
-    if prepared is not None and (base is None or base.prepared is None):
-        base = with_prepared(base, tree.revision, tree.info, prepared)
-    updated = with_wheel(base, tree.revision, tree.info, wheel.name, metadata)
-    write_entry(cache, tree.bucket, updated)
-    drop_stale_wheels(cache, tree.bucket, keep=set(updated.data))
-    if layout.kind_of(tree.bucket) == "path":
-        drop_other_revisions(cache, tree.bucket)
 
 
 def _announce(location: Location, name: str, wheel: Path) -> None:
@@ -341,42 +352,11 @@ def _announce(location: Location, name: str, wheel: Path) -> None:
     )
 
 
-def _reject(location: Location, name: str, key: str, cause: str) -> None:
-    from tasks.core.events import warn
-
-    _run.corrupt.add(key)
-    _run.missed.add(key)  # not fetched again this run
-    warn(f"remote cache {location}: rejected {name} ({cause}); building it locally")
-
-
-# --- write-behind --------------------------------------------------------------------------------
-
-
-def give(
-    name: str,
-    tree: Tree,
-    interp: Interpreter,
-    wheel: Path,
-    entry: BuiltEntry,
-    settings: dict[str, Any] | None = None,
-) -> None:
-    """Upload a wheel built here, then its entry (the small index object last); faults only warn."""
-    location = configured()
-    if location is None or not shareable(tree):
-        return
-    key = remote_key(name, tree, interp, settings)
-    try:
-        _upload(location, name, key, wheel, entry)
-    except _failures() as exc:
-        _fail(location, f"uploading {name}", exc)
-        return
-    _run.missed.discard(key)
-
-
-def _upload(location: Location, name: str, key: str, wheel: Path, entry: BuiltEntry) -> None:
+def _upload(store: Any, name: str, key: str, wheel: Path, entry: BuiltEntry, *, replace: bool) -> None:
+    """The wheel under its own digest, then its entry: the first entry of a key wins, so every runner
+    takes the same wheel, unless `replace` (a rejected entry is replaced)."""
     from tasks.core.download import sha256_file
 
-    store = _store(location)
     sha256 = sha256_file(wheel)
     base = object_key(canonicalize_name(name), key)
     store.put(f"{base}/{sha256}/{wheel.name}", wheel)  # under its own digest: same key, same content
@@ -388,7 +368,7 @@ def _upload(location: Location, name: str, key: str, wheel: Path, entry: BuiltEn
         "prepared": entry.prepared,
     }
     body = json.dumps(record, sort_keys=True).encode()
-    if key in _run.corrupt:  # a rejected entry is replaced
+    if replace:
         store.put(f"{base}/entry.json", body)
-    else:  # the first entry of a key wins, so every runner takes the same wheel
+    else:
         store.put_if_absent(f"{base}/entry.json", body)

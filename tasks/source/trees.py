@@ -15,16 +15,14 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tasks.core import layout
-from tasks.core.download import download, sha256_file
+from tasks.core.download import download_then, sha256_file
 from tasks.core.errors import SourceError
-from tasks.core.events import Event, emit
 from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import strip_credentials
 from tasks.index.pages import DistFile
@@ -115,14 +113,11 @@ def _download_sdist(name: str, file: DistFile, expected: frozenset[str], cache: 
     from tasks.core.http import file_session
 
     sha = file.sha256 or ""
-    archive = cache / layout.SDISTS.name / (sha or "unknown") / filename
-    wanted = set(expected) or ({sha} if sha else set())
-    started = time.perf_counter()
-    sha = download(file_session(), file.url, archive, package=name, expected_sha256=wanted)
-    took, size, url = time.perf_counter() - started, archive.stat().st_size, strip_credentials(file.url)
-    emit(Event("downloaded", package=name, filename=filename, bytes=size, source=url, seconds=took))
-    extracted = extract_archive(archive, cache / layout.SOURCES.name / sha, package=name)
-    archive.unlink(missing_ok=True)
+    _, extracted = download_then(
+        file_session(), file.url, cache / layout.SDISTS.name, filename,
+        lambda archive, got: extract_archive(archive, cache / layout.SOURCES.name / got, package=name),
+        package=name, expected=set(expected) or ({sha} if sha else set()),
+    )  # fmt: skip
     return extracted
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tasks.core import layout
-from tasks.core.download import CHUNK, request_timeout
-from tasks.core.errors import HashMismatch, NetworkError, SourceUnreachable
-from tasks.core.files import atomic_write_text, temp_beside
-from tasks.core.urls import strip_credentials, url_digest
+from tasks.core.files import atomic_write_text
+from tasks.core.urls import url_digest
 
 
 @dataclass(frozen=True)
@@ -116,49 +115,23 @@ def _fetch(
     package: str,
     expected: frozenset[str],
 ) -> UrlState:
-    import hashlib
+    """One conditional GET through the bounded retry loop: a 304 keeps `state`, a 200 is stored by its
+    sha256. A host that cannot be reached at all is final at once (the run may fall back on the
+    last confirmed build, `tasks.run.degrade`)."""
+    from tasks.core.download import fetch
 
-    import requests
-
-    shown = strip_credentials(url)
-    try:
-        with session.get(url, headers=headers, stream=True, timeout=request_timeout()) as response:
-            if response.status_code == 304 and state is not None:
-                return _save(cache, url, _validated(state, response), needed=False)
-            if response.status_code in (502, 503, 504):  # a gateway in front of a host that is down
-                raise SourceUnreachable(f"HTTP {response.status_code}", package=package, source=shown)
-            if response.status_code != 200:
-                raise NetworkError(f"HTTP {response.status_code}", package=package, source=shown)
-            scratch = url_dir(cache, url) / "incoming" / _segment(filename, url)
-            with temp_beside(scratch) as tmp:
-                digest = hashlib.sha256()
-                with tmp.open("wb") as out:
-                    for chunk in response.iter_content(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-                sha = digest.hexdigest()
-                if expected and sha not in expected:
-                    raise HashMismatch(package=package, source=shown, expected=sorted(expected), got=sha)
-                target = archive_path(cache, url, sha, filename)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp.replace(target)
-            return _save(cache, url, _new_state(sha, response))
-    except requests.RequestException as exc:
-        error = SourceUnreachable if _unreachable(exc) else NetworkError
-        raise error(f"cannot fetch: {type(exc).__name__}", package=package, source=shown) from None
+    got = fetch(
+        session, url, url_dir(cache, url) / "incoming" / _segment(filename, url),
+        package=package, expected=expected, headers=headers,
+        place=lambda sha: archive_path(cache, url, sha, filename), unreachable_is_final=True,
+    )  # fmt: skip
+    if got.not_modified and state is not None:
+        return _save(cache, url, _validated(state, got.headers), needed=False)
+    return _save(cache, url, _new_state(got.sha256, got.headers))
 
 
-def _unreachable(exc: Exception) -> bool:
-    """The host did not answer: refused, no such host, timed out (a TLS failure is an answer)."""
-    import requests
-
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
-
-
-def _max_age(response: Any) -> int:
-    for part in response.headers.get("Cache-Control", "").split(","):
+def _max_age(headers: Mapping[str, str]) -> int:
+    for part in headers.get("Cache-Control", "").split(","):
         key, _, value = part.strip().partition("=")
         if key == "max-age" and value.isdigit():
             return int(value)
@@ -167,23 +140,17 @@ def _max_age(response: Any) -> int:
     return 0
 
 
-def _new_state(sha: str, response: Any) -> UrlState:
-    return UrlState(
-        sha,
-        response.headers.get("ETag"),
-        response.headers.get("Last-Modified"),
-        _date(response),
-        _max_age(response),
-    )
+def _new_state(sha: str, headers: Mapping[str, str]) -> UrlState:
+    return UrlState(sha, headers.get("ETag"), headers.get("Last-Modified"), _date(), _max_age(headers))
 
 
-def _validated(state: UrlState, response: Any) -> UrlState:
-    etag = response.headers.get("ETag") or state.etag
-    modified = response.headers.get("Last-Modified") or state.last_modified
-    return UrlState(state.sha256, etag, modified, _date(response), _max_age(response))
+def _validated(state: UrlState, headers: Mapping[str, str]) -> UrlState:
+    etag = headers.get("ETag") or state.etag
+    modified = headers.get("Last-Modified") or state.last_modified
+    return UrlState(state.sha256, etag, modified, _date(), _max_age(headers))
 
 
-def _date(response: Any) -> float:
+def _date() -> float:
     """When the response was received (the local clock: max-age is counted from here)."""
     return time.time()
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from packaging.utils import NormalizedName
 
 from tasks.core import layout
-from tasks.core.download import download, sha256_file
+from tasks.core.download import download_then, sha256_file
 from tasks.core.errors import HashMismatch, IncompatibleWheel
-from tasks.core.events import Event, emit
 from tasks.core.safenames import dist_filename
 from tasks.index.choice import wheel_rank
 from tasks.inputs.sources import Source
 from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import Fetched
-from tasks.wheels.unpacked import is_unpacked, unpack_wheel, unpack_wheel_in_worker, unpacked_path
+from tasks.wheels.fetch import Fetched, unpacker
+from tasks.wheels.unpacked import is_unpacked, unpack_wheel, unpacked_path
 
 
 def fetch_direct_wheel(
@@ -65,20 +62,10 @@ def _download(name: NormalizedName, source: Source, expected: set[str], cache: P
 
     assert source.wheel_ref is not None
     filename, url, _ = source.wheel_ref
-    target = cache / layout.DOWNLOADS.name / uuid.uuid4().hex / filename
-    started = time.perf_counter()
-    sha = download(file_session(), url, target, package=name, expected_sha256=expected)
-    size, took = target.stat().st_size, time.perf_counter() - started
-    emit(
-        Event(
-            "downloaded", package=name, filename=filename, bytes=size, source=source.describe(), seconds=took
-        )
-    )
-    try:
-        unpack_wheel_in_worker(target, unpacked_path(cache, sha), package=name, filename=filename)
-    finally:
-        target.unlink(missing_ok=True)
-        target.parent.rmdir()
+    sha, _unpacked = download_then(
+        file_session(), url, cache / layout.DOWNLOADS.name, filename, unpacker(cache, name, filename),
+        package=name, expected=expected, shown=source.describe(),
+    )  # fmt: skip
     return _fetched(name, sha, cache, source)
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
 from tasks.core import layout
-from tasks.core.download import download
+from tasks.core.download import download_then
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
 from tasks.core.events import Event, emit
 from tasks.core.urls import strip_credentials
@@ -112,16 +111,17 @@ def _download_file(
 ) -> Fetched:
     from tasks.core.http import file_session
 
-    target = cache / layout.DOWNLOADS.name / uuid.uuid4().hex / file.local_name(name)
-    started = time.perf_counter()
-    sha256 = download(file_session(), file.url, target, package=name, expected_sha256=expected)
-    url, size, took = strip_credentials(file.url), target.stat().st_size, time.perf_counter() - started
-    emit(Event("downloaded", package=name, filename=file.filename, bytes=size, source=url, seconds=took))
-    try:
-        unpacked = unpack_wheel_in_worker(
-            target, unpacked_path(cache, sha256), package=name, filename=file.filename
-        )
-    finally:
-        target.unlink(missing_ok=True)
-        target.parent.rmdir()
+    scratch, unpack = cache / layout.DOWNLOADS.name, unpacker(cache, name, file.filename)
+    sha256, unpacked = download_then(
+        file_session(), file.url, scratch, file.local_name(name), unpack, package=name, expected=expected
+    )
     return Fetched(name, version, file.filename, sha256, str(unpacked))
+
+
+def unpacker(cache: Path, name: str, filename: str) -> Callable[[Path, str], Path]:
+    """What `download_then` does with a downloaded wheel: unpack it into the cache by its sha256."""
+
+    def unpack(wheel: Path, sha256: str) -> Path:
+        return unpack_wheel_in_worker(wheel, unpacked_path(cache, sha256), package=name, filename=filename)
+
+    return unpack
