@@ -60,22 +60,29 @@ def wall(cmds: list[list[str]]) -> float:
     return time.perf_counter() - start
 
 
-def one_run(work: Path, lock: Path, store: str) -> dict[str, float]:
+def one_run(work: Path, lock: Path, store: str, fresh: str) -> dict[str, float]:
+    """One runner alone; four shards at once, then a cold sync; each shard alone against `fresh`."""
     shutil.rmtree(work / "runners", ignore_errors=True)
     runners = work / "runners"
     alone = wall([doit("sync", lock, runners / "alone", "remote_cache=off")])
-    shards = wall(
-        [
-            doit("build_wheel", lock, runners / f"s{k}", f"shard={k}/4", f"remote_cache={store}")
-            for k in range(1, 5)
-        ]
-    )
+    shard = [
+        doit("build_wheel", lock, runners / f"s{k}", f"shard={k}/4", f"remote_cache={store}")
+        for k in range(1, 5)
+    ]
+    together = wall(shard)  # four processes on this machine at once
     final = wall([doit("sync", lock, runners / "final", f"remote_cache={store}")])
+    # a fleet gives each shard its own machine: each shard alone, against a store of its own run
+    apart = max(
+        wall([doit("build_wheel", lock, runners / f"t{k}", f"shard={k}/4", f"remote_cache={fresh}")])
+        for k in range(1, 5)
+    )
     return {
         "one runner alone": alone,
-        "4 shards (slowest)": shards,
+        "4 shards at once": together,
         "final sync": final,
-        "matrix total": shards + final,
+        "matrix on this machine": together + final,
+        "slowest shard alone": apart,
+        "matrix on 4 machines": apart + final,
     }
 
 
@@ -119,7 +126,8 @@ def main() -> None:
                 lock = make_sources(work, index.url)
                 for _ in range(args.runs):
                     for kind in kinds:
-                        for phase, seconds in one_run(work, lock, stores(kind, work, endpoint)).items():
+                        pair = (stores(kind, work, endpoint), stores(kind, work, endpoint))
+                        for phase, seconds in one_run(work, lock, *pair).items():
                             results.setdefault(kind, {}).setdefault(phase, []).append(seconds)
     finally:
         if server is not None:
