@@ -9,7 +9,6 @@ string work: nothing here imports doit's loader or parses a file.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -110,6 +109,8 @@ def unknown_variable(names: Iterable[str], tasks: Sequence[str]) -> str | None:
         if takes:
             continue
         known = sorted({v.name for v in VARIABLES if set(groups) & set(v.tasks)})
+        import difflib  # only for the error: not on the path of a run that goes on
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
         if name in BY_NAME:
