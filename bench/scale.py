@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import RESULTS  # noqa: E402
+from bench.sources import new_venv  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_wheel  # noqa: E402
@@ -84,12 +85,6 @@ def timed(cmd: list[str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
-
-
-def new_venv(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    return path
 
 
 def measure(tool: str, work: Path, req: Path) -> tuple[dict[str, float], Path]:

@@ -11,21 +11,9 @@ from tasks.core.errors import ConfigError
 from tasks.lock.cutoff import format_cutoff, parse_cutoff
 from tests.e2e import doit
 from tests.support.wheels import make_wheel
+from tests.test_lock_e2e import lock, pins
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
-
-
-def lock(req: Path, out: Path, cache: Path, *extra: str):  # type: ignore[no-untyped-def]
-    return doit("lock", f"req={req}", f"out={out}", f"cache={cache}", *extra)
-
-
-def pins(out: Path) -> dict[str, str]:
-    found = {}
-    for line in out.read_text().splitlines():
-        if "==" in line and not line.startswith((" ", "#")):
-            name, _, rest = line.partition("==")
-            found[name] = rest.split()[0]
-    return found
 
 
 def test_a_time_or_a_span() -> None:

@@ -7,25 +7,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.e2e import DOIT, ROOT, doit, installed, sync
+from tests.e2e import DOIT, ROOT, installed, sync
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_sdist_dir, make_wheel
 from tests.test_build_e2e import backends
+from tests.test_lock_e2e import lock, pins
 
 __all__ = ["backends"]  # the fixture, used by name
-
-
-def lock(req: Path, out: Path, cache: Path, *extra: str):  # type: ignore[no-untyped-def]
-    return doit("lock", f"req={req}", f"out={out}", f"cache={cache}", *extra)
-
-
-def pins(out: Path) -> dict[str, str]:
-    found = {}
-    for line in out.read_text().splitlines():
-        if "==" in line and not line.startswith((" ", "#")):
-            name, _, rest = line.partition("==")
-            found[name] = rest.split()[0]
-    return found
 
 
 def test_the_first_index_that_has_a_project_wins(
