@@ -2,8 +2,9 @@
 
 Index pages are cached by CacheControl (the implementation pip uses) in `cache/http-v0/`;
 archives go through a session without that cache, streamed to disk by `tasks.core.download`.
-Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule); the HTTP
-cache never stores a credential (a response that varies on Authorization keeps only its hash).
+Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule), and parse
+their CA bundle once per process, not per connection (`tasks.core.tls`); the HTTP cache never
+stores a credential (a response that varies on Authorization keeps only its hash).
 
 Offline (`go_offline()`, for `offline=1`), no session opens a socket: the index session answers
 from its HTTP cache however old the entry is, and anything else is one `OfflineMissing` naming
@@ -87,7 +88,9 @@ def _make_index_session(directory: Path) -> Any:
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth()
-    kind = _offline_adapter() if is_offline() else CacheControlAdapter
+    from tasks.core.tls import shared_trust
+
+    kind = _offline_adapter() if is_offline() else shared_trust(CacheControlAdapter)
     adapter = kind(
         cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         serializer=_secret_free_serializer(),
@@ -118,7 +121,9 @@ def _make_file_session() -> Any:
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth()
-    kind = _refusing_adapter() if is_offline() else HTTPAdapter
+    from tasks.core.tls import shared_trust
+
+    kind = _refusing_adapter() if is_offline() else shared_trust(HTTPAdapter)
     adapter = kind(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
