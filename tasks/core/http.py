@@ -84,13 +84,12 @@ def _make_index_session(directory: Path) -> Any:
     from cachecontrol.caches import FileCache
 
     from tasks.core.auth import HostAuth
+    from tasks.core.tls import shared_trust
 
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth()
-    from tasks.core.tls import shared_trust
-
-    kind = _offline_adapter() if is_offline() else shared_trust(CacheControlAdapter)
+    kind = _offline_adapter() if is_offline() else shared_trust(_storing_adapter(CacheControlAdapter))
     adapter = kind(
         cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         serializer=_secret_free_serializer(),
@@ -128,6 +127,35 @@ def _make_file_session() -> Any:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def storable(headers: Any) -> bool:
+    """Whether CacheControl could store a response with these headers, or must see it to drop an
+    entry (`no-store`): it stores only what has an ETag, an Expires or a Cache-Control max-age."""
+    return any(name in headers for name in ("etag", "expires", "cache-control"))
+
+
+def _storing_adapter(base: Any) -> Any:
+    """CacheControl's adapter, except that a response it can never store is read straight through.
+
+    CacheControl spools every response body to a temporary file while it is read, to store it at
+    the end; an index that sends no validators and no max-age (some mirrors) paid that disk write
+    for every page, to throw it away. A 304 (which refreshes a stored entry) and the permanent
+    redirects it always stores still go through CacheControl.
+    """
+    from cachecontrol.controller import PERMANENT_REDIRECT_STATUSES
+    from requests.adapters import HTTPAdapter
+
+    class StoringAdapter(base):  # type: ignore[misc]
+        def build_response(self, request: Any, response: Any, from_cache: bool = False, **kw: Any) -> Any:
+            direct = not from_cache and response.status != 304 and not storable(response.headers)
+            if direct and response.status not in PERMANENT_REDIRECT_STATUSES:
+                built = HTTPAdapter.build_response(self, request, response)
+                built.from_cache = False  # type: ignore[attr-defined]  # as CacheControl marks its own
+                return built
+            return super().build_response(request, response, from_cache, **kw)
+
+    return StoringAdapter
 
 
 def _offline_adapter() -> Any:
