@@ -111,3 +111,29 @@ def test_a_damaged_memo_is_read_past(
     assert pinned(lock(index, tmp_path, interp)) == {"app": ("1.0", ["app-1.0-py3-none-any.whl"])}
     assert len(scanned) == 2  # read again, and the memo made anew
     assert json.loads(memo.read_text())["starts"] != data["starts"]
+
+
+@pytest.mark.parametrize("validators", [True, False])
+def test_a_page_is_spooled_for_the_http_cache_only_when_it_can_be_stored(
+    validators: bool, index: IndexServer, wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cachecontrol.filewrapper import CallbackFileWrapper
+
+    from tasks.core.http import index_session
+
+    spooled: list[object] = []
+
+    def counting(fp: Any, callback: Any) -> Any:
+        spooled.append(fp)
+        return CallbackFileWrapper(fp, callback)
+
+    monkeypatch.setattr("cachecontrol.adapter.CallbackFileWrapper", counting)
+    index.validators = validators
+    make_wheel(wheelhouse, "lib", "1.0")
+    session = index_session(tmp_path / "cache")
+    first = session.get(f"{index.url}/lib/", timeout=10)
+    assert first.status_code == 200 and b"lib-1.0" in first.content
+    stored = [p for p in (tmp_path / "cache" / "http-v0").rglob("*") if p.is_file() and p.suffix != ".lock"]
+    assert (len(spooled), len(stored)) == ((1, 1) if validators else (0, 0))
+    again = session.get(f"{index.url}/lib/", timeout=10)
+    assert again.content == first.content and again.from_cache is validators
