@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tasks.index.jsonpage import entry_at, file_offsets
+from tasks.index.jsonpage import entry_at, filename_offsets
 
 ENTRIES = [
     {"filename": "a-1.0-py3-none-any.whl", "url": "../a-1.0.whl", "hashes": {"sha256": "ab" * 32}},
@@ -29,13 +29,13 @@ ENTRIES = [
 )
 def test_every_entry_is_found_at_its_offset(text: str) -> None:
     expected = json.loads(text)["files"]
-    found = file_offsets(text)
-    assert [entry for entry, _ in found] == expected
+    found = filename_offsets(text)
+    assert [filename for filename, _ in found] == [entry["filename"] for entry in expected]
     assert [entry_at(text, start) for _, start in found] == expected
 
 
 def test_an_empty_list_has_no_entries() -> None:
-    assert file_offsets('{"files": []}') == []
+    assert filename_offsets('{"files": []}') == []
 
 
 @pytest.mark.parametrize(
@@ -59,8 +59,17 @@ def test_an_empty_list_has_no_entries() -> None:
 )
 def test_a_broken_page_is_refused_as_json_refuses_it(text: str, error: type[Exception]) -> None:
     with pytest.raises(error):
-        file_offsets(text)
+        filename_offsets(text)
     with pytest.raises((ValueError, KeyError, TypeError)):  # what the whole page decoded gives
         files = json.loads(text)["files"]
         if not isinstance(files, list):
             raise TypeError("files is not a list")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [('{"files": [{"url": "a-1.tar.gz"}]}', KeyError), ('{"files": ["a-1.tar.gz"]}', TypeError)],
+)
+def test_an_entry_without_a_filename_is_refused(text: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        filename_offsets(text)

@@ -33,13 +33,13 @@ def interp(tmp_path_factory: pytest.TempPathFactory) -> Interpreter:
 def scanned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The length of each page read entry by entry from now on (a memo used reads none)."""
     seen: list[int] = []
-    original: Callable[[str], Any] = jsonpage.file_offsets
+    original: Callable[[str], Any] = jsonpage.filename_offsets
 
     def counting(text: str) -> Any:
         seen.append(len(text))
         return original(text)
 
-    monkeypatch.setattr(finder, "file_offsets", counting)
+    monkeypatch.setattr(finder, "filename_offsets", counting)
     return seen
 
 

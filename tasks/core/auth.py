@@ -1,8 +1,9 @@
 """HTTP credentials per host, in memory only, sent by pip's rule.
 
 Credentials come from a URL's own `user:password@`, from the configured index URLs (learned
-when `tasks.inputs.config.effective_indexes` reads them), or from `~/.netrc` (or `$NETRC`), at request
-time. They are kept per netloc (host and port) and sent to that netloc only: an index's
+when `tasks.inputs.config.effective_indexes` reads them), or from `~/.netrc` (or `$NETRC`), read at
+a host's first request of the process (not at every request: three `stat`s each, on a lock's
+thousand requests). They are kept per netloc (host and port) and sent to that netloc only: an index's
 credentials go with its own files (absolute URLs on the same host), never to another host.
 Nothing here is ever written to disk.
 """
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 _lock = threading.Lock()
 _known: dict[str, tuple[str, str]] = {}
+_netrc: dict[tuple[str | None, str, str], tuple[str, str] | None] = {}  # (NETRC, home, host) → found
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -53,6 +55,7 @@ def forget_all() -> None:
     """Drop every learned credential (tests)."""
     with _lock:
         _known.clear()
+        _netrc.clear()
 
 
 def credentials_for(url: str) -> tuple[str, str] | None:
@@ -69,10 +72,20 @@ def credentials_for(url: str) -> tuple[str, str] | None:
 
 
 def _from_netrc(url: str) -> tuple[str, str] | None:
+    """`.netrc`'s credentials for the URL's host, looked up once per host (and netrc location)."""
+    import os
+
+    key = (os.environ.get("NETRC"), os.path.expanduser("~"), urlsplit(url).hostname or "")
+    with _lock:
+        if key in _netrc:
+            return _netrc[key]
     from requests.utils import get_netrc_auth
 
     found = get_netrc_auth(url)
-    return (found[0], found[1]) if found else None
+    credentials = (found[0], found[1]) if found else None
+    with _lock:
+        _netrc[key] = credentials
+    return credentials
 
 
 def basic_header(user: str, password: str) -> str:

@@ -1,47 +1,53 @@
 """TLS trust for the HTTP sessions: each CA bundle parsed once per process, not once per connection.
 
 requests hands its CA bundle (certifi's, or `REQUESTS_CA_BUNDLE`/`verify=`) to urllib3 as a path,
-and urllib3 parses that file into a new SSLContext for every connection it opens: 40 to 130 ms of
-OpenSSL's time each, serialised across threads, so sixteen connections opened at once delay the
-first index page by most of a second. `shared_trust(Adapter)` gives the adapter one SSLContext per
-bundle instead (made with urllib3's own defaults, the bundle loaded into it once), and leaves every
-other case as requests does it: `verify=False`, a client certificate, plain HTTP.
+and urllib3 parses that file into a new SSLContext for every connection it opens: 40 to 130 ms
+of OpenSSL's time each, serialised across threads, so sixteen connections opened at once delay
+the first index page by most of a second; and requests looks the path up on disk (`isdir`,
+`exists`) at every request. `shared_trust(Adapter)` gives the adapter one SSLContext per bundle
+instead (made with urllib3's own defaults, the bundle loaded into it once, the path looked at
+once), and leaves every other case as requests does it: `verify=False`, a client certificate,
+plain HTTP.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 _lock = threading.Lock()
-_contexts: dict[tuple[Any, str | None, str | None], Any] = {}
+_contexts: dict[tuple[Any, object], Any] = {}
 
 
-def shared_context(cafile: str | None, capath: str | None) -> Any:
-    """The process's SSLContext trusting this bundle (file or directory), made on first use.
+def shared_context(verify: bool | str) -> Any:
+    """The process's SSLContext trusting `verify`'s bundle (True: certifi's), made on first use.
 
     Keyed also by the SSLContext class in use, so `truststore=1` (which replaces that class) never
     gets a context made before it.
     """
     from urllib3.util import ssl_
 
-    key = (ssl_.SSLContext, cafile, capath)
+    key = (ssl_.SSLContext, verify)
+    context = _contexts.get(key)
+    if context is not None:
+        return context
     with _lock:  # one load even when sixteen threads open their first connection together
         context = _contexts.get(key)
         if context is None:
             context = ssl_.create_urllib3_context()
-            context.load_verify_locations(cafile=cafile, capath=capath)
+            context.load_verify_locations(*_bundle(verify))
             _contexts[key] = context
         return context
 
 
-def _bundle(verify: Any) -> tuple[str | None, str | None]:
+def _bundle(verify: bool | str) -> tuple[str | None, str | None]:
     """(cafile, capath) that requests would hand to urllib3 for this `verify`."""
-    import os
-
     from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
     location = DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+    if not os.path.exists(location):
+        raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {location}")
     return (None, location) if os.path.isdir(location) else (location, None)
 
 
@@ -52,16 +58,17 @@ def shared_trust(adapter: Any) -> Any:
         def build_connection_pool_key_attributes(
             self, request: Any, verify: Any, cert: Any = None
         ) -> tuple[dict[str, Any], dict[str, Any]]:
-            host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
-            if host.get("scheme") == "https" and verify and cert is None:
-                pool.pop("ca_certs", None)
-                pool.pop("ca_cert_dir", None)
-                pool["ssl_context"] = shared_context(*_bundle(verify))
+            if not (verify and cert is None and str(request.url).lower().startswith("https:")):
+                return super().build_connection_pool_key_attributes(request, verify, cert)  # type: ignore[no-any-return]
+            host, pool = super().build_connection_pool_key_attributes(request, True, cert)  # no path look-up
+            pool["ssl_context"] = shared_context(verify)
             return host, pool
 
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-            super().cert_verify(conn, url, verify, cert)
-            if getattr(conn, "conn_kw", {}).get("ssl_context") is not None:
-                conn.ca_certs = conn.ca_cert_dir = None  # already in the shared context: not again
+            if getattr(conn, "conn_kw", {}).get("ssl_context") is None:
+                super().cert_verify(conn, url, verify, cert)
+                return
+            conn.cert_reqs = "CERT_REQUIRED"  # trust is in the shared context: no path again
+            conn.ca_certs = conn.ca_cert_dir = None
 
     return SharedTrustAdapter

@@ -5,7 +5,8 @@ resolution looks at a few versions of it. Decoded whole, the pages of 200 projec
 million Python objects (120 MB) held until the resolution ends, and the garbage collector walks
 them again and again. Instead, the page is read once entry by entry with `json`'s own scanner,
 every value checked to be valid JSON (as `json.loads` of the whole page would), and only each
-entry's offset is kept: an entry is decoded again from the text when its version is looked at.
+entry's filename and offset are kept: an entry is decoded again from the text when its version
+is looked at.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 _space = re.compile(r"[ \t\n\r]*")
 
 
-def file_offsets(text: str) -> list[tuple[Any, int]]:
-    """Each entry of the page's top-level `files` array with its offset. ValueError, KeyError or
-    TypeError when `json.loads(text)["files"]` would fail, or give something other than a list."""
+def filename_offsets(text: str) -> list[tuple[Any, int]]:
+    """The `filename` of each entry of the page's top-level `files` array, with the entry's offset.
+    ValueError, KeyError or TypeError when `json.loads(text)["files"]` would fail or give something
+    other than a list, or an entry is not an object with a `filename`."""
     try:
         return _files(text)
     except StopIteration as stop:  # what the scanner raises where no JSON value starts
@@ -32,7 +34,7 @@ def file_offsets(text: str) -> list[tuple[Any, int]]:
 
 
 def entry_at(text: str, start: int) -> Any:
-    """The entry that starts at `start` (an offset `file_offsets` gave for this text)."""
+    """The entry that starts at `start` (an offset `filename_offsets` gave for this text)."""
     try:
         return _scan(text, start)[0]
     except StopIteration:
@@ -71,7 +73,7 @@ def _files(text: str) -> list[tuple[Any, int]]:
 
 
 def _array(text: str, pos: int) -> tuple[list[tuple[Any, int]], int]:
-    """The entries of the array at `pos`, with their offsets; and where the array ends."""
+    """The entries' filenames in the array at `pos`, with their offsets; and where the array ends."""
     if text[pos] != "[":
         raise TypeError("files is not a list")
     entries: list[tuple[Any, int]] = []
@@ -80,7 +82,9 @@ def _array(text: str, pos: int) -> tuple[list[tuple[Any, int]], int]:
         return entries, pos + 1
     while True:
         entry, end = _scan(text, pos)
-        entries.append((entry, pos))
+        if type(entry) is not dict:
+            raise TypeError(f"a file entry is not an object (offset {pos})")
+        entries.append((entry["filename"], pos))  # the entry itself is dropped: few are looked at
         pos = _skip(text, end)
         separator = text[pos]
         pos = _skip(text, pos + 1)

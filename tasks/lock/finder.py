@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 from tasks.core.errors import IndexUnavailable, MetadataMismatch, ResolutionError, WheelwrightError
 from tasks.core.urls import strip_credentials
 from tasks.index.choice import file_version, python_ok, wheel_rank
-from tasks.index.jsonpage import entry_at, file_offsets
+from tasks.index.jsonpage import entry_at, filename_offsets
 from tasks.index.pagememo import PageMemo, memo_path, page_digest, read_memo, write_memo
 from tasks.index.pages import (
     JSON_TYPE,
@@ -177,12 +177,12 @@ def _json_groups(text: str, memo: Path | None) -> dict[Version, list[int]]:
     """The page's entries (their offsets) by version: from the page's memo when it was made from this
     very text, else by reading the page (and the memo written again)."""
     if memo is None:
-        return by_version((entry["filename"], start) for entry, start in file_offsets(text))
+        return by_version(filename_offsets(text))
     digest = page_digest(text)
     known = read_memo(memo)
     if known is not None and known.fits(text, digest) and (groups := _memo_groups(known)) is not None:
         return groups
-    groups = by_version((entry["filename"], start) for entry, start in file_offsets(text))
+    groups = by_version(filename_offsets(text))
     newest_first = sorted(groups, reverse=True)
     versions, starts = tuple(map(str, newest_first)), tuple(tuple(groups[v]) for v in newest_first)
     with contextlib.suppress(OSError):  # only a memo: a read-only cache costs the next run a read
