@@ -3,31 +3,20 @@
 `tasks/core/events.py` is the channel (`emit`, `warn`, the reporter); this module says what travels
 on it. Every kind derives from `Event`, names itself in `kind` (the `"kind"` of its JSON line) and
 declares its fields like a frozen dataclass: a field a kind always has is never Optional, so a view
-that matches on the type reads only what that kind carries (mypy --strict checks it).
+that matches on the type reads only what that kind carries (mypy --strict checks it). `as_json()`
+is the event's line in the events file (`WHEELWRIGHT_EVENTS`): `kind`, then each field that is
+neither None nor left at its default (a flag left False, no changes), as it has always been.
 
-`as_json()` is the JSON object of the events file (`WHEELWRIGHT_EVENTS`) and of the report's
-inputs: `kind`, then every field that is neither None nor left at its default (a flag left False,
-an empty list of changes) — the shape the events file has always had.
-
-Why not `@dataclass`: the no-op run imports every kind (the console matches on them), and making
-27 dataclasses generates and compiles ~150 methods at import, several times what this module's
-`Event` costs (see `docs/how-it-works.md`, Events). `Event` keeps what dataclasses would give these
-records (keyword or positional construction, defaults, `==`, `hash`, `repr`, frozen instances,
-`__match_args__`); `dataclass_transform` tells the type checker they are frozen dataclasses.
+Each kind is a `Record` (`tasks/core/record.py`), not a `@dataclass`: every run imports all of
+them, the no-op too, and as dataclasses they cost over twenty times more (`bench/event_kinds.py`).
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-if TYPE_CHECKING:
-    from typing import dataclass_transform
-else:  # Python 3.10 has no typing.dataclass_transform; at run time it only marks the class
-
-    def dataclass_transform(**_: object) -> Any:
-        return lambda cls: cls
+from tasks.core.record import Record
 
 
 @dataclass(frozen=True)
@@ -44,67 +33,19 @@ class Change:
         return {k: v for k, v in found.items() if v is not None}
 
 
-@dataclass_transform(frozen_default=True)
-class Event:
+class Event(Record):
     """Something that happened in a run; each kind is a subclass with its own fields."""
 
     kind: ClassVar[str]
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _defaults: ClassVar[dict[str, object]] = {}
 
     def __init_subclass__(cls) -> None:
         if "kind" not in cls.__dict__:
             raise TypeError(f"{cls.__name__} names no kind")
-        hints = inspect.get_annotations(cls)  # this class's own fields, in the order written
-        own = tuple(name for name, hint in hints.items() if not str(hint).startswith("ClassVar"))
-        cls._fields = (*cls._fields, *own)
-        defaults = {name: cls.__dict__[name] for name in own if name in cls.__dict__}
-        cls._defaults = {**cls._defaults, **defaults}
-        setattr(cls, "__match_args__", cls._fields)  # noqa: B010 (mypy cannot see a class-level assignment here)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        name = type(self).__name__
-        if len(args) > len(self._fields):
-            raise TypeError(f"{name} takes {len(self._fields)} fields, got {len(args)}")
-        values = dict(zip(self._fields, args, strict=False))  # the rest by name or default
-        for field in self._fields[len(args) :]:
-            if field in kwargs:
-                values[field] = kwargs.pop(field)
-            elif field in self._defaults:
-                values[field] = self._defaults[field]
-            else:
-                raise TypeError(f"{name} needs {field}")
-        if kwargs:
-            raise TypeError(f"{name} has no field {', '.join(kwargs)}")
-        self.__dict__.update(values)
-
-    if not TYPE_CHECKING:  # frozen at run time; the type checker knows it from dataclass_transform
-
-        def __setattr__(self, name: str, value: object) -> None:
-            raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name}")
-
-        def __delattr__(self, name: str) -> None:
-            raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name}")
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
-        return f"{type(self).__name__}({fields})"
+        super().__init_subclass__()
 
     def as_json(self) -> dict[str, object]:
         """The event as a JSON object: its kind, then each field that is neither None nor its default."""
-        data: dict[str, object] = {"kind": self.kind}
-        for name, value in self.__dict__.items():
-            if value is not None and (name not in self._defaults or value != self._defaults[name]):
-                data[name] = value
-        return data
+        return {"kind": self.kind, **self.non_default_fields()}
 
 
 def _with_changes(event: Event, changes: tuple[Change, ...]) -> dict[str, object]:
