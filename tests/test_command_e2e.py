@@ -221,7 +221,7 @@ def test_defaults_are_pyproject_and_pylock_when_the_requirements_files_are_absen
     assert installed(project / ".venv") == {"alpha": "1.0", "beta": "2.0"}
     (project / "requirements.in").write_text(lock_text(index, "alpha"))  # a requirements.in wins again
     assert run(command, "lock", cwd=project, env=env).code == 0
-    assert "\nname = \"beta\"" not in (project / "pylock.toml").read_text()
+    assert '\nname = "beta"' not in (project / "pylock.toml").read_text()
 
 
 def test_init_writes_a_pipeline_yaml_that_lock_and_sync_use(
