@@ -13,6 +13,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.events import Change, Event, emit
 from tasks.core.files import atomic_write_text
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
@@ -23,7 +24,6 @@ from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
 from tasks.source.build import MetadataProvider
-from tasks.target.interpreter import Interpreter
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -61,7 +61,7 @@ def lock_env(
     """
     started = time.perf_counter()
     if spec.python_version:
-        from tasks.target.version import for_python_version
+        from tasks.envs.python_version import for_python_version
 
         interp = for_python_version(interp, spec.python_version)
     out = spec.requirements[0]

@@ -1,4 +1,4 @@
-"""This process's run: the command line's variables, the outline (for naming tasks) and, only when an
+"""This process's run context: the command line's variables, the outline (for naming tasks) and, only when an
 action or check needs it, the full plan and every built source's revision, each computed once."""
 
 from __future__ import annotations
