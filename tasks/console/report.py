@@ -29,7 +29,7 @@ from tasks.core.eventkinds import (
     SyncSummary,
     Unverified,
 )
-from tasks.run.current import flag
+from tasks.run.context import flag
 
 REPORT_VERSION = 1
 E = TypeVar("E", bound=Event)
@@ -184,7 +184,7 @@ def _freshness(
 
 def _pinned_sources() -> dict[str, dict[str, Any]]:
     """Each pin's kind, version, source and revision as far as known without the network."""
-    from tasks.run.current import current_revisions, full_jobs
+    from tasks.run.context import current_revisions, full_jobs
 
     try:
         jobs = full_jobs()

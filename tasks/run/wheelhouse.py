@@ -25,7 +25,7 @@ from tasks.core.eventkinds import WheelhouseFilled
 from tasks.core.events import emit
 from tasks.core.files import atomic_write_text, temp_beside
 from tasks.run.model import EnvJob, PinJob
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _download(pin: PinJob, wheel: HouseWheel, cache: Path, target: Path) -> None
     if ref is not None:
         url = ref[1]
     else:
-        from tasks.run.fetch import chosen_file
+        from tasks.run.fetch_pin import chosen_file
 
         url = chosen_file(pin, cache).url
     if not url:

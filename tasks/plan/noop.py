@@ -10,8 +10,8 @@ from typing import Any
 from tasks.core.errors import ConfigError, InstallError
 from tasks.core.eventkinds import Change, DistInstalled, DistRemoved, SyncSummary
 from tasks.core.events import emit
-from tasks.sync.plan import Plan, plan_sync, wanted_from_values
-from tasks.target.venv import installed_distributions
+from tasks.envs.venv import installed_distributions
+from tasks.plan.planner import Plan, plan_sync, wanted_from_values
 
 LINK_MODES = ("hardlink", "copy", "symlink")  # how files get from the cache into an environment
 
