@@ -26,8 +26,11 @@ RECORD = ROOT / "tasks" / "core" / "record.py"
 
 
 def as_dataclasses(source: str) -> str:
-    """The same module with `@dataclass(frozen=True)` on each kind (the base keeps its own methods)."""
-    return re.sub(r"\n\nclass (\w+)\(Event\):", r"\n\n@dataclass(frozen=True)\nclass \1(Event):", source)
+    """The same module with `@dataclass(frozen=True)` on each record (the bases keep their own methods)."""
+    kinds = r"\n\nclass (\w+)\((Event|Record)\):"
+    made = re.sub(kinds, r"\n\n@dataclass(frozen=True)\nclass \1(\2):", source)
+    future = "from __future__ import annotations\n"
+    return made.replace(future, future + "from dataclasses import dataclass\n", 1)
 
 
 def run_once(codes: list[Any], n: int) -> float:
@@ -59,8 +62,9 @@ def main() -> None:
         for name, code in codes.items():
             took[name].append(run_once(code, len(codes) * n + len(took[name])))
     for name, times in took.items():
-        kinds = shapes[name].count("(Event):")
-        print(f"{name:>15}: {statistics.median(times) * 1000:6.2f} ms for {kinds} kinds (median of {runs})")
+        records = shapes[name].count("(Event):") + shapes[name].count("(Record):")
+        median = statistics.median(times) * 1000
+        print(f"{name:>15}: {median:6.2f} ms for {records} records (median of {runs})")
 
 
 if __name__ == "__main__":

@@ -13,14 +13,12 @@ them, the no-op too, and as dataclasses they cost over twenty times more (`bench
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from tasks.core.record import Record
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Record):
     """One line of a sync's plan: install (version), replace (old → version) or remove (old)."""
 
     op: Literal["install", "replace", "remove"]
@@ -28,9 +26,8 @@ class Change:
     version: str | None = None
     old: str | None = None
 
-    def as_json(self) -> dict[str, str]:
-        found = {"op": self.op, "name": self.name, "version": self.version, "old": self.old}
-        return {k: v for k, v in found.items() if v is not None}
+    def as_json(self) -> dict[str, object]:
+        return self.non_default_fields()  # op and name, then version and old when set
 
 
 class Event(Record):
