@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -237,7 +238,7 @@ def test_a_record_is_made_like_a_dataclass_and_frozen() -> None:
     assert built != k.Reused("a", "/src/a", "a.whl", "/c/a.whl") and hash(built) == hash(
         k.Built(*built.__dict__.values())
     )
-    assert repr(k.Started("t")) == "Started(task='t')"
+    assert repr(k.Started("t")) == "Started(task='t')" and pickle.loads(pickle.dumps(built)) == built
     match built:
         case k.Built(package, _, filename):
             assert (package, filename) == ("a", "a.whl")
