@@ -24,7 +24,8 @@ from tasks.inputs.config import (
     pip_config_files,
     pip_index_options,
 )
-from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
+from tasks.inputs.reqline import ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile, parse_file, require_pins
 from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class PinJob:
     @property
     def config_settings(self) -> dict[str, str | list[str]]:
         """PEP 517 config_settings: the environment's, then the line's own (a key on the line wins)."""
-        from tasks.inputs.requirements import settings_dict
+        from tasks.inputs.reqline import settings_dict
 
         line_keys = {key for key, _ in self.line.config_settings}
         kept = tuple(pair for pair in self.env_settings if pair[0] not in line_keys)

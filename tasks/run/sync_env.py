@@ -62,7 +62,8 @@ def apply_plan(
 
     Returns the seconds each phase took (`uninstall`, `install`).
     """
-    from tasks.wheels.install import install_wheels, uninstall
+    from tasks.wheels.install import install_wheels
+    from tasks.wheels.uninstall import uninstall
 
     todo = [*plan.install, *(new for _, new in plan.replace)]
     emit(Event("installing", path=str(env), count=len(todo) + len(plan.remove)))
