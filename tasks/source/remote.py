@@ -105,7 +105,7 @@ class Pulled:
 class SharedCache:
     """One run's shared build cache: read-through (`pull`), write-behind (`push`), off after a failure.
 
-    The build pipeline is handed one (`tasks.source.build`). What stays process-wide is the one this
+    The build pipeline is handed one (`tasks.source.pipeline.Store`). What stays process-wide is the one this
     process uses (`shared()`, set by `configure` while the pipeline loads its configuration): doit
     runs a run's builds as threads of one process, and the store's state belongs to the run, not to
     one build: after its first failure it is off for every build (one warning, no second wait), a key
