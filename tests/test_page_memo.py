@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from tasks.envs.interpreter import Interpreter, find_python, probe
 from tasks.index import jsonpage, pagememo
 from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import parse_file
-from tasks.lock import finder
+from tasks.lock import releases
 from tasks.lock.resolve import Resolution, resolve
-from tasks.target.interpreter import Interpreter, find_python, probe
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_wheel
 
@@ -39,7 +39,7 @@ def scanned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         seen.append(len(text))
         return original(text)
 
-    monkeypatch.setattr(finder, "filename_offsets", counting)
+    monkeypatch.setattr(releases, "filename_offsets", counting)
     return seen
 
 
