@@ -13,7 +13,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.events import Change, Event, emit
 from tasks.core.files import atomic_write_text
-from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
+from tasks.core.http import Network
+from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
@@ -22,7 +23,7 @@ from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_ex
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
-from tasks.source.build import MetadataProvider
+from tasks.source.build import MetadataProvider, Store
 from tasks.target.interpreter import Interpreter
 
 
@@ -52,10 +53,13 @@ def lock_env(
     mode: Mode = "write",
     exclude_newer: str | None = None,
     offline: bool = False,
+    net: Network | None = None,
+    store: Store | None = None,
 ) -> bool:
     """Compile `spec.sources` into `spec.requirements[0]`, written atomically; whether it changed.
 
-    `source_metadata` builds what needs a build (by default with the resolution's indexes).
+    `source_metadata` builds what needs a build (by default with the resolution's indexes, `net` and
+    `store`: the run's network and shared store, else a network of its own and none).
     `mode` "dry" reports what would change and writes nothing; "check" also fails when anything would.
     `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
     """
@@ -69,9 +73,11 @@ def lock_env(
     cutoff = _cutoff(exclude_newer, before)
     check_out_name(out)
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
-    given = spec.index.merged(reqs.index)
-    indexes = effective_indexes([pip_index_options(), given])
-    builds = source_metadata or MetadataProvider(indexes)
+    layers = [pip_index_options(), spec.index.merged(reqs.index)]
+    indexes = effective_indexes(layers)
+    net = net or Network()
+    net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
+    builds = source_metadata or MetadataProvider(indexes, net, store)
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
@@ -83,9 +89,10 @@ def lock_env(
         upgrade=parse_upgrade(upgrade),
         source_metadata=builds,
         exclude_newer=cutoff,
+        net=net,
     )
     resolution = pin_git_commits(resolution, builds.revisions)
-    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots))
+    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots, net))
     sdist_only(resolution, interp)
     changes = lock_changes(_pins(before or "", out), _pins(text, out))
     same = before == text
@@ -141,9 +148,10 @@ def _lock_text(
     resolution: Resolution,
     hashes: bool,
     cutoff: datetime | None,
-    pylock: tuple[Path, MetadataProvider, dict[str, set[str]]],
+    pylock: tuple[Path, MetadataProvider, dict[str, set[str]], Network],
 ) -> str:
-    """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds, roots)."""
+    """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds,
+    roots, the network that fetches a direct wheel to hash it)."""
     from tasks.lock.cutoff import format_cutoff
 
     out = spec.requirements[0]
@@ -155,8 +163,7 @@ def _lock_text(
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
-        cache, builds, roots = pylock
-        return pylock_out(resolution, spec, interp, cache, builds, command, roots)
+        return pylock_out(resolution, spec, interp, pylock, command)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
     index = relative_find_links(index, reqs.files, out.parent)
@@ -212,14 +219,13 @@ def pylock_out(
     resolution: Resolution,
     spec: EnvSpec,
     interp: Interpreter,
-    cache: Path,
-    builds: MetadataProvider,
+    pylock: tuple[Path, MetadataProvider, dict[str, set[str]], Network],
     command: str,
-    roots: dict[str, set[str]],
 ) -> str:
     """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
     from tasks.lock.pylock import PylockSettings, pylock_text
 
+    cache, builds, roots, net = pylock
     settings = PylockSettings(
         out=spec.requirements[0],
         created_by="wheelwright",
@@ -227,7 +233,7 @@ def pylock_out(
         environment=interp.markers,
         extras=spec.extras,
         groups=spec.groups,
-        archive_hashes=archive_hashes(resolution, interp, cache, builds),
+        archive_hashes=archive_hashes(resolution, interp, cache, builds, net),
         tool={"wheelwright": {"command": command}},
         roots={name: frozenset(labels) for name, labels in roots.items()},
     )
@@ -235,7 +241,7 @@ def pylock_out(
 
 
 def archive_hashes(
-    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider, net: Network
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
     digest, or the wheel fetched (once, into the cache) and hashed."""
@@ -254,7 +260,7 @@ def archive_hashes(
         elif name in builds.revisions:
             found[name] = builds.revisions[name]
         elif source.wheel_ref is not None:
-            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache).sha256
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, net).sha256
     return found
 
 

@@ -33,27 +33,18 @@ if TYPE_CHECKING:
 
 
 def apply_network_settings() -> None:
-    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget;
-    `truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates;
-    `offline=1` (or PIP_NO_INDEX): no connection at all; the cache answers, or the run names what is
-    missing."""
+    """`truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates, for the
+    whole process; `timeout=SECONDS` is checked now (a bad value is a usage error before anything runs).
+    The run's network itself (`offline=1`, the read timeout, the credentials) is made when an action
+    first needs it (`tasks.run.current.network`)."""
     from tasks.core import truststore_switch
 
     if truststore_switch.wanted(variable("truststore")):
         truststore_switch.use_system_trust_store()
-    if flag("offline"):
-        from tasks.core.http import go_offline
+    if variable("timeout"):
+        from tasks.run.current import read_timeout
 
-        go_offline()
-    value = variable("timeout")
-    if not value:
-        return
-    from tasks.core.download import set_read_timeout
-
-    try:
-        set_read_timeout(float(value))
-    except ValueError:
-        raise UsageError(f"timeout={value}: give a positive number of seconds") from None
+        read_timeout()
 
 
 def apply_output_settings() -> None:
