@@ -198,7 +198,10 @@ def _shared_store() -> SharedCache:
     return SharedCache(location)
 
 
-_state_home: list[Path] = []  # set when the cache is read-only (tasks.run.readonly)
+# Process-wide: where this run keeps its own records when the cache is read-only (tasks.run.readonly).
+# Set once, by `tasks.stages.common.open_cache` while the run starts (`use_state_home`), before any
+# task runs; read only here (`state_root`), which hands the directory to the code that writes there.
+_state_home: list[Path] = []
 
 
 def use_state_home(path: Path) -> None:

@@ -38,7 +38,9 @@ def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
 
 Mode = Literal["write", "dry", "check"]
 
-# lock tasks whose dry run found changes in this process: their doit state must not be saved as done
+# lock tasks whose dry run found changes in this process: their doit state must not be saved as done.
+# Written by `lock_env`, read by the task's value saver (tasks.stages.lock): doit hands an action's
+# outcome to nothing that saves its state, so it is kept here for the process (the run).
 dry_changed: set[str] = set()
 
 

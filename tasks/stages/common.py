@@ -227,6 +227,8 @@ class Outcome:
     read_only_said: bool = False
 
 
+# This process's run: counted by the `Reporter` (doit's callbacks) and read by `tasks.__main__` for the
+# exit status once doit returns (doit hands a reporter's state back to nobody).
 outcome = Outcome()
 
 
