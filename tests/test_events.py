@@ -12,9 +12,9 @@ import pytest
 from tasks.console.lines import ConsoleReporter
 from tasks.core import events
 from tasks.core.events import Change, Event, JsonLinesReporter, Tee, emit, set_reporter
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import fetch_registry_wheel
+from tasks.wheels.registry import fetch_registry_wheel
 from tests.e2e import doit, sync
 from tests.support.wheels import make_sdist_dir, make_wheel
 from tests.test_build_e2e import backends  # noqa: F401 (the pinned build backends on the loopback index)

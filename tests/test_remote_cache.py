@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.target.interpreter import Interpreter
+from tasks.envs.interpreter import Interpreter
 from tests.e2e import Run, doit, installed, site_packages
 from tests.support.s3 import SECRET, S3Store, aws_environment, recorded, recording_tree, s3_store, write_tree
 from tests.test_build_e2e import backends, git, lock_file  # noqa: F401 (backends: a fixture)
@@ -357,9 +357,9 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
     store = SharedCache(parse_location("s3://wheels/fleet"))  # the run's store, handed as a run makes it
     try:
         tree = Tree(tmp_path, "c0ffee", "git/abcd/c0ffee", {}, None)
-        assert store.take("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert store.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
         assert store.configured() is None  # switched off for the rest of the run: no second wait
-        assert store.take("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert store.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
     finally:
         set_reporter(previous)
         silent.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 from tasks.console.views import Tally
 from tasks.core.events import Event
-from tasks.run.current import flag
+from tasks.run.context import flag
 
 REPORT_VERSION = 1
 
@@ -153,7 +153,7 @@ def _freshness(
 
 def _pinned_sources() -> dict[str, dict[str, Any]]:
     """Each pin's kind, version, source and revision as far as known without the network."""
-    from tasks.run.current import current_revisions, full_jobs
+    from tasks.run.context import current_revisions, full_jobs
 
     try:
         jobs = full_jobs()

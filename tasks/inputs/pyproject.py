@@ -4,7 +4,7 @@
 the file and the line that names them), extras naming the project itself (`all = ["me[dev]"]`)
 are expanded here, groups go through `packaging.dependency_groups` (include-group, cycles). A
 `dynamic` list is only flagged: its requirements come from the project's build backend
-(`tasks.run.lock`), because only the backend knows them.
+(`tasks.run.lock_env`), because only the backend knows them.
 """
 
 from __future__ import annotations

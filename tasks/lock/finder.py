@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from tasks.core.errors import IndexUnavailable, MetadataMismatch, ResolutionError, WheelwrightError
 from tasks.core.urls import strip_credentials
+from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import file_version, python_ok, wheel_rank
 from tasks.index.pages import (
     JSON_TYPE,
@@ -33,7 +34,6 @@ from tasks.index.pages import (
 from tasks.inputs.config import Indexes
 from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import dependencies_of
-from tasks.target.interpreter import Interpreter
 
 WALK_AHEAD = 8  # older releases whose metadata is read ahead of a resolver walking back through history
 

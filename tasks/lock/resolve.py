@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from tasks.core.errors import ResolutionError
 from tasks.core.http import Network
+from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import ReqLine
@@ -20,7 +21,6 @@ from tasks.inputs.sources import Source
 from tasks.lock.deps import Req
 from tasks.lock.finder import Finder, SourceMetadata
 from tasks.lock.provider import Provider, Resolution, ResolvedPin, run_resolver
-from tasks.target.interpreter import Interpreter
 
 __all__ = ["Resolution", "ResolvedPin", "SourceMetadata", "resolve"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tasks.core.errors import WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub, scrub_text
-from tasks.run.current import (
+from tasks.run.context import (
     asked_for,
     cache_root,
     current_revisions,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tasks.run.model import PinJob
     from tasks.run.outline import PinOutline
     from tasks.source.trees import Tree
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
 _Action = TypeVar("_Action", bound=Callable[..., Any])
 
@@ -90,10 +90,10 @@ def _fetched(task: str, pin: PinJob) -> Fetched | Tree:
             pin.name, pin.line.source, cache_root(), network(), hashes=hashes, revision=revision
         )
     if not pin.line.source.direct:
-        from tasks.run.fetch import fetch_registry
+        from tasks.run.fetch_pin import fetch_registry
 
         return fetch_registry(pin, cache_root())  # a wheel, or an sdist's tree for the build tasks
-    from tasks.run.fetch import fetch_pin
+    from tasks.run.fetch_pin import fetch_pin
 
     return fetch_pin(pin, cache_root())
 
@@ -102,9 +102,9 @@ def _build_tree(pin: PinJob, tree: dict[str, Any] | None) -> Tree | None:
     """The tree a build task builds, with the pin's config_settings; None for an index wheel.
 
     An index pin's build tasks take no values from `fetch` (that would make them run whenever the
-    fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.chosen`).
+    fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.pinkind`).
     """
-    from tasks.run.fetch import registry_tree, with_settings
+    from tasks.run.fetch_pin import registry_tree, with_settings
     from tasks.run.values import tree_from
 
     built = registry_tree(pin, cache_root()) if not pin.line.source.direct else tree_from(tree)
@@ -135,7 +135,7 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
 @secret_free
 def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
-    from tasks.run.fetch import built_wheel
+    from tasks.run.fetch_pin import built_wheel
     from tasks.run.values import to_values
     from tasks.source.build import fetched_wheel
 
@@ -143,7 +143,7 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
     pin = pin_job(task)
     built = _build_tree(pin, tree)
     if built is None:  # an index wheel: the fetched wheel itself, passed through
-        from tasks.run.fetch import fetch_registry
+        from tasks.run.fetch_pin import fetch_registry
 
         return to_values(fetch_registry(pin, cache_root()))
     wheel = built_wheel(pin, built, cache_root())
@@ -153,7 +153,7 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
 @secret_free
 def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
     """Action of `sync:<env>`: a quick check of the environment first, the full plan if needed."""
-    from tasks.sync.quick import already_synced, link_mode
+    from tasks.plan.noop import already_synced, link_mode
 
     link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
@@ -164,7 +164,7 @@ def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
         return dry_sync(env_job(env), cache_root(), summary.sites, check=flag("check"))
     if already_synced(summary.name, summary.path, summary.sites, pins):
         return
-    from tasks.run.sync import sync_env
+    from tasks.run.sync_env import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
     refresh_memo()
@@ -186,7 +186,9 @@ def installable(values: dict[str, Any], pins: Sequence[PinOutline]) -> dict[str,
 
 
 def _resolved_to_wheel(pin: PinOutline) -> bool:
-    from tasks.run.chosen import kind_of  # reads the record (and imports the index's parsers): not on a no-op
+    from tasks.run.pinkind import (
+        kind_of,  # reads the record (and imports the index's parsers): not on a no-op
+    )
 
     return kind_of(cache_root(), pin) == "wheel"
 
@@ -213,7 +215,7 @@ def run_wheelhouse(env: str, outlined: Sequence[PinOutline], **pins: Any) -> Non
 @secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
-    from tasks.run.lock import Mode, lock_env
+    from tasks.run.lock_env import Mode, lock_env
 
     job = env_job(env)
     if job.interp is None:
@@ -263,9 +265,7 @@ def _prune_remote(days: float | None, max_size: int | None) -> None:
     from tasks.core.objectstore import StoreFault, open_store
     from tasks.source.remote_prune import prune_store
 
-    location = (
-        shared_store().configured()
-    )  # made from the configuration (a run from the memo has not read it)
+    location = shared_store().configured()  # made from the configuration now (a memo'd run has not read it)
     if location is None:
         raise ConfigError(
             "prune remote=1: no shared build cache (remote_cache=URL or remote-cache: in pipeline.yaml)"

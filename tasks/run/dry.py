@@ -14,10 +14,10 @@ from pathlib import Path
 from tasks.core.errors import EnvironmentDiffers
 from tasks.core.events import Event, emit
 from tasks.core.names import NormalizedName
+from tasks.envs.venv import Installed
+from tasks.plan.noop import changes, report
+from tasks.plan.planner import Plan, Wanted, plan_sync, same_version
 from tasks.run.model import EnvJob, PinJob
-from tasks.sync.plan import Plan, Wanted, plan_sync, same_version
-from tasks.sync.quick import changes, report
-from tasks.target.venv import Installed
 
 UNKNOWN = "?"  # the version of a source not built yet
 
@@ -37,7 +37,7 @@ def dry_sync(job: EnvJob, cache: Path, sites: list[str], check: bool) -> None:
         emit(Event("differs", task=job.spec.name, path=str(path), changes=changes(plan)))
         raise EnvironmentDiffers(_differs(plan, path, exists), package=job.spec.name)
     if check and exists and job.interp is not None:
-        from tasks.run.sync import warn_unmet
+        from tasks.run.sync_env import warn_unmet
 
         missing = warn_unmet([Path(s) for s in sites], job.interp.markers)
         if missing:
@@ -53,7 +53,7 @@ def _differs(plan: Plan, path: Path, exists: bool) -> str:
 
 
 def _installed(sites: list[str]) -> dict[NormalizedName, Installed]:
-    from tasks.target.venv import installed_distributions
+    from tasks.envs.venv import installed_distributions
 
     return dict(installed_distributions([Path(s) for s in sites]))
 

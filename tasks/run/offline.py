@@ -16,7 +16,7 @@ from tasks.core.events import Event, emit
 from tasks.run.model import PinJob
 
 if TYPE_CHECKING:
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
 # The run's memory of the skipped checks it has said, so each is said once though three tasks' checks
 # ask (fetch, build_meta, build_wheel, in doit's threads of this one process); only `skipped_check`
@@ -38,7 +38,7 @@ def skipped_check(package: str, source: str) -> None:
 
 def fetch_offline(pin: PinJob, cache: Path) -> Fetched:
     """A pin's wheel from the cache without any request, or one error naming what would be fetched."""
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
     from tasks.wheels.unpacked import MARKER, unpacked_path
 
     source = pin.line.source
@@ -58,7 +58,7 @@ def fetch_offline(pin: PinJob, cache: Path) -> Fetched:
 
 def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
     """An index pin without `--hash`: the sha256 of the wheel its last online fetch chose, if any."""
-    from tasks.run.chosen import recorded_sha256
+    from tasks.run.pinkind import recorded_sha256
 
     sha256 = recorded_sha256(cache, pin, "wheel")
     return frozenset({sha256}) if sha256 else frozenset()
@@ -66,7 +66,7 @@ def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
 
 def _remember_wheel(pin: PinJob, cache: Path, filename: str, sha256: str) -> None:
     from tasks.index.pages import DistFile
-    from tasks.run.chosen import remember
+    from tasks.run.pinkind import remember
 
     remember(cache, pin, DistFile(filename, url="", hashes=(("sha256", sha256),)))
 

@@ -24,7 +24,7 @@ from tasks.core.errors import InstallError
 from tasks.core.events import Event, emit
 from tasks.core.files import atomic_write_text, temp_beside
 from tasks.run.model import EnvJob, PinJob
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,13 @@ def _built_wheel(cache: Path, wheel: HouseWheel) -> Path | None:
 def _download(pin: PinJob, wheel: HouseWheel, cache: Path, target: Path) -> None:
     """An index or direct wheel, fetched again (the cache keeps them unpacked, not as files)."""
     from tasks.core.download import download
-    from tasks.run.current import network
+    from tasks.run.context import network
 
     ref = pin.line.source.wheel_ref
     if ref is not None:
         url = ref[1]
     else:
-        from tasks.run.fetch import chosen_file
+        from tasks.run.fetch_pin import chosen_file
 
         url = chosen_file(pin, cache).url
     if not url:

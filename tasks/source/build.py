@@ -15,6 +15,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from tasks.core.http import Network
+from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.sources import Source
@@ -25,8 +26,7 @@ from tasks.source.pipeline import wheel_of_tree as wheel_of_tree
 from tasks.source.pipeline import wheel_sha256 as wheel_sha256
 from tasks.source.remote import SharedCache
 from tasks.source.trees import Tree
-from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 def source_tree(

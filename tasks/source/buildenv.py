@@ -23,8 +23,8 @@ from tasks.core.errors import BuildError, WheelwrightError
 from tasks.core.http import Network
 from tasks.core.lastuse import mark_used
 from tasks.core.urls import digest
+from tasks.envs.interpreter import Interpreter, in_venv
 from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter, in_venv
 
 
 class CachedEnv:
@@ -121,9 +121,9 @@ def _make_env(
 ) -> None:
     import shutil
 
-    from tasks.target.venv import ensure_venv
-    from tasks.wheels.fetch import fetch_registry_wheel
+    from tasks.envs.venv import ensure_venv
     from tasks.wheels.install import install_wheels
+    from tasks.wheels.registry import fetch_registry_wheel
 
     shutil.rmtree(root, ignore_errors=True)
     ensure_venv(root, Path(interp.executable))

@@ -24,6 +24,7 @@ from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
 from tasks.core.events import Event, Kind, emit
 from tasks.core.http import Network
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
 from tasks.source import remote
 from tasks.source.buildenv import CachedEnv
@@ -39,7 +40,6 @@ from tasks.source.builtcache import (
     write_entry,
 )
 from tasks.source.trees import Tree
-from tasks.target.interpreter import Interpreter
 
 T = TypeVar("T")
 
@@ -68,11 +68,11 @@ class Store(Protocol):
     """What the pipeline needs of the shared build cache (`tasks.source.remote.SharedCache`; one with
     no location when there is none)."""
 
-    def take(
+    def pull(
         self, name: str, tree: Tree, interp: Interpreter, cache: Path, entry: BuiltEntry | None
-    ) -> remote.Taken | None: ...
+    ) -> remote.Pulled | None: ...
 
-    def give(self, name: str, tree: Tree, interp: Interpreter, wheel: Path, entry: BuiltEntry) -> None: ...
+    def push(self, name: str, tree: Tree, interp: Interpreter, wheel: Path, entry: BuiltEntry) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class _Step(Protocol[T]):
         """The result from a fresh entry, and the file to report; None when it must be made."""
         ...
 
-    def taken(self, taken: remote.Taken) -> T: ...
+    def pulled(self, pulled: remote.Pulled) -> T: ...
 
     def build(self, job: _Job, builder: Builder, entry: BuiltEntry | None) -> tuple[T, Path, BuiltEntry]:
         """Build, write the entry: the result, the file to report, the entry written."""
@@ -119,8 +119,8 @@ def _through_cache(job: _Job, step: _Step[T]) -> T:
             if (reused := step.reuse(job, entry)) is not None:
                 _report("reused", job.name, job.tree, reused[1])
                 return reused[0]
-        if (taken := job.store.take(job.name, job.tree, job.interp, job.cache, entry)) is not None:
-            return step.taken(taken)
+        if (pulled := job.store.pull(job.name, job.tree, job.interp, job.cache, entry)) is not None:
+            return step.pulled(pulled)
         started = _building(job.name, job.tree, step.what)
         builder = job.builder()
         result, path, written = step.build(job, builder, entry)
@@ -136,8 +136,8 @@ class _Metadata:
         known = entry.any_metadata(job.interp)
         return None if known is None else (known, metadata_json(job.cache, job.tree.bucket))
 
-    def taken(self, taken: remote.Taken) -> dict[str, Any]:
-        return taken.metadata
+    def pulled(self, pulled: remote.Pulled) -> dict[str, Any]:
+        return pulled.metadata
 
     def build(
         self, job: _Job, builder: Builder, entry: BuiltEntry | None
@@ -159,8 +159,8 @@ class _Wheel:
         wheel = None if best is None else wheels_dir(job.cache, job.tree.bucket) / best
         return (wheel, wheel) if wheel is not None and _sound(job.name, wheel, job.cache) else None
 
-    def taken(self, taken: remote.Taken) -> Path:
-        return taken.wheel
+    def pulled(self, pulled: remote.Pulled) -> Path:
+        return pulled.wheel
 
     def build(self, job: _Job, builder: Builder, entry: BuiltEntry | None) -> tuple[Path, Path, BuiltEntry]:
         wheel = builder.wheel(wheels_dir(job.cache, job.tree.bucket), editable=job.tree.editable)
@@ -168,7 +168,7 @@ class _Wheel:
         return wheel, wheel, record_wheel(job.cache, job.tree, entry, wheel.name, metadata)
 
     def share(self, job: _Job, result: Path, entry: BuiltEntry) -> None:
-        job.store.give(job.name, job.tree, job.interp, result, entry)
+        job.store.push(job.name, job.tree, job.interp, result, entry)
 
 
 def metadata_of_tree(

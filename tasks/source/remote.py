@@ -34,9 +34,9 @@ from tasks.core.errors import ConfigError
 from tasks.core.objectstore import SCHEMES, Missing, StoreFault
 
 if TYPE_CHECKING:  # parse_location runs while the pipeline loads: nothing heavy at import
+    from tasks.envs.interpreter import Interpreter
     from tasks.source.builtcache import BuiltEntry
     from tasks.source.trees import Tree
-    from tasks.target.interpreter import Interpreter
 
 OFF = ("", "off", "none", "0", "false", "no")
 USED_EVERY = 86400  # seconds: a read rewrites an entry's `used` record at most this often
@@ -98,15 +98,15 @@ def shareable(tree: Tree) -> bool:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """A wheel taken from the store, now in the local buckets as if built here."""
+class Pulled:
+    """A wheel pulled from the store, now in the local buckets as if built here."""
 
     wheel: Path
     metadata: dict[str, Any]
 
 
 class SharedCache:
-    """One run's shared build cache: read-through (`take`), write-behind (`give`), off after a failure.
+    """One run's shared build cache: read-through (`pull`), write-behind (`push`), off after a failure.
 
     Made once per run from the configuration (`location`; None: no store, or `offline=1`) and handed
     to the build pipeline. One object serves every build of the run (doit runs them as threads of
@@ -125,7 +125,7 @@ class SharedCache:
         """The store in use: None when there is none, or once it has failed this run."""
         return self.location
 
-    def take(
+    def pull(
         self,
         name: str,
         tree: Tree,
@@ -133,20 +133,20 @@ class SharedCache:
         cache: Path,
         entry: BuiltEntry | None,
         settings: dict[str, Any] | None = None,
-    ) -> Taken | None:
+    ) -> Pulled | None:
         """The store's wheel for `interp`, installed into the local cache; None on a miss or any fault."""
         location = self.configured()
         if location is None or not shareable(tree):
             return None
         from tasks.source.builtcache import record_wheel
-        from tasks.source.sharedcheck import taken_problem
+        from tasks.source.sharedcheck import pulled_problem
 
         key = remote_key(name, tree, interp, settings)
         if key in self.missed:
             return None
         try:
             found = _download(self._store(location), name, key, tree, cache)
-            if (problem := taken_problem(found[0], found[1], name, tree, interp, entry)) is not None:
+            if (problem := pulled_problem(found[0], found[1], name, tree, interp, entry)) is not None:
                 found[0].unlink(missing_ok=True)  # checked like any wheel: tags, archive, name and version
                 raise Corrupt(problem)
         except Corrupt as exc:
@@ -162,9 +162,9 @@ class SharedCache:
         record_wheel(cache, tree, entry, wheel.name, metadata, prepared)  # exactly as a local build leaves it
         _announce(location, name, wheel)
         _note_use(self._store(location), name, key)
-        return Taken(wheel, metadata)
+        return Pulled(wheel, metadata)
 
-    def give(
+    def push(
         self,
         name: str,
         tree: Tree,

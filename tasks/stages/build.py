@@ -15,7 +15,7 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks.run.actions import run_build_meta, run_build_wheel
-from tasks.run.current import outline, variables
+from tasks.run.context import outline, variables
 from tasks.run.outline import PinOutline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached, wheel_or
 from tasks.stages.common import clean_failures, loading

@@ -26,7 +26,7 @@ from tasks.core.errors import ConfigError, UsageError, WheelwrightError
 from tasks.core.events import Event, emit
 from tasks.core.urls import scrub_text as scrub
 from tasks.inputs.variables import value as variable
-from tasks.run.current import flag
+from tasks.run.context import flag
 
 if TYPE_CHECKING:
     from tasks.run.outline import Outline
@@ -36,13 +36,13 @@ def apply_network_settings() -> None:
     """`truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates, for the
     whole process; `timeout=SECONDS` is checked now (a bad value is a usage error before anything runs).
     The run's network itself (`offline=1`, the read timeout, the credentials) is made when an action
-    first needs it (`tasks.run.current.network`)."""
+    first needs it (`tasks.run.context.network`)."""
     from tasks.core import truststore_switch
 
     if truststore_switch.wanted(variable("truststore")):
         truststore_switch.use_system_trust_store()
     if variable("timeout"):
-        from tasks.run.current import read_timeout
+        from tasks.run.context import read_timeout
 
         read_timeout()
 
@@ -50,7 +50,7 @@ def apply_network_settings() -> None:
 def apply_output_settings() -> None:
     """`verbose=1`: build backends' output streamed live (doit's own `-v 2` cannot reach an action)."""
     from tasks.core.events import VERBOSE_ENV
-    from tasks.run.current import flag
+    from tasks.run.context import flag
 
     if flag("verbose"):
         os.environ[VERBOSE_ENV] = "1"
@@ -59,7 +59,7 @@ def apply_output_settings() -> None:
 def open_cache(cache: Path, state: Path) -> None:
     """Share the cache (a prune waits for it); a read-only cache gets a per-user state directory
     (tasks.run.readonly), said in one line. `state`: doit's state, relative to the cache."""
-    from tasks.core.cachelock import share_cache
+    from tasks.core.rwlock import share_cache
     from tasks.run.readonly import writable
 
     with contextlib.suppress(OSError):  # a read-only one is said below
@@ -67,8 +67,8 @@ def open_cache(cache: Path, state: Path) -> None:
     if writable(cache, state):
         share_cache(cache)  # held shared until exit
         return
-    from tasks.core.locks import move_locks
-    from tasks.run.current import use_state_home
+    from tasks.core.mutexes import move_locks
+    from tasks.run.context import use_state_home
     from tasks.run.readonly import seed_state, user_state_dir
 
     home = user_state_dir(cache)
@@ -138,7 +138,7 @@ class ReadOnlyCache(TaskFailed):  # type: ignore[misc]
 
 
 def _read_only_fault(exc: BaseException) -> str | None:
-    from tasks.run.current import cache_root, read_only_cache
+    from tasks.run.context import cache_root, read_only_cache
 
     if not read_only_cache():
         return None
@@ -182,7 +182,7 @@ def _log_dir() -> Path:
 
     try:
         from tasks.core import layout
-        from tasks.run.current import state_root
+        from tasks.run.context import state_root
 
         return layout.LOGS.under(state_root())
     except Exception:  # the cache itself is what failed
@@ -285,7 +285,7 @@ def start_run() -> str:
     here is one line (see `loading`).
     """
     from tasks.console.choose import choose_views
-    from tasks.run.current import cache_root, outline, state_file, state_relative
+    from tasks.run.context import cache_root, outline, state_file, state_relative
 
     with loading():
         choose_views()

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from tasks.core import layout
-from tasks.core.cachelock import exclusive_cache
 from tasks.core.events import Event, emit, human_bytes
+from tasks.core.rwlock import exclusive_cache
 from tasks.run.care.rules import Policy, plan_prune
 from tasks.run.care.scan import Entry, freeable, scan
 

@@ -1,4 +1,4 @@
-"""This process's run: the command line's variables, the outline (for naming tasks) and, only when an
+"""This process's run context: the command line's variables, the outline (for naming tasks) and, only when an
 action or check needs it, the full plan, every built source's revision and what the run hands to the
 library, each computed once.
 
@@ -74,10 +74,15 @@ def _pip_no_index() -> bool:
 
 
 def _shaping() -> dict[str, str]:
-    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it."""
-    from tasks.inputs.project import find_config, user_cwd
+    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it
+    (without one, which default files the project has: requirements.txt or pylock.toml, and so on)."""
+    from tasks.inputs.project import default_input, default_lock, find_config, project_dir, user_cwd
 
-    where = {" cwd": str(user_cwd()), " config": str(find_config() or "")}  # no variable starts with " "
+    config = find_config()
+    where = {" cwd": str(user_cwd()), " config": str(config or "")}  # no variable starts with " "
+    if config is None:
+        project = project_dir(None)
+        where[" defaults"] = f"{default_lock(project).name} {default_input(project).name}"
     return {k: v for k, v in variables().items() if k not in MODES} | where
 
 

@@ -1,4 +1,4 @@
-"""Cross-process locks kept in the cache: one sync per target environment, one download per file.
+"""Cross-process mutexes (flock files) in the cache: one sync per target environment, one download per file.
 
 Lock files live in `cache/locks-v0/`, named by a digest (of the environment's absolute path, or of
 the file's expected sha256 or URL), so they work before the environment exists and never touch

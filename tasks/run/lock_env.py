@@ -14,6 +14,7 @@ from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.events import Change, Event, emit
 from tasks.core.files import atomic_write_text
 from tasks.core.http import Network
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
@@ -24,7 +25,6 @@ from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
 from tasks.source.build import MetadataProvider, Store
-from tasks.target.interpreter import Interpreter
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -67,7 +67,7 @@ def lock_env(
     """
     started = time.perf_counter()
     if spec.python_version:
-        from tasks.target.version import for_python_version
+        from tasks.envs.python_version import for_python_version
 
         interp = for_python_version(interp, spec.python_version)
     out = spec.requirements[0]
@@ -139,8 +139,22 @@ def _cutoff(given: str | None, before: str | None) -> datetime | None:
 
     if given:
         return parse_cutoff(given, datetime.now(timezone.utc))
-    kept = recorded_exclude_newer(before or "")
+    kept = recorded_exclude_newer(before or "") or _pylock_cutoff(before or "")
     return parse_time(kept) if kept else None
+
+
+def _pylock_cutoff(text: str) -> str | None:
+    """The cut-off a pylock.toml keeps in its `[tool.wheelwright]` table (None when it has none)."""
+    if "exclude-newer" not in text:
+        return None  # also every requirements-syntax lock: no TOML parsed
+    import tomllib
+
+    try:
+        table = tomllib.loads(text).get("tool", {}).get("wheelwright", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    kept = table.get("exclude-newer") if isinstance(table, dict) else None
+    return kept if isinstance(kept, str) and kept else None
 
 
 def _lock_text(
@@ -165,7 +179,8 @@ def _lock_text(
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
-        return pylock_out(resolution, spec, interp, pylock, command)
+        tool = {"command": command, **({"exclude-newer": format_cutoff(cutoff)} if cutoff else {})}
+        return pylock_out(resolution, spec, interp, pylock, tool)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
     index = relative_find_links(index, reqs.files, out.parent)
@@ -222,9 +237,13 @@ def pylock_out(
     spec: EnvSpec,
     interp: Interpreter,
     pylock: tuple[Path, MetadataProvider, dict[str, set[str]], Network],
-    command: str,
+    tool: dict[str, str],
 ) -> str:
-    """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
+    """The resolution as a validated PEP 751 document (archives hashed, directories relative).
+
+    `pylock` is the cache, the builds, the roots and the network that fetches a direct wheel to hash it;
+    `tool` is the `[tool.wheelwright]` table: the command that wrote it and the upload-date cut-off.
+    """
     from tasks.lock.pylock import PylockSettings, pylock_text
 
     cache, builds, roots, net = pylock
@@ -236,7 +255,7 @@ def pylock_out(
         extras=spec.extras,
         groups=spec.groups,
         archive_hashes=archive_hashes(resolution, interp, cache, builds, net),
-        tool={"wheelwright": {"command": command}},
+        tool={"wheelwright": tool},
         roots={name: frozenset(labels) for name, labels in roots.items()},
     )
     return pylock_text(resolution, settings)

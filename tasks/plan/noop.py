@@ -9,8 +9,8 @@ from typing import Any
 
 from tasks.core.errors import ConfigError, InstallError
 from tasks.core.events import Change, Event, emit
-from tasks.sync.plan import Plan, plan_sync, wanted_from_values
-from tasks.target.venv import installed_distributions
+from tasks.envs.venv import installed_distributions
+from tasks.plan.planner import Plan, plan_sync, wanted_from_values
 
 LINK_MODES = ("hardlink", "copy", "symlink")  # how files get from the cache into an environment
 

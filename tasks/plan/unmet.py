@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tasks.core.names import NormalizedName
-from tasks.target.venv import Installed
+from tasks.envs.venv import Installed
 
 
 def requires_dist(dist_info: Path) -> list[str]:
@@ -62,7 +62,7 @@ def unmet(
 
 def unmet_in(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
     """`unmet` for the environment whose site-packages are `sites`."""
-    from tasks.target.venv import installed_distributions
+    from tasks.envs.venv import installed_distributions
 
     installed = installed_distributions(sites)
     requires = {name: requires_dist(dist.dist_info) for name, dist in installed.items()}

@@ -1,8 +1,8 @@
 """The action behind `sync:<env>`: make an environment equal its lock (plain functions, no doit).
 
-Under the environment's lock: create the venv if needed, plan (tasks/sync/plan.py), remove then
+Under the environment's lock: create the venv if needed, plan (tasks/plan/planner.py), remove then
 install, and report the summary; a cache entry found damaged is evicted, fetched again
-(`tasks/run/fetch.py` owns `fetch:<pkg>`) and installed in the same run.
+(`tasks/run/fetch_pin.py` owns `fetch:<pkg>`) and installed in the same run.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any
 from tasks.core import layout
 from tasks.core.errors import InstallError
 from tasks.core.events import Event, emit
-from tasks.core.locks import venv_lock
+from tasks.core.mutexes import venv_lock
 from tasks.core.names import NormalizedName
-from tasks.run.fetch import fetch_pin
+from tasks.envs.interpreter import probe_env
+from tasks.envs.venv import ensure_venv, installed_distributions, venv_python
+from tasks.plan.noop import applied, report
+from tasks.plan.planner import Plan, Wanted, plan_sync, wanted_from_values
+from tasks.run.fetch_pin import fetch_pin
 from tasks.run.model import EnvJob
 from tasks.run.values import to_values
-from tasks.sync.plan import Plan, Wanted, plan_sync, wanted_from_values
-from tasks.sync.quick import applied, report
-from tasks.target.interpreter import probe_env
-from tasks.target.venv import ensure_venv, installed_distributions, venv_python
 
 
 def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
@@ -47,7 +47,7 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
 def warn_unmet(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
     """One warning per installed distribution's requirement the environment does not meet."""
     from tasks.core.events import warn
-    from tasks.sync.needs import unmet_in
+    from tasks.plan.unmet import unmet_in
 
     lines = unmet_in(sites, markers)
     for line in lines:
