@@ -10,9 +10,8 @@ answers from its HTTP cache however old the entry is, and anything else is one `
 naming the URL it would have fetched.
 
 Nothing here is process-wide: the run layer makes one `Network` from its configuration
-(`tasks.run.collaborators.network`) and hands it to the code that fetches; its sessions are made
-on first use and shared by the run's threads (requests' connection pools are thread-safe enough
-for GETs, as pip's use of them is).
+(`tasks.run.context.network`) and hands it to the code that fetches; its sessions are made
+on first use and shared by the run's threads.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ a local build: the store is switched off for the rest of the run after its first
 itself is any URL `tasks.core.objectstore` opens (s3://, file://, memory://).
 
 Nothing here is process-wide: the run layer makes one `SharedCache` from the configuration
-(`tasks.run.collaborators.shared_store`) and hands it to the build pipeline (`tasks.source.pipeline`).
+(`tasks.run.context.shared_store`) and hands it to the build pipeline (`tasks.source.pipeline`).
 """
 
 from __future__ import annotations
