@@ -16,7 +16,7 @@ from tasks.index.pages import DistFile, json_file
 from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import parse_file
 from tasks.inputs.sources import Source
-from tasks.lock.finder import Project
+from tasks.lock.releases import Project
 from tasks.lock.resolve import resolve
 from tests.support.wheels import make_sdist, make_wheel
 

@@ -74,16 +74,8 @@ def locked_lines(e: Event) -> list[str]:
     lines = [head]
     if e.created and not e.dry:
         return lines
-    lines += [_lock_change_line(c) for c in e.changes]
+    lines += [_change_line(c, " ") for c in e.changes]
     return lines + ([f"  {e.message}"] if e.message else [])
-
-
-def _lock_change_line(c: Change) -> str:
-    if c.op == "install":
-        return f" + {c.name} {c.version}"
-    if c.op == "replace":
-        return f" ~ {c.name} {c.old} -> {c.version}"
-    return f" - {c.name} {c.old}"
 
 
 def cache_line(e: Event) -> str:
@@ -99,12 +91,13 @@ def cache_line(e: Event) -> str:
     return f"  {e.path:<26} {size:>10} {e.count:>6} {entries:<7}  {e.message}"
 
 
-def _change_line(c: Change) -> str:
+def _change_line(c: Change, sep: str = "==") -> str:
+    """` + name==1.0`, ` ~ name==1.0 -> 2.0`, ` - name==1.0` (a lock's changes: `sep` a space)."""
     if c.op == "install":
-        return f" + {c.name}=={c.version}"
+        return f" + {c.name}{sep}{c.version}"
     if c.op == "replace":
-        return f" ~ {c.name}=={c.old} -> {c.version}"
-    return f" - {c.name}=={c.old}"
+        return f" ~ {c.name}{sep}{c.old} -> {c.version}"
+    return f" - {c.name}{sep}{c.old}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import RequirementsError
-from tasks.inputs.requirements import Origin, ReqLine, RequirementsFile, parse_requirement_line
+from tasks.inputs.reqline import Origin, ReqLine, parse_requirement_line
+from tasks.inputs.requirements import RequirementsFile
 from tasks.inputs.sources import PathSource
 
 

@@ -16,7 +16,7 @@ from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
-from tasks.inputs.requirements import ReqLine
+from tasks.inputs.reqline import ReqLine
 from tasks.inputs.sources import Source
 from tasks.lock.deps import Req
 from tasks.lock.finder import Finder, SourceMetadata

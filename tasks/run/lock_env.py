@@ -19,7 +19,8 @@ from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_inde
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
-from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
+from tasks.inputs.reqline import ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_exclude_newer, render_lock
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
@@ -323,7 +324,7 @@ def dynamic_lines(
     (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
     from packaging.requirements import Requirement
 
-    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.reqline import Origin, parse_requirement_line
     from tasks.inputs.sources import PathSource
 
     if project.name is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,8 @@ from tasks.inputs.config import (
     pip_config_files,
     pip_index_options,
 )
-from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
+from tasks.inputs.reqline import ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile, parse_file, require_pins
 from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class PinJob:
     @property
     def config_settings(self) -> dict[str, str | list[str]]:
         """PEP 517 config_settings: the environment's, then the line's own (a key on the line wins)."""
-        from tasks.inputs.requirements import settings_dict
+        from tasks.inputs.reqline import settings_dict
 
         line_keys = {key for key, _ in self.line.config_settings}
         kept = tuple(pair for pair in self.env_settings if pair[0] not in line_keys)
@@ -128,28 +130,25 @@ def read_requirements(
     paths: tuple[Path, ...], extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()
 ) -> RequirementsFile:
     """Requirements files (and a lock input's pyproject.toml, for `extras` and `groups`), merged."""
-    merged = RequirementsFile()
-    for path in paths:
-        part = _read_one(path, extras, groups)
-        merged = RequirementsFile(
-            merged.requirements + part.requirements,
-            merged.constraints + part.constraints,
-            merged.index.merged(part.index),
-            merged.files + part.files,
-        )
-    return merged
+    return _merged(_read_one(path, extras, groups) for path in paths)
 
 
 def read_locks(spec: EnvSpec, interp: Interpreter) -> RequirementsFile:
     """The environment's locks: requirements files, or a pylock.toml selected for the target."""
     from tasks.inputs.pylock import is_pylock_path, read_pylock
 
-    merged = RequirementsFile()
-    for path in spec.requirements:
+    def read(path: Path) -> RequirementsFile:
         if is_pylock_path(path):
-            part = read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
-        else:
-            part = parse_file(path)
+            return read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
+        return parse_file(path)
+
+    return _merged(read(path) for path in spec.requirements)
+
+
+def _merged(parts: Iterable[RequirementsFile]) -> RequirementsFile:
+    """The files' requirements, constraints and files one after the other, their index options merged."""
+    merged = RequirementsFile()
+    for part in parts:
         merged = RequirementsFile(
             merged.requirements + part.requirements,
             merged.constraints + part.constraints,

@@ -1,8 +1,9 @@
-"""The action behind `sync:<env>`: make an environment equal its lock (plain functions, no doit).
+"""The action behind `sync:<env>`: make an environment equal its lock file (plain functions, no doit).
 
-Under the environment's lock: create the venv if needed, plan (tasks/plan/planner.py), remove then
-install, and report the summary; a cache entry found damaged is evicted, fetched again
-(`tasks/run/fetch_pin.py` owns `fetch:<pkg>`) and installed in the same run.
+Holding the environment's mutex (one sync of it at a time, `tasks.core.mutexes`): create the venv if
+needed, plan (`tasks.plan.planner`), remove then install, and report the summary; then, when anything
+changed, warn about unmet requirements. A cache entry found damaged, before or while installing, is
+evicted, fetched again (`tasks.run.fetch_pin`) and installed in the same run.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def apply_plan(
 
     Returns the seconds each phase took (`uninstall`, `install`).
     """
-    from tasks.wheels.install import install_wheels, uninstall
+    from tasks.wheels.install import install_wheels
+    from tasks.wheels.uninstall import uninstall
 
     todo = [*plan.install, *(new for _, new in plan.replace)]
     emit(Event("installing", path=str(env), count=len(todo) + len(plan.remove)))

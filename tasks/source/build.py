@@ -1,10 +1,11 @@
 """Sources that need a build, as the run asks for them: a tree per source, its metadata, its wheel.
 
-`source_tree` finds (and, when upstream changed, fetches) the tree and its revision;
-`metadata_of_tree` and `wheel_of_tree` (the one pipeline, `tasks.source.pipeline`) consult the
-source's metadata.json under a per-source lock and build only what the three outcomes call for;
-`fetched_wheel` unpacks a built wheel for installing; `MetadataProvider` serves the resolver.
-Each is handed what it reaches with: the run's `Network`, and (for a build) its shared `Store`.
+`source_tree` finds (and, when upstream changed, fetches) the tree at a revision; `metadata_of_tree`
+and `wheel_of_tree` are the one build pipeline's (`tasks.source.pipeline`: lock, read the entry,
+fresh?, shared store, build, write, report), named here for the run's actions; `fetched_wheel`
+unpacks a built wheel for installing; `MetadataProvider` serves the resolver; `revision_cached`
+says whether a revision's tree is in the cache (a build can go on without the remote). Each is
+handed what it reaches with: the run's `Network`, and (for a build) its shared `Store`.
 """
 
 from __future__ import annotations

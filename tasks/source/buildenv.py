@@ -98,7 +98,7 @@ def _made_for(cache: Path, wanted: str) -> Path | None:
 def _resolve_build_requires(
     requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, net: Network, package: str
 ) -> list[tuple[str, str]]:
-    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.reqline import Origin, parse_requirement_line
     from tasks.lock.resolve import resolve
 
     origin = Origin(Path(f"<build requirements of {package}>"), 0)

@@ -109,10 +109,10 @@ class SharedCache:
     """One run's shared build cache: read-through (`pull`), write-behind (`push`), off after a failure.
 
     Made once per run from the configuration (`location`; None: no store, or `offline=1`) and handed
-    to the build pipeline. One object serves every build of the run (doit runs them as threads of
-    one process), because its state is the run's, not one build's: after its first failure it is off
-    for every build (one warning, no second wait), a key found missing is not asked again, and a
-    rejected entry is overwritten by the next upload."""
+    to the build pipeline (`tasks.source.pipeline.Store`). One object serves every build of the run
+    (doit runs them as threads of one process), because its state is the run's, not one build's:
+    after its first failure it is off for every build (one warning, no second wait), a key found
+    missing is not asked again, and a rejected entry is overwritten by the next upload."""
 
     def __init__(self, location: Location | None = None) -> None:
         self.lock = threading.Lock()

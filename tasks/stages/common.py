@@ -1,9 +1,12 @@
 """What every stage shares: the run's start, its settings, clean one-line failures, and doit's task reporter.
 
-`start_run` (dodo.py) chooses the views, opens doit's state in the cache and applies `timeout=`
-and `verbose=`; `clean_failures` and `loading` turn errors into one `error:` line; `Reporter`
-turns doit's task callbacks into events and writes each failure's line (the console views live
-in `tasks/console`).
+`start_run` (dodo.py) chooses the views, says which project the run works on, shares the cache (or,
+when it is read-only, moves doit's state and the mutexes to a per-user directory), checks
+`timeout=` and applies `truststore=` and `verbose=` (the run's network, with `offline=` and the
+timeout, is made when an action needs it: `tasks.run.context`); `clean_failures` and `loading` turn errors
+into one `error:` line and an exit status (a machine fault in words, an internal error with its
+traceback in a log); `Reporter` turns doit's task callbacks into events and writes each failure's
+line (the console views live in `tasks/console`).
 """
 
 from __future__ import annotations
