@@ -233,7 +233,6 @@ def run_lock(env: str) -> None:
         hashes=hashes,
         mode=mode,
         exclude_newer=options.get("exclude-newer") or job.spec.exclude_newer,
-        offline=flag("offline"),
         net=network(),
         store=shared_store(),
     )

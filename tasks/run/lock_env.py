@@ -39,9 +39,7 @@ def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
 
 Mode = Literal["write", "dry", "check"]
 
-# lock tasks whose dry run found changes in this process: their doit state must not be saved as done.
-# Written by `lock_env`, read by the task's value saver (tasks.stages.lock): doit hands an action's
-# outcome to nothing that saves its state, so it is kept here for the process (the run).
+# lock tasks whose dry run found changes in this process: tasks.stages.lock saves no digest for them
 dry_changed: set[str] = set()
 
 
@@ -55,16 +53,14 @@ def lock_env(
     source_metadata: MetadataProvider | None = None,
     mode: Mode = "write",
     exclude_newer: str | None = None,
-    offline: bool = False,
     net: Network | None = None,
     store: Store | None = None,
 ) -> bool:
     """Compile `spec.sources` into `spec.requirements[0]`, written atomically; whether it changed.
 
-    `source_metadata` builds what needs a build (by default with the resolution's indexes, `net` and
-    `store`: the run's network and shared store, else a network of its own and none).
-    `mode` "dry" reports what would change and writes nothing; "check" also fails when anything would.
-    `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
+    `source_metadata` builds what needs a build (by default with `net` and `store`); its network serves the
+    whole lock. `mode` "dry" reports what would change and writes nothing; "check" also fails when anything
+    would. `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
     """
     started = time.perf_counter()
     if spec.python_version:
@@ -78,9 +74,8 @@ def lock_env(
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     layers = [pip_index_options(), spec.index.merged(reqs.index)]
     indexes = effective_indexes(layers)
-    net = net or Network()
-    net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     builds = source_metadata or MetadataProvider(indexes, net, store)
+    builds.net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
@@ -92,10 +87,10 @@ def lock_env(
         upgrade=parse_upgrade(upgrade),
         source_metadata=builds,
         exclude_newer=cutoff,
-        net=net,
+        net=builds.net,
     )
     resolution = pin_git_commits(resolution, builds.revisions)
-    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots, net))
+    text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots))
     sdist_only(resolution, interp)
     changes = lock_changes(_pins(before or "", out), _pins(text, out))
     same = before == text
@@ -112,7 +107,7 @@ def lock_env(
             created=before is None or None,
         )
     )  # fmt: skip
-    if offline:
+    if builds.net.offline:
         emit(Event("offline", task=spec.name, message="index revalidation: resolved from the cache"))
     if mode == "check" and not same:
         raise LockDiffers(_differs(changes, before is None), package=_shown(out, user_cwd()))
@@ -165,10 +160,9 @@ def _lock_text(
     resolution: Resolution,
     hashes: bool,
     cutoff: datetime | None,
-    pylock: tuple[Path, MetadataProvider, dict[str, set[str]], Network],
+    pylock: tuple[Path, MetadataProvider, dict[str, set[str]]],
 ) -> str:
-    """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds,
-    roots, the network that fetches a direct wheel to hash it)."""
+    """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds, roots)."""
     from tasks.lock.cutoff import format_cutoff
 
     out = spec.requirements[0]
@@ -181,7 +175,8 @@ def _lock_text(
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
         tool = {"command": command, **({"exclude-newer": format_cutoff(cutoff)} if cutoff else {})}
-        return pylock_out(resolution, spec, interp, pylock, tool)
+        cache, builds, roots = pylock
+        return pylock_out(resolution, spec, interp, cache, builds, tool, roots)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
     index = relative_find_links(index, reqs.files, out.parent)
@@ -237,17 +232,17 @@ def pylock_out(
     resolution: Resolution,
     spec: EnvSpec,
     interp: Interpreter,
-    pylock: tuple[Path, MetadataProvider, dict[str, set[str]], Network],
+    cache: Path,
+    builds: MetadataProvider,
     tool: dict[str, str],
+    roots: dict[str, set[str]],
 ) -> str:
     """The resolution as a validated PEP 751 document (archives hashed, directories relative).
 
-    `pylock` is the cache, the builds, the roots and the network that fetches a direct wheel to hash it;
     `tool` is the `[tool.wheelwright]` table: the command that wrote it and the upload-date cut-off.
     """
     from tasks.lock.pylock import PylockSettings, pylock_text
 
-    cache, builds, roots, net = pylock
     settings = PylockSettings(
         out=spec.requirements[0],
         created_by="wheelwright",
@@ -255,7 +250,7 @@ def pylock_out(
         environment=interp.markers,
         extras=spec.extras,
         groups=spec.groups,
-        archive_hashes=archive_hashes(resolution, interp, cache, builds, net),
+        archive_hashes=archive_hashes(resolution, interp, cache, builds),
         tool={"wheelwright": tool},
         roots={name: frozenset(labels) for name, labels in roots.items()},
     )
@@ -263,10 +258,10 @@ def pylock_out(
 
 
 def archive_hashes(
-    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider, net: Network
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
-    digest, or the wheel fetched (once, into the cache) and hashed."""
+    digest, or the wheel fetched (once, into the cache, through the builds' network) and hashed."""
     from tasks.core.download import sha256_file
     from tasks.wheels.direct import fetch_direct_wheel
 
@@ -282,7 +277,7 @@ def archive_hashes(
         elif name in builds.revisions:
             found[name] = builds.revisions[name]
         elif source.wheel_ref is not None:
-            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, net).sha256
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, builds.net).sha256
     return found
 
 
@@ -355,7 +350,6 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     A lock keeps a variable reference as its input wrote it, never the secret it expands to;
     when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
     """
-    from tasks.core.errors import WheelwrightError
     from tasks.inputs.requirements import parse_file
 
     try:
