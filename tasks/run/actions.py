@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tasks.core.errors import WheelwrightError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import MetadataReady
+from tasks.core.events import emit
 from tasks.core.urls import scrub, scrub_text
 from tasks.run.context import (
     asked_for,
@@ -127,8 +128,9 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
         pin.name, built, pin.interp, pin.indexes, cache_root(), net=network(), store=shared_store()
     )
     path = metadata_json(cache_root(), built.bucket)
-    shown = "asked" if asked_for(f"build_meta:{task}") else None  # a sync's own build_meta says nothing
-    emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
+    # printed when the user asked for it; a sync's own build_meta says nothing
+    shown: Literal["asked"] | None = "asked" if asked_for(f"build_meta:{task}") else None
+    emit(MetadataReady(task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
     return to_values(BuiltMetadata(built.revision, str(path)))
 
 

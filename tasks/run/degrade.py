@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tasks.core import layout
 from tasks.core.errors import SourceUnreachable
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Unverified
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub_text
 
@@ -82,7 +83,7 @@ def stand_in(
         f"{error}; using the build of {last.revision[:12]}, last confirmed {last.when()}"
         " (strict=1 makes this an error)"
     )
-    emit(Event("unverified", package=error.package, source=error.source, message=scrub_text(message)))
+    emit(Unverified(scrub_text(message), package=error.package, source=error.source))
     return last.revision
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal
 
 from tasks.core.errors import EnvironmentDiffers
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Differs, Planned
+from tasks.core.events import emit
 from tasks.core.names import NormalizedName
 from tasks.envs.venv import Installed
 from tasks.plan.noop import changes, report
@@ -34,7 +36,7 @@ def dry_sync(job: EnvJob, cache: Path, sites: list[str], check: bool) -> None:
     seconds = time.perf_counter() - started
     report(job.spec.name, path, plan, not exists, seconds, (("resolve", seconds),), dry=True)
     if check and not plan.is_empty:
-        emit(Event("differs", task=job.spec.name, path=str(path), changes=changes(plan)))
+        emit(Differs(task=job.spec.name, path=str(path), changes=changes(plan)))
         raise EnvironmentDiffers(_differs(plan, path, exists), package=job.spec.name)
     if check and exists and job.interp is not None:
         from tasks.run.sync_env import warn_unmet
@@ -65,14 +67,14 @@ def _wanted(pin: PinJob, have: Installed | None, cache: Path) -> Wanted:
         version = pin.version or UNKNOWN
         cached = _unpacked(pin, cache)
         if cached is None and not (have and same_version(have.version, version)):
-            emit(Event("planned", package=pin.name, version=version, message="download", source="index"))
+            emit(Planned(package=pin.name, version=version, message="download", source="index"))
         return Wanted(pin.name, version, "", cached or "")
     revision = source.offline_revision(pin.line.sha256s())
     wanted_url = source.direct_url(revision or "")
     if have is not None and _same_source(have, wanted_url, revision):
         return Wanted(pin.name, have.version, "", "", have.direct_url)
-    what = "build" if pin.known_kind == "sdist" else "download"
-    emit(Event("planned", package=pin.name, version=UNKNOWN, message=what, source=source.describe()))
+    what: Literal["build", "download"] = "build" if pin.known_kind == "sdist" else "download"
+    emit(Planned(package=pin.name, version=UNKNOWN, message=what, source=source.describe()))
     return Wanted(pin.name, UNKNOWN, "", "", wanted_url)
 
 

@@ -11,7 +11,8 @@ from typing import Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
-from tasks.core.events import Change, Event, emit
+from tasks.core.eventkinds import Change, Locked, SkippedOffline
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
@@ -100,15 +101,14 @@ def lock_env(
         dry_changed.add(spec.name)
     seconds = time.perf_counter() - started
     emit(
-        Event(
-            "locked", task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds,
-            changes=changes, dry=(mode != "write") or None,
+        Locked(
+            task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds,
+            changes=changes, dry=mode != "write", created=before is None,
             message=None if same or changes else "its text differs (header, options, hashes or comments)",
-            created=before is None or None,
         )
     )  # fmt: skip
     if builds.net.offline:
-        emit(Event("offline", task=spec.name, message="index revalidation: resolved from the cache"))
+        emit(SkippedOffline("index revalidation: resolved from the cache", task=spec.name))
     if mode == "check" and not same:
         raise LockDiffers(_differs(changes, before is None), package=_shown(out, user_cwd()))
     return not same

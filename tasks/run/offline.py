@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.core.errors import OfflineMissing
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import SkippedOffline
+from tasks.core.events import emit
 from tasks.run.model import PinJob
 
 if TYPE_CHECKING:
@@ -29,11 +30,7 @@ def skipped_check(package: str, source: str) -> None:
     if package in _said:
         return
     _said.add(package)
-    emit(
-        Event(
-            "offline", package=package, source=source, message=f"the revision check of {package} ({source})"
-        )
-    )
+    emit(SkippedOffline(f"the revision check of {package} ({source})", package=package, source=source))
 
 
 def fetch_offline(pin: PinJob, cache: Path) -> Fetched:

@@ -16,7 +16,8 @@ from typing import Any
 
 from tasks.core import layout
 from tasks.core.errors import InstallError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Installing
+from tasks.core.events import emit
 from tasks.core.mutexes import venv_lock
 from tasks.core.names import NormalizedName
 from tasks.envs.interpreter import probe_env
@@ -67,7 +68,7 @@ def apply_plan(
     from tasks.wheels.uninstall import uninstall
 
     todo = [*plan.install, *(new for _, new in plan.replace)]
-    emit(Event("installing", path=str(env), count=len(todo) + len(plan.remove)))
+    emit(Installing(path=str(env), count=len(todo) + len(plan.remove)))
     started = time.perf_counter()
     for have in plan.remove:
         uninstall(have.dist_info, env)

@@ -22,7 +22,8 @@ from packaging.utils import canonicalize_name
 from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
-from tasks.core.events import Event, Kind, emit
+from tasks.core.eventkinds import Building, Built, Reused
+from tasks.core.events import emit
 from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
@@ -117,14 +118,14 @@ def _through_cache(job: _Job, step: _Step[T]) -> T:
         if is_fresh(entry, job.tree.revision, job.tree.info):
             assert entry is not None
             if (reused := step.reuse(job, entry)) is not None:
-                _report("reused", job.name, job.tree, reused[1])
+                _reused(job.name, job.tree, reused[1])
                 return reused[0]
         if (pulled := job.store.pull(job.name, job.tree, job.interp, job.cache, entry)) is not None:
             return step.pulled(pulled)
         started = _building(job.name, job.tree, step.what)
         builder = job.builder()
         result, path, written = step.build(job, builder, entry)
-        _report("built", job.name, job.tree, path, started, builder.last_log)
+        _built(job.name, job.tree, path, started, builder.last_log)
         step.share(job, result, written)
         return result
 
@@ -192,7 +193,7 @@ def _settings(tree: Tree) -> dict[str, Any] | None:
 
 def _building(name: str, tree: Tree, what: str) -> float:
     """A `building` event (a progress view shows the build running); returns when it began."""
-    emit(Event("building", package=name, source=_described(tree), filename=what))
+    emit(Building(package=name, source=_described(tree), filename=what))
     return time.perf_counter()
 
 
@@ -200,24 +201,16 @@ def _described(tree: Tree) -> str:
     return str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
 
 
-def _report(
-    kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None, log: Path | None = None
-) -> None:
-    """A `built` or `reused` event for the tree's metadata.json or wheel at `path` (and the build's log)."""
-    seconds = None if started is None else time.perf_counter() - started
-    where = None if log is None else str(log)
-    described = _described(tree)
-    emit(
-        Event(
-            kind,
-            package=name,
-            source=described,
-            filename=path.name,
-            path=str(path),
-            seconds=seconds,
-            log=where,
-        )
-    )
+def _built(name: str, tree: Tree, path: Path, started: float, log: Path | None) -> None:
+    """A `built` event for the tree's metadata.json or wheel at `path` (and the build's log)."""
+    seconds, where = time.perf_counter() - started, None if log is None else str(log)
+    source = _described(tree)
+    emit(Built(package=name, source=source, filename=path.name, path=str(path), seconds=seconds, log=where))
+
+
+def _reused(name: str, tree: Tree, path: Path) -> None:
+    """A `reused` event for the tree's metadata.json or wheel at `path`, taken from the cache."""
+    emit(Reused(package=name, source=_described(tree), filename=path.name, path=str(path)))
 
 
 def _sound(name: str, wheel: Path, cache: Path) -> bool:

@@ -310,12 +310,12 @@ def _wheel_metadata(wheel: Path) -> dict[str, Any]:
 
 
 def _announce(location: Location, name: str, wheel: Path) -> None:
-    from tasks.core.events import Event, emit
+    from tasks.core.eventkinds import Downloaded
+    from tasks.core.events import emit
 
     source = f"remote cache {location}"
     emit(
-        Event(
-            "downloaded",
+        Downloaded(
             package=name,
             source=source,
             filename=wheel.name,

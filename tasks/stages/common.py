@@ -26,7 +26,8 @@ from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
 from tasks.core.errors import ConfigError, UsageError, WheelwrightError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Failed, Finished, ProjectUsed, SkippedCheck, Started, Warned
+from tasks.core.events import emit
 from tasks.core.urls import scrub_text as scrub
 from tasks.inputs.variables import value as variable
 from tasks.run.context import flag
@@ -84,13 +85,7 @@ def open_cache(cache: Path, state: Path) -> None:
         ) from None
     use_state_home(home)
     move_locks(cache, home)
-    emit(
-        Event(
-            "warning",
-            path=str(home),
-            message=f"the cache {cache} is read-only: state, locks and logs go to {home}",
-        )
-    )
+    emit(Warned(f"the cache {cache} is read-only: state, locks and logs go to {home}", path=str(home)))
 
 
 # The machine's faults that need no traceback: said in one line, with the path they hit.
@@ -206,13 +201,13 @@ def loading() -> Iterator[None]:
         yield
     except WheelwrightError as exc:
         sys.stderr.write(f"error: {exc}\n")
-        emit(Event("failed", message=scrub(str(exc))))
+        emit(Failed(scrub(str(exc))))
         raise SystemExit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED) from None
     except Exception as exc:
         fault = machine_fault(exc)
         line = f"cannot plan the run: {fault}" if fault else internal_error(exc)
         sys.stderr.write(f"error: {line}\n")
-        emit(Event("failed", message=line))
+        emit(Failed(line))
         raise SystemExit(EXIT_FAILED if fault else EXIT_INTERNAL) from None
 
 
@@ -242,14 +237,14 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     desc = "wheelwright: executed tasks and one line per failure"
 
     def execute_task(self, task: Any) -> None:
-        emit(Event("started", task=task.name))
+        emit(Started(task=task.name))
         quiet_names = ("_", "sync", "test", "lock", "cache", "prune")  # these say what they did themselves
         if task.actions and not task.name.startswith(quiet_names) and flag("verbose") and not flag("quiet"):
             self.write(f".  {task.name}\n")  # each task doit runs, with verbose=1 only
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:
         fail, task = result["exception"], result["task"].name
-        emit(Event("failed", task=task, message=scrub(str(fail.message))))
+        emit(Failed(scrub(str(fail.message)), task=task))
         if isinstance(fail, UnmetDependency):
             return
         internal = bool(fail.traceback) or "internal error" in str(fail.message)
@@ -270,10 +265,10 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
             sys.stderr.write(f"error: {task}: internal error: {cause} (details: {log})\n")
 
     def add_success(self, task: Any) -> None:
-        emit(Event("finished", task=task.name))
+        emit(Finished(task=task.name))
 
     def skip_uptodate(self, task: Any) -> None:
-        emit(Event("skipped_check", task=task.name))
+        emit(SkippedCheck(task=task.name))
 
     def complete_run(self) -> None:
         if self.runtime_errors:
@@ -292,7 +287,7 @@ def start_run() -> str:
 
     with loading():
         choose_views()
-        emit(Event("project", message=project_line(outline())))
+        emit(ProjectUsed(project_line(outline())))
         open_cache(cache_root(), state_relative())
         state = Path(state_file())
         apply_network_settings()

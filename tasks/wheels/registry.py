@@ -11,7 +11,8 @@ from packaging.utils import NormalizedName
 from tasks.core import layout
 from tasks.core.download import download_then
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Warned
+from tasks.core.events import emit
 from tasks.core.http import Network
 from tasks.core.urls import strip_credentials
 from tasks.envs.interpreter import Interpreter
@@ -96,7 +97,7 @@ def registry_file(
         raise NoMatchingDistribution(reason, package=f"{name}=={version}", source=_where(files))
     if choice.yanked_only:
         reason = f": {choice.file.yanked}" if choice.file.yanked else ""
-        emit(Event("warning", package=name, version=version, message=f"{name}=={version} is yanked{reason}"))
+        emit(Warned(f"{name}=={version} is yanked{reason}", package=name, version=version))
     return choice.file
 
 
