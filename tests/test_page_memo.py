@@ -119,7 +119,7 @@ def test_a_page_is_spooled_for_the_http_cache_only_when_it_can_be_stored(
 ) -> None:
     from cachecontrol.filewrapper import CallbackFileWrapper
 
-    from tasks.core.http import index_session
+    from tasks.core.http import Network
 
     spooled: list[object] = []
 
@@ -130,7 +130,7 @@ def test_a_page_is_spooled_for_the_http_cache_only_when_it_can_be_stored(
     monkeypatch.setattr("cachecontrol.adapter.CallbackFileWrapper", counting)
     index.validators = validators
     make_wheel(wheelhouse, "lib", "1.0")
-    session = index_session(tmp_path / "cache")
+    session = Network().index_session(tmp_path / "cache")
     first = session.get(f"{index.url}/lib/", timeout=10)
     assert first.status_code == 200 and b"lib-1.0" in first.content
     stored = [p for p in (tmp_path / "cache" / "http-v0").rglob("*") if p.is_file() and p.suffix != ".lock"]

@@ -105,6 +105,7 @@ def test_an_sdist_only_dependency_is_built_for_its_metadata_while_the_resolver_i
 ) -> None:
     import threading
 
+    from tasks.core.http import Network
     from tasks.lock.resolve import make_finder
 
     make_wheel(wheelhouse, "app", "1.0", requires_dist=["srconly"])
@@ -118,7 +119,8 @@ def test_an_sdist_only_dependency_is_built_for_its_metadata_while_the_resolver_i
         return {"name": "srconly", "version": "1.0", "requires-dist": []}
 
     indexes = Indexes((index.url,), ())
-    finder = make_finder(interp, indexes, tmp_path / "cache", source_metadata, allow_sdists=True)
+    cache = tmp_path / "cache"
+    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists=True, net=Network())
     try:
         finder.prefetch([(NormalizedName("app"), frozenset())])  # app's page, its metadata, then srconly's
         assert asked.wait(30), "srconly's sdist was not built ahead of the resolver"

@@ -1,4 +1,4 @@
-"""TLS trust (`tasks.core.tls`): a CA bundle is parsed once per process, and verification stays on."""
+"""TLS trust (`tasks.core.tls`): a CA bundle is parsed once per run's network, and verification stays on."""
 
 from __future__ import annotations
 
@@ -95,7 +95,6 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         original(self, cafile, capath, cadata)
 
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", load)
-    monkeypatch.setattr(http, "_sessions", {})
     return seen
 
 
@@ -104,7 +103,7 @@ def test_a_bundle_is_parsed_once_for_many_connections(
 ) -> None:
     url, bundle = https_url
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    session = http.file_session()
+    session = http.Network().file_session()
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: session.get(url, timeout=10), range(8)))
     assert [a.status_code for a in answers] == [200] * 8
@@ -116,7 +115,7 @@ def test_the_index_session_shares_it_too(
 ) -> None:
     url, bundle = https_url
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    session = http.index_session(tmp_path / "cache")
+    session = http.Network().index_session(tmp_path / "cache")
     assert [session.get(url, timeout=10).status_code for _ in range(3)] == [200] * 3
     assert loads.count(str(bundle)) == 1
 
@@ -129,4 +128,4 @@ def test_a_server_the_bundle_does_not_trust_is_refused(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     monkeypatch.setattr(http, "_retry", lambda read=5: 0)  # refused at once, not after five backoffs
     with pytest.raises(requests.exceptions.SSLError):
-        http.file_session().get(url, timeout=10)
+        http.Network().file_session().get(url, timeout=10)

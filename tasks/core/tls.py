@@ -1,13 +1,13 @@
-"""TLS trust for the HTTP sessions: each CA bundle parsed once per process, not once per connection.
+"""TLS trust for a run's HTTP sessions: each CA bundle parsed once per run, not once per connection.
 
 requests hands its CA bundle (certifi's, or `REQUESTS_CA_BUNDLE`/`verify=`) to urllib3 as a path,
 and urllib3 parses that file into a new SSLContext for every connection it opens: 40 to 130 ms
 of OpenSSL's time each, serialised across threads, so sixteen connections opened at once delay
 the first index page by most of a second; and requests looks the path up on disk (`isdir`,
-`exists`) at every request. `shared_trust(Adapter)` gives the adapter one SSLContext per bundle
-instead (made with urllib3's own defaults, the bundle loaded into it once, the path looked at
-once), and leaves every other case as requests does it: `verify=False`, a client certificate,
-plain HTTP.
+`exists`) at every request. `shared_trust(Adapter, trust)` gives the adapter one SSLContext per
+bundle instead, kept in the run's `Trust` (made with urllib3's own defaults, the bundle loaded
+into it once, the path looked at once), and leaves every other case as requests does it:
+`verify=False`, a client certificate, plain HTTP.
 """
 
 from __future__ import annotations
@@ -16,29 +16,33 @@ import os
 import threading
 from typing import Any
 
-_lock = threading.Lock()
-_contexts: dict[tuple[Any, object], Any] = {}
 
-
-def shared_context(verify: bool | str) -> Any:
-    """The process's SSLContext trusting `verify`'s bundle (True: certifi's), made on first use.
+class Trust:
+    """One run's SSLContexts, one per CA bundle (thread-safe: made once however many threads ask).
 
     Keyed also by the SSLContext class in use, so `truststore=1` (which replaces that class) never
     gets a context made before it.
     """
-    from urllib3.util import ssl_
 
-    key = (ssl_.SSLContext, verify)
-    context = _contexts.get(key)
-    if context is not None:
-        return context
-    with _lock:  # one load even when sixteen threads open their first connection together
-        context = _contexts.get(key)
-        if context is None:
-            context = ssl_.create_urllib3_context()
-            context.load_verify_locations(*_bundle(verify))
-            _contexts[key] = context
-        return context
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._contexts: dict[tuple[Any, object], Any] = {}
+
+    def context(self, verify: bool | str) -> Any:
+        """The SSLContext trusting `verify`'s bundle (True: certifi's), made on first use."""
+        from urllib3.util import ssl_
+
+        key = (ssl_.SSLContext, verify)
+        context = self._contexts.get(key)
+        if context is not None:
+            return context
+        with self._lock:  # one load even when sixteen threads open their first connection together
+            context = self._contexts.get(key)
+            if context is None:
+                context = ssl_.create_urllib3_context()
+                context.load_verify_locations(*_bundle(verify))
+                self._contexts[key] = context
+            return context
 
 
 def _bundle(verify: bool | str) -> tuple[str | None, str | None]:
@@ -51,8 +55,8 @@ def _bundle(verify: bool | str) -> tuple[str | None, str | None]:
     return (None, location) if os.path.isdir(location) else (location, None)
 
 
-def shared_trust(adapter: Any) -> Any:
-    """`adapter` (a requests HTTPAdapter class) whose verified HTTPS pools share one SSLContext per bundle."""
+def shared_trust(adapter: Any, trust: Trust) -> Any:
+    """`adapter` (a requests HTTPAdapter class) whose verified HTTPS pools share `trust`'s contexts."""
 
     class SharedTrustAdapter(adapter):  # type: ignore[misc]
         def build_connection_pool_key_attributes(
@@ -61,7 +65,7 @@ def shared_trust(adapter: Any) -> Any:
             if not (verify and cert is None and str(request.url).lower().startswith("https:")):
                 return super().build_connection_pool_key_attributes(request, verify, cert)  # type: ignore[no-any-return]
             host, pool = super().build_connection_pool_key_attributes(request, True, cert)  # no path look-up
-            pool["ssl_context"] = shared_context(verify)
+            pool["ssl_context"] = trust.context(verify)
             return host, pool
 
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:

@@ -27,8 +27,11 @@ from tasks.core.urls import digest, scrub_text
 
 RECORDS = layout.CONFIRMED.name
 
+# task → why its source's remote check failed for good. Carried from a task's uptodate check to the
+# same task's action within this process (doit gives no channel between the two): written by
+# `stand_in`, read by `raise_refused`, both called by the run layer only.
 _lock = threading.Lock()
-_refused: dict[str, SourceUnreachable] = {}  # task → why its source's remote check failed for good
+_refused: dict[str, SourceUnreachable] = {}
 
 
 @dataclass(frozen=True)

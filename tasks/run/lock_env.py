@@ -14,8 +14,9 @@ from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.eventkinds import Change, Locked, SkippedOffline
 from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
+from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
-from tasks.inputs.config import EnvSpec, Indexes, effective_indexes, pip_index_options
+from tasks.inputs.config import EnvSpec, Indexes, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
@@ -29,6 +30,7 @@ from tasks.run.travel import relative_find_links, relative_paths
 if TYPE_CHECKING:
     from tasks.index.pages import DistFile
     from tasks.inputs.sources import Source
+    from tasks.source.build import Store
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -44,10 +46,11 @@ Mode = Literal["write", "dry", "check"]
 
 
 class Builds(Protocol):
-    """What needs a build, for the resolution (`tasks.source.build.MetadataProvider`), and the revision
-    of each tree it built (a git commit the lock then names)."""
+    """What needs a build, for the resolution (`tasks.source.build.MetadataProvider`), the revision
+    of each tree it built (a git commit the lock then names), and the network it fetches through."""
 
     revisions: dict[NormalizedName, str]
+    net: Network
 
     def __call__(
         self,
@@ -60,11 +63,11 @@ class Builds(Protocol):
 
 
 class LazyBuilds:
-    """`MetadataProvider(indexes)`, imported at the first build: a relock whose metadata is all cached
-    never loads the builder and the source kinds (80 to 120 ms of imports here)."""
+    """`MetadataProvider(indexes, net, store)`, imported at the first build: a relock whose metadata is
+    all cached never loads the builder and the source kinds (80 to 120 ms of imports here)."""
 
-    def __init__(self, indexes: Indexes):
-        self.indexes = indexes
+    def __init__(self, indexes: Indexes, net: Network | None = None, store: Store | None = None):
+        self.indexes, self.net, self.store = indexes, net or Network(), store
         self.revisions: dict[NormalizedName, str] = {}
         self._provider: Builds | None = None
 
@@ -79,13 +82,13 @@ class LazyBuilds:
         if self._provider is None:
             from tasks.source.build import MetadataProvider
 
-            provider = MetadataProvider(self.indexes)
+            provider = MetadataProvider(self.indexes, self.net, self.store)
             provider.revisions = self.revisions  # one record of revisions, whoever asks
             self._provider = provider
         return self._provider(name, source, interp, cache, dist_file)
 
 
-# lock tasks whose dry run found changes in this process: their doit state must not be saved as done
+# lock tasks whose dry run found changes in this process: tasks.stages.lock saves no digest for them
 dry_changed: set[str] = set()
 
 
@@ -99,13 +102,14 @@ def lock_env(
     source_metadata: Builds | None = None,
     mode: Mode = "write",
     exclude_newer: str | None = None,
-    offline: bool = False,
+    net: Network | None = None,
+    store: Store | None = None,
 ) -> bool:
     """Compile `spec.sources` into `spec.requirements[0]`, written atomically; whether it changed.
 
-    `source_metadata` builds what needs a build (by default with the resolution's indexes).
-    `mode` "dry" reports what would change and writes nothing; "check" also fails when anything would.
-    `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
+    `source_metadata` builds what needs a build (by default with `net` and `store`); its network serves the
+    whole lock. `mode` "dry" reports what would change and writes nothing; "check" also fails when anything
+    would. `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
     """
     started = time.perf_counter()
     if spec.python_version:
@@ -117,9 +121,10 @@ def lock_env(
     cutoff = _cutoff(exclude_newer, before)
     check_out_name(out)
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
-    given = spec.index.merged(reqs.index)
-    indexes = effective_indexes([pip_index_options(), given])
-    builds = source_metadata or LazyBuilds(indexes)
+    layers = [pip_index_options(), spec.index.merged(reqs.index)]
+    indexes = effective_indexes(layers)
+    builds = source_metadata or LazyBuilds(indexes, net, store)
+    builds.net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
@@ -131,6 +136,7 @@ def lock_env(
         upgrade=parse_upgrade(upgrade),
         source_metadata=builds,
         exclude_newer=cutoff,
+        net=builds.net,
     )
     resolution = pin_git_commits(resolution, builds.revisions)
     text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots))
@@ -149,7 +155,7 @@ def lock_env(
             message=None if same or changes else "its text differs (header, options, hashes or comments)",
         )
     )  # fmt: skip
-    if offline:
+    if builds.net.offline:
         emit(SkippedOffline("index revalidation: resolved from the cache", task=spec.name))
     if mode == "check" and not same:
         raise LockDiffers(_differs(changes, before is None), package=_shown(out, user_cwd()))
@@ -216,8 +222,8 @@ def _lock_text(
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
-        cache, builds, roots = pylock
         tool = {"command": command, **({"exclude-newer": format_cutoff(cutoff)} if cutoff else {})}
+        cache, builds, roots = pylock
         return pylock_out(resolution, spec, interp, cache, builds, tool, roots)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
@@ -303,7 +309,7 @@ def archive_hashes(
     resolution: Resolution, interp: Interpreter, cache: Path, builds: Builds
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
-    digest, or the wheel fetched (once, into the cache) and hashed."""
+    digest, or the wheel fetched (once, into the cache, through the builds' network) and hashed."""
     from tasks.core.download import sha256_file
     from tasks.wheels.direct import fetch_direct_wheel
 
@@ -319,7 +325,7 @@ def archive_hashes(
         elif name in builds.revisions:
             found[name] = builds.revisions[name]
         elif source.wheel_ref is not None:
-            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache).sha256
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, builds.net).sha256
     return found
 
 
@@ -392,7 +398,6 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     A lock keeps a variable reference as its input wrote it, never the secret it expands to;
     when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
     """
-    from tasks.core.errors import WheelwrightError
     from tasks.inputs.requirements import parse_file
 
     try:
