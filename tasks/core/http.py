@@ -3,7 +3,7 @@
 Index pages are cached by CacheControl (the implementation pip uses) in `cache/http-v0/`;
 archives go through a session without that cache, streamed to disk by `tasks.core.download`.
 Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule), and parse
-their CA bundle once per process, not per connection (`tasks.core.tls`); the HTTP cache never
+their CA bundle once per `Network`, not per connection (`tasks.core.tls`); the HTTP cache never
 stores a credential (a response that varies on Authorization keeps only its hash).
 
 Offline (`Network(offline=True)`, for `offline=1`), no session opens a socket: the index session
