@@ -28,6 +28,7 @@ RECORDS = layout.CONFIRMED.name
 
 _lock = threading.Lock()
 _refused: dict[str, SourceUnreachable] = {}  # task → why its source's remote check failed for good
+_this_run: dict[str, str] = {}  # source (as described) → the revision its remote answered in this process
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,17 @@ def _record_path(state: Path, source: str) -> Path:
 def confirm(state: Path, source: str, revision: str) -> None:
     """Record that `source` was at `revision` upstream just now (a failure to record is not the run's)."""
     data = {"source": scrub_text(source), "revision": revision, "at": time.time()}
+    with _lock:
+        _this_run[scrub_text(source)] = revision
     with contextlib.suppress(OSError):
         atomic_write_text(_record_path(state, source), json.dumps(data))
+
+
+def confirmed_this_run(source: str) -> str | None:
+    """The revision `source`'s remote answered earlier in this process (the checks made before doit
+    started, tasks/run/noop.py), so that no source is asked twice in one run."""
+    with _lock:
+        return _this_run.get(scrub_text(source))
 
 
 def last_confirmed(state: Path, source: str) -> Confirmed | None:

@@ -1,0 +1,392 @@
+"""A `sync` with nothing to do, decided before doit starts: what each environment's last sync left, checked.
+
+A sync that finds (or leaves) its environment equal to its lock records it, one memo per outline key
+(`noops-v0/<key>.json`, beside the outline memos), one record per environment:
+
+- the lock side: the stamps of the files the run's outline was planned from (locks and their
+  includes, pipeline.yaml, pip's configuration) as they were then; the environments' and the cache's
+  own files are left out (the run itself changes them);
+- the environment: stamps of what its quick check reads (pyvenv.cfg, its python, each site directory,
+  each distribution's METADATA, RECORD and direct_url.json), taken before the check read them;
+- each source built from a URL or a git ref: the source and the revision installed.
+
+The next plain `sync` (tasks/__main__.py) asks `nothing_to_do` first. When every stamp is the same,
+the remote checks go out at once (`git ls-remote` subprocesses, conditional GETs through http.client:
+tasks/core/conditional.py); when each answers the revision installed, the run reports what a doit no-op
+reports (the same events) and ends. doit, the planner, packaging's parsers, requests and GitPython are
+never imported.
+
+Anything else lets doit run exactly as before: a changed stamp, a new commit, a 200, a remote that did
+not answer, a source this path does not check (a local path, credentials in a URL, a proxy, `.netrc`),
+a variable that changes what a run does (dry, check, offline, report, timings, verbose, shard,
+truststore), a doit option, another task, a read-only cache. The revisions the checks did learn are
+recorded as confirmed (`tasks.run.degrade.confirm`), and doit's checks take them instead of asking again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tasks.core import layout
+from tasks.core.events import Event, emit
+from tasks.core.files import atomic_write_text
+from tasks.core.urls import strip_credentials
+from tasks.run.current import flag, memo_key, variables
+from tasks.run.outline import Stamps, memo_dir, stamp
+
+if TYPE_CHECKING:
+    from tasks.inputs.sources import GitSource, UrlSource
+    from tasks.run.outline import EnvOutline, Outline, PinOutline
+
+VERSION = "noop-v1"
+# What a no-op cannot honour without doit: any of these given sends the run down the full path.
+DECLINED = ("dry", "check", "offline", "verbose", "report", "timings", "shard", "remote", "dir", "days",
+            "ci", "max-size")  # fmt: skip
+FLAGS = ("dry", "check", "offline", "verbose")  # yes/no variables (`offline` also PIP_NO_INDEX)
+DIST_FILES = ("METADATA", "RECORD", "direct_url.json")  # what the quick check reads of a distribution
+
+
+@dataclass(frozen=True)
+class Check:
+    """A source's remote check: a git ref (`ls-remote`) or a URL archive (conditional GET)."""
+
+    kind: str  # "git" or "url"
+    package: str
+    url: str
+    revision: str  # the revision installed
+    ref: str | None = None
+    subdirectory: str | None = None
+    sha256: str | None = None  # a URL's `#sha256=`
+    hashes: list[str] = field(default_factory=list)  # the lock's `--hash` values
+
+    def source(self) -> GitSource | UrlSource:
+        from tasks.inputs.sources import GitSource, UrlSource
+
+        if self.kind == "git":
+            return GitSource(self.url, self.ref, self.subdirectory)
+        return UrlSource(self.url, self.subdirectory, self.sha256)
+
+
+@dataclass(frozen=True)
+class EnvRecord:
+    """One environment as its last sync left it equal to its lock."""
+
+    name: str
+    path: str
+    sites: list[str]
+    inputs: Stamps  # the lock side
+    env: Stamps  # what the quick check reads
+    count: int  # the distributions it audits
+    tasks: list[str]  # the pin tasks doit would find up to date
+    checks: list[Check]
+
+
+# --- the record, written by the sync action (doit running) -----------------------------------------
+
+_writing = threading.Lock()
+
+
+def env_stamps(path: str, sites: Sequence[str]) -> Stamps:
+    """Stamps of what `already_synced` reads of an environment (and its interpreter)."""
+    files = [Path(path) / "pyvenv.cfg", Path(path) / "bin" / "python"]
+    found = []
+    for site in sites:
+        found.append((site, stamp(Path(site))))
+        try:
+            names = sorted(e.name for e in os.scandir(site) if e.name.endswith(".dist-info"))
+        except OSError:
+            continue
+        files += [Path(site) / name / part for name in names for part in DIST_FILES]
+    return found + [(str(p), stamp(p)) for p in files]
+
+
+def remember(env: EnvOutline, outlined: Sequence[PinOutline], pins: Mapping[str, Any]) -> None:
+    """Record `env` if it equals its lock now (checked again here); any other outcome removes its record.
+
+    `outlined` are the environment's pins in the order of `pins` (its tasks' values: `pin0`, `pin1`, …)."""
+    from tasks.run.current import outline, outline_stamps
+
+    memo = outline()
+    record = _record(env, outlined, pins, memo, outline_stamps())
+    with _writing:
+        _store(memo, env.name, record)
+
+
+def _record(
+    env: EnvOutline, outlined: Sequence[PinOutline], pins: Mapping[str, Any], memo: Outline, planned: Stamps
+) -> EnvRecord | None:
+    sites = env.sites or _sites_now(env.name)
+    if not planned or not sites:
+        return None
+    stamped = env_stamps(env.path, sites)  # before the environment is read: a later change shows
+    count = _equal_count(sites, pins)
+    checks = _checks(outlined, pins)
+    if count is None or checks is None:
+        return None
+    tasks = [f"{step}:{pin.task}" for pin in outlined for step in _steps(pin)]
+    inputs = _lock_side(planned, memo)
+    return EnvRecord(env.name, env.path, list(sites), inputs, stamped, count, tasks, checks)
+
+
+def _sites_now(name: str) -> list[str]:
+    """The site directories of an environment this run created (the outline was planned before it existed)."""
+    from tasks.run.current import cache_root, env_job
+    from tasks.run.model import target_interpreter
+
+    spec = env_job(name).spec
+    if spec.path is None or not (spec.path / "pyvenv.cfg").is_file():
+        return []
+    interp = target_interpreter(spec, cache_root())  # its facts, as the sync just probed them
+    return sorted({interp.paths["purelib"], interp.paths["platlib"]})
+
+
+def _equal_count(sites: Sequence[str], pins: Mapping[str, Any]) -> int | None:
+    """How many distributions the environment keeps, when it equals the pins; None otherwise."""
+    from tasks.core.errors import InstallError
+    from tasks.sync.plan import plan_sync, wanted_from_values
+    from tasks.target.venv import installed_distributions
+
+    try:
+        wanted = wanted_from_values(pins)
+    except InstallError:
+        return None
+    plan = plan_sync(installed_distributions([Path(s) for s in sites]), wanted)
+    return len(plan.keep) if plan.is_empty else None
+
+
+def _steps(pin: PinOutline) -> tuple[str, ...]:
+    return ("fetch", "build_meta", "build_wheel") if pin.built else ("fetch",)
+
+
+def _checks(outlined: Sequence[PinOutline], pins: Mapping[str, Any]) -> list[Check] | None:
+    """The remote check of each pin built from a URL or a git ref; None when one cannot be made here."""
+    from tasks.run.current import pin_job
+
+    checks = []
+    for i, pin in enumerate(outlined):
+        if not pin.built or pin.registry:
+            continue  # a wheel, or an index file (immutable): nothing upstream to ask
+        revision = (pins.get(f"pin{i}") or {}).get("revision")
+        job = pin_job(pin.task)
+        check = _check_of(job.name, job.line.source, job.line.sha256s(), revision)
+        if check is None:
+            return None
+        checks.append(check)
+    return checks
+
+
+def _check_of(package: str, source: Any, hashes: frozenset[str], revision: object) -> Check | None:
+    """A git or URL source's check, when it can be made without the heavy clients and written down."""
+    if not isinstance(revision, str) or source.kind not in ("git", "url"):
+        return None  # a local path's revision is a digest of its files: doit's checks compute it
+    if strip_credentials(source.url) != source.url:
+        return None  # credentials never reach a file
+    if source.kind == "git":
+        return Check("git", package, source.url, revision, source.ref, source.subdirectory)
+    from tasks.core.auth import credentials_for
+
+    if credentials_for(source.url) is not None:
+        return None  # the session sends this host's credentials: so must the check
+    hashes_given = sorted(hashes)
+    return Check("url", package, source.url, revision, None, source.subdirectory, source.sha256, hashes_given)
+
+
+def _lock_side(planned: Stamps, memo: Outline) -> Stamps:
+    """The planned stamps without the files the run itself changes: the environments' and the cache's."""
+    own = tuple(os.path.join(p, "") for p in [memo.cache, *(e.path for e in memo.envs)] if p)
+    return [(p, s) for p, s in planned if not p.startswith(own)]
+
+
+def _store(memo: Outline, name: str, record: EnvRecord | None) -> None:
+    from tasks.core.urls import scrub
+    from tasks.run.current import state_relative
+    from tasks.run.outline import project_line
+
+    path = _memo_path()
+    data = _read(path) or {}
+    if data.get("version") != VERSION or data.get("project") != project_line(memo):
+        data = {"version": VERSION, "project": project_line(memo), "records": {}}
+    data |= {"cache": memo.cache, "state": str(state_relative()), "envs": [e.name for e in memo.envs]}
+    records = dict(data["records"])
+    if record is None:
+        records.pop(name, None)
+    else:
+        records[name] = scrub(json.loads(json.dumps(asdict(record))))
+    if records == data["records"] and path.is_file():
+        return  # as recorded: a no-op run writes nothing
+    data["records"] = records
+    with contextlib.suppress(OSError):  # a memo: without it, the next run takes the full path
+        atomic_write_text(path, json.dumps(data))
+
+
+def _memo_path() -> Path:
+    return memo_dir().parent / layout.NO_OPS.name / f"{memo_key()}.json"
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# --- the decision, before doit starts ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoOp:
+    """A run with nothing to do: what it says."""
+
+    project: str
+    records: list[EnvRecord]
+    seconds: list[float]  # each environment's check
+    group: bool  # `sync` (the group task) rather than `sync:<env>`
+
+    def report(self) -> None:
+        """The events a doit no-op reports: the project, the fresh tasks, each environment's summary."""
+        emit(Event("project", message=self.project))
+        for record, seconds in zip(self.records, self.seconds, strict=True):
+            for task in record.tasks:
+                emit(Event("skipped_check", task=task))
+            emit(Event("started", task=f"sync:{record.name}"))
+            emit(Event("summary", task=record.name, path=record.path, count=record.count, created=False,
+                       seconds=seconds))  # fmt: skip
+            emit(Event("finished", task=f"sync:{record.name}"))
+        if self.group:
+            emit(Event("started", task="sync"))
+            emit(Event("finished", task="sync"))
+
+
+def nothing_to_do(argv: Sequence[str]) -> NoOp | None:
+    """The no-op, when `argv` is a plain sync and nothing changed here or upstream; None: doit runs.
+
+    The command line's variables must already be readable (`tasks.inputs.variables.read_before_doit`)."""
+    words = [arg for arg in argv if "=" not in arg or arg.startswith("-")]
+    target = words[0] if len(words) == 1 else "sync" if not words else ""
+    if (target != "sync" and not target.startswith("sync:")) or _declined():
+        return None
+    data = _read(_memo_path())
+    if data is None or data.get("version") != VERSION:
+        return None
+    names = data["envs"] if target == "sync" else [target.partition(":")[2]]
+    try:
+        records = [_from_json(data["records"][name]) for name in names]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return _decided(data, records, group=target == "sync")
+
+
+def _declined() -> bool:
+    from tasks.core import truststore_switch
+
+    given = variables()
+    if any(flag(name) if name in FLAGS else name in given for name in DECLINED):
+        return True
+    if "timeout" in given and _timeout() is None:
+        return True  # the full path says what is wrong with it
+    return truststore_switch.wanted(given.get("truststore"))
+
+
+def _timeout() -> float | None:
+    from tasks.core.conditional import TIMEOUT
+
+    text = variables().get("timeout")
+    try:
+        seconds = float(text) if text else TIMEOUT
+    except ValueError:
+        return None
+    return min(seconds, TIMEOUT) if 0 < seconds < float("inf") else None
+
+
+def _from_json(data: dict[str, Any]) -> EnvRecord:
+    checks = [Check(**check) for check in data.pop("checks")]
+    inputs, env = ([(p, s) for p, s in data.pop(key)] for key in ("inputs", "env"))
+    return EnvRecord(**data, inputs=inputs, env=env, checks=checks)
+
+
+def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> NoOp | None:
+    seconds = []
+    for record in records:
+        started = time.perf_counter()
+        if _changed(record.inputs) or env_stamps(record.path, record.sites) != record.env:
+            return None
+        seconds.append(time.perf_counter() - started)
+    cache = Path(data["cache"])
+    if not _cache_writable(cache, Path(data["state"])):
+        return None  # the full path keeps this run's records in a state directory of its own, and says so
+    checks = [check for record in records for check in record.checks]
+    if not all_unchanged(checks, cache):
+        return None
+    return NoOp(str(data["project"]), records, seconds, group)
+
+
+def _changed(stamps: Stamps) -> bool:
+    return any(stamp(Path(p)) != s for p, s in stamps)
+
+
+def _cache_writable(cache: Path, state: Path) -> bool:
+    from tasks.core.cachelock import share_cache
+    from tasks.run.readonly import writable
+
+    if not writable(cache, state):
+        return False
+    share_cache(cache)  # held until exit, as a doit run holds it: a prune waits
+    return True
+
+
+def all_unchanged(checks: Sequence[Check], cache: Path) -> bool:
+    """Ask every remote at once; True when each answered the revision installed. Each answer is recorded
+    as confirmed (the full path takes it from there instead of asking again)."""
+    from tasks.run.degrade import confirm
+
+    answers: list[str | None] = [None] * len(checks)
+
+    def ask(i: int, check: Check) -> None:
+        answers[i] = current_revision(check, cache)
+        if answers[i] is not None:
+            confirm(cache, check.source().describe(), answers[i] or "")
+
+    threads = [threading.Thread(target=ask, args=(i, check)) for i, check in enumerate(checks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return all(answer == check.revision for answer, check in zip(answers, checks, strict=True))
+
+
+def current_revision(check: Check, cache: Path) -> str | None:
+    """The source's revision upstream, asked with the light clients; None when they cannot tell."""
+    from tasks.core.errors import WheelwrightError
+    from tasks.inputs.sources import GitSource
+
+    source = check.source()
+    try:
+        if isinstance(source, GitSource):
+            from tasks.source.git import resolve_ref
+
+            return resolve_ref(source, package=check.package)
+        return _url_revision(check, source, cache)
+    except (WheelwrightError, OSError):
+        return None
+
+
+def _url_revision(check: Check, source: UrlSource, cache: Path) -> str | None:
+    from functools import partial
+
+    from tasks.core.conditional import not_modified, usable
+    from tasks.source.url import known_revision
+
+    if not usable(source.url):
+        return None
+    expected = frozenset(check.hashes) | ({check.sha256.lower()} if check.sha256 else set())
+    ask = partial(not_modified, timeout=_timeout() or 0.0)
+    return known_revision(cache, source.url, source.filename, expected, ask)
