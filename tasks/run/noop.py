@@ -272,7 +272,7 @@ def nothing_to_do(argv: Sequence[str]) -> NoOp | None:
     The command line's variables must already be readable (`tasks.inputs.variables.read_before_doit`)."""
     words = [arg for arg in argv if "=" not in arg or arg.startswith("-")]
     target = words[0] if len(words) == 1 else "sync" if not words else ""
-    if (target != "sync" and not target.startswith("sync:")) or _declined():
+    if (target != "sync" and not target.startswith("sync:")) or declined():
         return None
     data = _read(_memo_path())
     if data is None or data.get("version") != VERSION:
@@ -285,7 +285,9 @@ def nothing_to_do(argv: Sequence[str]) -> NoOp | None:
     return _decided(data, records, group=target == "sync")
 
 
-def _declined() -> bool:
+def declined() -> bool:
+    """Whether the command line's variables (or WHEELWRIGHT_TRUSTSTORE, PIP_NO_INDEX) ask for what only
+    the full path does."""
     from tasks.core import truststore_switch
 
     given = variables()
