@@ -4,6 +4,8 @@ True for a 304, False for a 200, None for anything it cannot tell."""
 from __future__ import annotations
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,79 @@ def test_tls_verification_takes_the_bundle_requests_would(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
     conditional._tls_context()
     assert seen == [{"cafile": certifi.where()}, {"capath": str(tmp_path)}]
+
+
+class _Etagged(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(304 if self.headers.get("If-None-Match") == '"abc"' else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key), signed by itself."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    loopback = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(loopback, False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def test_https_is_verified_as_the_session_verifies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Etagged)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/a.tar.gz"
+    try:
+        for name in conditional.CA_BUNDLE_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        assert not_modified(url, {"If-None-Match": '"abc"'}) is None  # certifi does not know this one
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+        assert not_modified(url, {"If-None-Match": '"abc"'}) is True
+        assert not_modified(url, {"If-None-Match": '"old"'}) is False
+        other_name = url.replace("127.0.0.1", "localhost")  # the certificate names 127.0.0.1 only
+        assert not_modified(other_name, {"If-None-Match": '"abc"'}) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_what_would_need_quoting_is_left_to_the_session(wheelhouse: Path) -> None:
+    with IndexServer(wheelhouse) as index:
+        assert not_modified(f"{index.files_url}/a b.tar.gz", {"If-None-Match": '"x"'}) is None
+        assert not_modified(f"{index.files_url}/a.tar.gz", {"If-None-Match": '"x"\r\nX-Injected: 1'}) is None
+        assert index.requests == []
