@@ -68,6 +68,12 @@ def credentials_for(url: str) -> tuple[str, str] | None:
     return _from_netrc(clean)
 
 
+def learned_for_host(url: str) -> bool:
+    """Whether credentials were learned for `url`'s host (from a URL or an index; `.netrc` not read)."""
+    with _lock:
+        return netloc_key(split_credentials(url)[0]) in _known
+
+
 def _from_netrc(url: str) -> tuple[str, str] | None:
     from requests.utils import get_netrc_auth
 

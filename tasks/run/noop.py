@@ -191,10 +191,11 @@ def _check_of(package: str, source: Any, hashes: frozenset[str], revision: objec
         return None  # credentials never reach a file
     if source.kind == "git":
         return Check("git", package, source.url, revision, source.ref, source.subdirectory)
-    from tasks.core.auth import credentials_for
+    from tasks.core.auth import learned_for_host
+    from tasks.core.conditional import usable
 
-    if credentials_for(source.url) is not None:
-        return None  # the session sends this host's credentials: so must the check
+    if learned_for_host(source.url) or not usable(source.url):
+        return None  # the session would send credentials (or go through a proxy): so must the check
     hashes_given = sorted(hashes)
     return Check("url", package, source.url, revision, None, source.subdirectory, source.sha256, hashes_given)
 
@@ -316,19 +317,21 @@ def _from_json(data: dict[str, Any]) -> EnvRecord:
 
 
 def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> NoOp | None:
-    seconds = []
+    """The no-op when nothing changed. While the lock is the same, the remote checks are made even when
+    an environment changed (a new one, say): the full path then takes their answers, and so needs
+    neither requests nor the source kinds to make them again."""
+    if any(_changed(record.inputs) for record in records):
+        return None
+    seconds, same = [], True
     for record in records:
         started = time.perf_counter()
-        if _changed(record.inputs) or env_stamps(record.path, record.sites) != record.env:
-            return None
+        same = same and env_stamps(record.path, record.sites) == record.env
         seconds.append(time.perf_counter() - started)
     cache = Path(data["cache"])
     if not _cache_writable(cache, Path(data["state"])):
         return None  # the full path keeps this run's records in a state directory of its own, and says so
-    checks = [check for record in records for check in record.checks]
-    if not all_unchanged(checks, cache):
-        return None
-    return NoOp(str(data["project"]), records, seconds, group)
+    unchanged = all_unchanged([check for record in records for check in record.checks], cache)
+    return NoOp(str(data["project"]), records, seconds, group) if same and unchanged else None
 
 
 def _changed(stamps: Stamps) -> bool:
