@@ -10,17 +10,19 @@ A sync that finds (or leaves) its environment equal to its lock records it, one 
   each distribution's METADATA, RECORD and direct_url.json), taken before the check read them;
 - each source built from a URL or a git ref: the source and the revision installed.
 
-The next plain `sync` (tasks/__main__.py) asks `nothing_to_do` first. When every stamp is the same,
-the remote checks go out at once (`git ls-remote` subprocesses, conditional GETs through http.client:
-tasks/core/conditional.py); when each answers the revision installed, the run reports what a doit no-op
-reports (the same events) and ends. doit, the planner, packaging's parsers, requests and GitPython are
-never imported.
+The next plain `sync` (tasks/__main__.py) asks `nothing_to_do` first. While the lock side is the
+same, the remote checks go out at once (`git ls-remote` subprocesses, conditional GETs on a socket:
+tasks/core/conditional.py); when the environment is the same too and each check answers the revision
+installed, the run reports what a doit no-op reports (the same events) and ends: doit, the planner,
+packaging's parsers, requests and GitPython are never imported.
 
 Anything else lets doit run exactly as before: a changed stamp, a new commit, a 200, a remote that did
 not answer, a source this path does not check (a local path, credentials in a URL, a proxy, `.netrc`),
 a variable that changes what a run does (dry, check, offline, report, timings, verbose, shard,
 truststore), a doit option, another task, a read-only cache. The revisions the checks did learn are
-recorded as confirmed (`tasks.run.degrade.confirm`), and doit's checks take them instead of asking again.
+recorded as confirmed (`tasks.run.degrade.confirm`), and doit's checks take them instead of asking
+again; so a new commit, or a sync into a new environment, costs no second round of checks and imports
+neither requests nor the source kinds to make them.
 """
 
 from __future__ import annotations
@@ -115,7 +117,10 @@ def remember(env: EnvOutline, outlined: Sequence[PinOutline], pins: Mapping[str,
     from tasks.run.current import outline, outline_stamps
 
     memo = outline()
-    record = _record(env, outlined, pins, memo, outline_stamps())
+    try:
+        record = _record(env, outlined, pins, memo, outline_stamps())
+    except Exception:  # a memo never fails the sync that writes it: the next run takes the full path
+        record = None
     with _writing:
         _store(memo, env.name, record)
 
@@ -212,18 +217,23 @@ def _store(memo: Outline, name: str, record: EnvRecord | None) -> None:
     from tasks.run.outline import project_line
 
     path = _memo_path()
-    data = _read(path) or {}
-    if data.get("version") != VERSION or data.get("project") != project_line(memo):
-        data = {"version": VERSION, "project": project_line(memo), "records": {}}
-    data |= {"cache": memo.cache, "state": str(state_relative()), "envs": [e.name for e in memo.envs]}
-    records = dict(data["records"])
+    before = _read(path) or {}
+    same_run = before.get("version") == VERSION and before.get("project") == project_line(memo)
+    records = dict(before.get("records") or {}) if same_run else {}
     if record is None:
         records.pop(name, None)
     else:
         records[name] = scrub(json.loads(json.dumps(asdict(record))))
-    if records == data["records"] and path.is_file():
+    data = {
+        "version": VERSION,
+        "project": project_line(memo),
+        "cache": memo.cache,
+        "state": str(state_relative()),
+        "envs": [e.name for e in memo.envs],
+        "records": records,
+    }
+    if data == before:
         return  # as recorded: a no-op run writes nothing
-    data["records"] = records
     with contextlib.suppress(OSError):  # a memo: without it, the next run takes the full path
         atomic_write_text(path, json.dumps(data))
 
@@ -318,9 +328,8 @@ def _from_json(data: dict[str, Any]) -> EnvRecord:
 
 def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> NoOp | None:
     """The no-op when nothing changed. While the lock is the same, the remote checks are made even when
-    an environment changed (a new one, say): the full path then takes their answers, and so needs
-    neither requests nor the source kinds to make them again."""
-    if any(_changed(record.inputs) for record in records):
+    an environment changed (a new one, say): the full path takes their answers."""
+    if not records or any(_changed(record.inputs) for record in records):
         return None
     seconds, same = [], True
     for record in records:
@@ -369,8 +378,8 @@ def all_unchanged(checks: Sequence[Check], cache: Path) -> bool:
 
 
 def current_revision(check: Check, cache: Path) -> str | None:
-    """The source's revision upstream, asked with the light clients; None when they cannot tell."""
-    from tasks.core.errors import WheelwrightError
+    """The source's revision upstream, asked with the light clients; None when they cannot tell (the
+    full path then asks, and says what went wrong)."""
     from tasks.inputs.sources import GitSource
 
     source = check.source()
@@ -380,7 +389,7 @@ def current_revision(check: Check, cache: Path) -> str | None:
 
             return resolve_ref(source, package=check.package)
         return _url_revision(check, source, cache)
-    except (WheelwrightError, OSError):
+    except Exception:  # in a thread of its own: anything unforeseen is "cannot tell", not a traceback
         return None
 
 
