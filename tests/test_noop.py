@@ -107,3 +107,14 @@ def test_the_lock_side_leaves_out_what_the_run_itself_changes(tmp_path: Path) ->
         (str(tmp_path / "venv-other.txt"), "2:2"),  # beside the environment, not in it
     ]
     assert noop._lock_side(planned, memo) == [planned[0], planned[3]]
+
+
+def test_a_damaged_task_state_is_left_to_the_full_path(tmp_path: Path) -> None:
+    state = tmp_path / "doit-state.sqlite3"
+    assert noop._state_readable(state)  # none yet: doit makes it
+    state.write_bytes(b"")
+    assert noop._state_readable(state)
+    state.write_bytes(noop.SQLITE_HEADER + b"\x10\x00" * 50)
+    assert noop._state_readable(state)
+    state.write_bytes(b"\x00not a database" * 20)
+    assert not noop._state_readable(state)

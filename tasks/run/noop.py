@@ -19,7 +19,8 @@ packaging's parsers, requests and GitPython are never imported.
 Anything else lets doit run exactly as before: a changed stamp, a new commit, a 200, a remote that did
 not answer, a source this path does not check (a local path, credentials in a URL, a proxy, `.netrc`),
 a variable that changes what a run does (dry, check, offline, report, timings, verbose, shard,
-truststore), a doit option, another task, a read-only cache. The revisions the checks did learn are
+truststore), a doit option, another task, a read-only cache, doit's task state damaged (the full path
+removes it, with its warning). The revisions the checks did learn are
 recorded as confirmed (`tasks.run.degrade.confirm`), and doit's checks take them instead of asking
 again; so a new commit, or a sync into a new environment, costs no second round of checks and imports
 neither requests nor the source kinds to make them.
@@ -336,11 +337,28 @@ def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> 
         started = time.perf_counter()
         same = same and env_stamps(record.path, record.sites) == record.env
         seconds.append(time.perf_counter() - started)
-    cache = Path(data["cache"])
-    if not _cache_writable(cache, Path(data["state"])):
+    cache, state = Path(data["cache"]), Path(data["state"])
+    if not _cache_writable(cache, state):
         return None  # the full path keeps this run's records in a state directory of its own, and says so
+    if not _state_readable(cache / state):
+        return None  # the full path removes it, and says so
     unchanged = all_unchanged([check for record in records for check in record.checks], cache)
     return NoOp(str(data["project"]), records, seconds, group) if same and unchanged else None
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _state_readable(path: Path) -> bool:
+    """Whether doit's task state looks like sqlite's (absent or empty is fine: doit makes it)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return not head or head == SQLITE_HEADER
 
 
 def _changed(stamps: Stamps) -> bool:
