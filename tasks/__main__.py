@@ -1,7 +1,7 @@
 """The `wheelwright` command (and `python -m tasks`, what `./doit` runs): doit on tasks/dodo.py.
 
 Before doit starts: `--version`, `help [TASK]` / `TASK --help` from the variable registry,
-`init`, a misspelt variable refused (exit 3), and a sync with nothing to do (tasks/run/noop.py).
+`init`, a misspelt variable refused (exit 3), and a sync with nothing to do (tasks/run/early_noop.py).
 Exit statuses as pip's: doit exits 2 when a task is not run because one it depends on failed, so a
 run whose failures are all project errors exits 1; an internal error stays 2, a bad command 3;
 Ctrl-C says one line, exits 130.
@@ -129,13 +129,13 @@ def quiet_words(argv: list[str]) -> list[str]:
 
 
 def no_op(argv: list[str]) -> int | None:
-    """0 when a plain sync has nothing to do, decided before doit is even imported (tasks/run/noop.py):
+    """0 when a plain sync has nothing to do, decided before doit is even imported (tasks/run/early_noop.py):
     the run's views report it as doit's no-op would. None lets doit run."""
     from tasks.inputs.variables import read_before_doit
 
     read_before_doit(argv)
     try:
-        from tasks.run.noop import nothing_to_do
+        from tasks.run.early_noop import nothing_to_do
 
         decided = nothing_to_do(argv)
         if decided is None:

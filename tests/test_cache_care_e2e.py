@@ -209,7 +209,7 @@ def test_a_prune_waits_for_a_running_sync_which_finishes_correctly(
 def test_a_sync_started_during_a_prune_waits_then_runs_on_the_pruned_cache(
     project: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from tasks.core.cachelock import exclusive_cache
+    from tasks.core.rwlock import exclusive_cache
 
     lock, _ = project
     cache = tmp_path / "cache"

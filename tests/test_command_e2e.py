@@ -198,6 +198,32 @@ def test_defaults_without_pipeline_yaml(
     assert into.code == 0 and installed(active).get("alpha") == "1.0", into.err
 
 
+def test_defaults_are_pyproject_and_pylock_when_the_requirements_files_are_absent(
+    command: Path, project: Path, home: Path, index: IndexServer, wheelhouse: Path
+) -> None:
+    make_wheel(wheelhouse, "alpha", "1.0")
+    make_wheel(wheelhouse, "beta", "2.0")
+    (project / "pyproject.toml").write_text(
+        "[project]\nname = 'myproj'\nversion = '0.1'\ndependencies = ['alpha']\n"
+    )
+    env = environ(home, PIP_INDEX_URL=index.url)
+    first = run(command, "lock", "req=pyproject.toml", "out=pylock.toml", cwd=project, env=env)
+    assert first.code == 0, first.err
+    (project / "pyproject.toml").write_text(
+        "[project]\nname = 'myproj'\nversion = '0.1'\ndependencies = ['alpha', 'beta']\n"
+    )
+    relocked = run(command, "lock", cwd=project, env=env)  # pyproject.toml into the pylock.toml there
+    assert relocked.code == 0, relocked.err
+    assert "no pipeline.yaml" in relocked.lines[0] and "pylock.toml -> .venv" in relocked.lines[0]
+    assert not (project / "requirements.txt").exists()
+    synced = run(command, "sync", cwd=project, env=env)
+    assert synced.code == 0, synced.err
+    assert installed(project / ".venv") == {"alpha": "1.0", "beta": "2.0"}
+    (project / "requirements.in").write_text(lock_text(index, "alpha"))  # a requirements.in wins again
+    assert run(command, "lock", cwd=project, env=env).code == 0
+    assert '\nname = "beta"' not in (project / "pylock.toml").read_text()
+
+
 def test_init_writes_a_pipeline_yaml_that_lock_and_sync_use(
     command: Path, project: Path, home: Path, index: IndexServer, wheelhouse: Path
 ) -> None:

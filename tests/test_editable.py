@@ -8,13 +8,13 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from tasks.core.errors import RequirementsError
+from tasks.envs.venv import Installed
 from tasks.inputs.requirements import parse_file
 from tasks.inputs.sources import PathSource
 from tasks.lock.lockfile import requirement_text
 from tasks.lock.provider import ResolvedPin
+from tasks.plan.planner import Wanted, plan_sync
 from tasks.source.editable import editable_revision, metadata_inputs
-from tasks.sync.plan import Wanted, plan_sync
-from tasks.target.venv import Installed
 
 
 def project(root: Path, pyproject: str, files: dict[str, str] | None = None) -> Path:

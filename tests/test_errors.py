@@ -24,9 +24,9 @@ from tasks.core.errors import (
     UnsafeSource,
     WheelwrightError,
 )
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.sources import GitSource, PathSource
 from tasks.source.git import resolve_ref
-from tasks.target.interpreter import Interpreter
 from tasks.wheels.direct import fetch_direct_wheel
 from tests.support.wheels import make_wheel
 

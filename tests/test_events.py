@@ -11,10 +11,21 @@ import pytest
 
 from tasks.console.lines import ConsoleReporter
 from tasks.core import events
+from tasks.core.eventkinds import (
+    Built,
+    DistInstalled,
+    Downloaded,
+    Locked,
+    MetadataReady,
+    Started,
+    SyncSummary,
+    Waiting,
+    Warned,
+)
 from tasks.core.events import Change, Event, JsonLinesReporter, Tee, emit, set_reporter
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import fetch_registry_wheel
+from tasks.wheels.registry import fetch_registry_wheel
 from tests.e2e import doit, sync
 from tests.support.wheels import make_sdist_dir, make_wheel
 from tests.test_build_e2e import backends  # noqa: F401 (the pinned build backends on the loopback index)
@@ -168,8 +179,7 @@ def test_builds_are_reported(index, tmp_path: Path, monkeypatch) -> None:
 
 CONSOLE = [
     (
-        Event(
-            "summary",
+        SyncSummary(
             task="dev",
             path="/v",
             created=True,
@@ -186,30 +196,30 @@ CONSOLE = [
         "",
     ),
     (
-        Event("summary", task="dev", path="/v", count=2, seconds=0.004),
+        SyncSummary(task="dev", path="/v", count=2, created=False, seconds=0.004),
         "Audited 2 packages in 4ms (dev: /v)\n",
         "",
     ),
     (
-        Event("locked", task="dev", path="/r/dev.txt", count=7, seconds=1.5),
+        Locked(task="dev", path="/r/dev.txt", count=7, seconds=1.5),
         "dev: /r/dev.txt: 7 pins in 1.50s\n",
         "",
     ),
     (
-        Event("metadata", task="build_meta:proj", path="/c/m.json", message="asked"),
+        MetadataReady(task="build_meta:proj", package="proj", path="/c/m.json", message="asked"),
         "build_meta:proj: /c/m.json\n",
         "",
     ),
-    (Event("metadata", task="build_meta:proj", path="/c/m.json"), "", ""),  # a sync's own build_meta
-    (Event("warning", message="a==1 is yanked: bad"), "", "warning: a==1 is yanked: bad\n"),
-    (Event("waiting", message="waiting for another sync of /v"), "", "waiting for another sync of /v\n"),
-    (Event("downloaded", package="a", filename="a-1-py3-none-any.whl", bytes=10), "", ""),
-    (Event("installed", package="a", version="1"), "", ""),
-    (Event("built", package="a", seconds=1.0), "", ""),
+    (MetadataReady(task="build_meta:proj", package="proj", path="/c/m.json"), "", ""),  # a sync's own
+    (Warned("a==1 is yanked: bad"), "", "warning: a==1 is yanked: bad\n"),
+    (Waiting("waiting for another sync of /v"), "", "waiting for another sync of /v\n"),
+    (Downloaded(package="a", filename="a-1-py3-none-any.whl", source="index", bytes=10), "", ""),
+    (DistInstalled(package="a", version="1", filename="a-1-py3-none-any.whl", path="/v"), "", ""),
+    (Built(package="a", source="/a", filename="a-1-py3-none-any.whl", path="/c/a.whl", seconds=1.0), "", ""),
 ]
 
 
-CONSOLE_IDS = [e.kind + ("-asked" if e.message == "asked" else "") for e, _, _ in CONSOLE]
+CONSOLE_IDS = [e.kind + ("-asked" if getattr(e, "message", None) == "asked" else "") for e, _, _ in CONSOLE]
 
 
 @pytest.mark.parametrize(("event", "out", "err"), CONSOLE, ids=CONSOLE_IDS)
@@ -224,7 +234,7 @@ def test_default_reporter_is_the_console_and_the_json_file(tmp_path: Path, monke
     before = set_reporter(None)
     try:
         assert isinstance(events.reporter(), Tee)
-        emit(Event("warning", message="careful"))
+        emit(Warned("careful"))
         events.warn("again")
     finally:
         set_reporter(before)
@@ -239,9 +249,7 @@ def test_json_lines_from_many_threads_stay_whole(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     reporter = JsonLinesReporter(str(log))
     threads = [
-        threading.Thread(
-            target=lambda n=n: [reporter.event(Event("started", task=f"t{n}:{i}")) for i in range(50)]
-        )
+        threading.Thread(target=lambda n=n: [reporter.event(Started(task=f"t{n}:{i}")) for i in range(50)])
         for n in range(8)
     ]
     for thread in threads:

@@ -93,3 +93,24 @@ def test_pipeline_yaml_gives_an_environment_its_cut_off(index, wheelhouse: Path,
     run = doit("lock", f"config={config}")
     assert run.code == 0, run.err
     assert pins(tmp_path / "web.txt") == {"lib": "1.0"}
+
+
+def test_a_pylock_keeps_its_cut_off_in_its_tool_table(index, wheelhouse: Path, tmp_path: Path) -> None:
+    import tomllib
+
+    req, out, cache = tmp_path / "requirements.in", tmp_path / "pylock.toml", tmp_path / "cache"
+    for version, when in (("1.0", "2026-01-10T00:00:00Z"), ("2.0", "2026-10-02T00:00:00Z")):
+        make_wheel(wheelhouse, "lib", version)
+        index.uploaded(f"lib-{version}-py3-none-any.whl", when)
+    req.write_text(f"-i {index.url}\nlib\n")
+
+    def locked() -> tuple[dict[str, str], dict[str, str]]:
+        doc = tomllib.loads(out.read_text())
+        return {p["name"]: p["version"] for p in doc["packages"]}, doc["tool"]["wheelwright"]
+
+    assert lock(req, out, cache, "exclude-newer=2026-10-01").code == 0
+    versions, tool = locked()
+    assert versions == {"lib": "1.0"} and tool["exclude-newer"] == "2026-10-01T00:00:00Z"
+    relock = lock(req, out, cache, "upgrade=1")  # no cut-off given: the lock's own is kept
+    assert relock.code == 0, relock.err
+    assert locked() == (versions, tool)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import choose_wheel
 from tasks.index.pages import DistFile, files_for_project, parse_html_page, parse_json_page
-from tasks.target.interpreter import Interpreter
 
 PAGE = "http://127.0.0.1:1/simple/demo/"
 

@@ -139,7 +139,7 @@ def fake_python(home: Path, version: str) -> Path:
 
 
 def test_uv_managed_interpreters_are_looked_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks.target.interpreter import find_python
+    from tasks.envs.interpreter import find_python
 
     uv = tmp_path / "uv"
     older = fake_python(uv / "cpython-3.77.1-linux-x86_64-gnu", "3.77.1")

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from packaging.utils import NormalizedName
 
+from tasks.envs.interpreter import Interpreter, find_python, probe
 from tasks.index.pages import DistFile
 from tasks.inputs.config import EnvSpec, Indexes
 from tasks.inputs.sources import Source
-from tasks.run.lock import lock_env
+from tasks.run.lock_env import lock_env
 from tasks.source.build import MetadataProvider
-from tasks.target.interpreter import Interpreter, find_python, probe
 from tests.test_build_e2e import backends, commit_project, git, repo
 
 __all__ = ["backends", "repo"]  # fixtures, used by name

@@ -1,6 +1,6 @@
 """What a no-op may load: no planner, no packaging parsers, no requests, GitPython, boto3 or yaml.
 
-A no-op `./doit sync` is decided before doit starts (`tasks.run.noop`): it parses no lock, and makes
+A no-op `./doit sync` is decided before doit starts (`tasks.run.early_noop`): it parses no lock, and makes
 the remote checks of its URL and git sources with `http.client` and `git ls-remote`. Each run here
 goes through `python -m tasks`, as `./doit` does, with a sitecustomize that writes the names of the
 modules loaded when the process exits.
@@ -72,7 +72,7 @@ def test_no_op_loads_no_planner_or_heavy_library(
         run, modules = run_logging_modules(tmp_path, *words)
         assert run.code == 0 and not any(t.startswith("fetch") for t in run.ran), (which, run.err)
         assert "Audited 1 package" in run.out, run.out
-        assert "tasks.run.noop" in modules  # the run itself was seen
+        assert "tasks.run.early_noop" in modules  # the run itself was seen
         assert "doit" not in modules, which  # decided before doit started
         assert loaded_forbidden(modules) == [], which
 
@@ -92,5 +92,5 @@ def test_sources_no_op_asks_upstream_without_requests_or_gitpython(
         run, modules = run_logging_modules(tmp_path, *words)
         assert run.code == 0 and "Audited 3 packages" in run.out, (which, run.out, run.err)
         assert [(r.path, r.status) for r in index.requests] == [("/files/urlpkg-1.0.tar.gz", 304)], which
-        assert "tasks.run.noop" in modules and "doit" not in modules, which
+        assert "tasks.run.early_noop" in modules and "doit" not in modules, which
         assert loaded_forbidden(modules) == [], which

@@ -1,4 +1,4 @@
-"""The no-op decided before doit starts (tasks/run/noop.py) still asks upstream, and steps aside correctly.
+"""The no-op decided before doit starts (tasks/run/early_noop.py) still asks upstream, and steps aside.
 
 Each test first shows the quick no-op happening (doit never imported), then changes one thing: a new
 commit on the ref, a republished archive, a remote that is down, an environment edited by hand, the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.target.interpreter import Interpreter
+from tasks.envs.interpreter import Interpreter
 from tests.e2e import Run, doit, installed, site_packages
 from tests.support.s3 import SECRET, S3Store, aws_environment, recorded, recording_tree, s3_store, write_tree
 from tests.test_build_e2e import backends, git, lock_file  # noqa: F401 (backends: a fixture)
@@ -357,9 +357,9 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
     remote.configure("s3://wheels/fleet")
     try:
         tree = Tree(tmp_path, "c0ffee", "git/abcd/c0ffee", {}, None)
-        assert remote.take("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert remote.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
         assert remote.configured() is None  # switched off for the rest of the run: no second wait
-        assert remote.take("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert remote.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
     finally:
         remote.configure(None)
         set_reporter(previous)

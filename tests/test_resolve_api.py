@@ -11,13 +11,13 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from tasks.core.errors import ResolutionError
+from tasks.envs.interpreter import Interpreter, find_python, probe
 from tasks.index.pages import DistFile, json_file
 from tasks.inputs.config import Indexes
 from tasks.inputs.requirements import parse_file
 from tasks.inputs.sources import Source
-from tasks.lock.finder import Project
+from tasks.lock.releases import Project
 from tasks.lock.resolve import resolve
-from tasks.target.interpreter import Interpreter, find_python, probe
 from tests.support.wheels import make_sdist, make_wheel
 
 pytestmark = pytest.mark.usefixtures("isolated_env")

@@ -14,8 +14,8 @@ from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import Source
 from tasks.lock.deps import Req, dependencies_of
-from tasks.lock.finder import Release
 from tasks.lock.provider import Provider, allowed_versions, run_resolver
+from tasks.lock.releases import Release
 
 ENV = {"python_version": "3.11", "sys_platform": "linux", "python_full_version": "3.11.7"}
 

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from tasks.core.errors import WheelwrightError
+from tasks.envs.interpreter import Interpreter, find_python, probe
+from tasks.envs.python_version import for_python_version
 from tasks.inputs.config import Indexes, effective_indexes
 from tasks.inputs.requirements import parse_file
 from tasks.lock.resolve import resolve
 from tasks.source.build import MetadataProvider
 from tasks.stages.test import TEST_WHEELS
-from tasks.target.interpreter import Interpreter, find_python, probe
-from tasks.target.version import for_python_version
 from tests.support.index_server import IndexServer
 from tests.support.scenarios import Scenario, corpus, publish
 

@@ -1,4 +1,4 @@
-"""Typed values across doit's boundary (tasks.run.values); a pin's one kind (tasks.run.chosen)."""
+"""Typed values across doit's boundary (tasks.run.values); a pin's one kind (tasks.run.pinkind)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 from tasks.core.errors import BuildError
 from tasks.index.pages import DistFile
-from tasks.run.chosen import kind_of, record_path, recorded_sha256, remember
 from tasks.run.outline import PinOutline
+from tasks.run.pinkind import kind_of, record_path, recorded_sha256, remember
 from tasks.run.values import BuiltMetadata, WheelPassed, to_values, tree_from, wheel_from
 from tasks.source.trees import Tree
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 def test_trees_and_wheels_survive_doits_json_unchanged(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from tasks.sync.plan import Wanted, plan_sync
-from tasks.target.venv import Installed
+from tasks.envs.venv import Installed
+from tasks.plan.planner import Wanted, plan_sync
 
 
 def have(name: str, version: str, direct_url: dict[str, object] | None = None) -> Installed:

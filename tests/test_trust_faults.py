@@ -82,7 +82,7 @@ def test_four_syncs_into_one_venv_all_succeed(index, wheelhouse: Path, tmp_path:
 
 
 def test_a_waiting_sync_says_so_once_and_then_succeeds(index, wheelhouse: Path, tmp_path: Path) -> None:
-    from tasks.core.locks import venv_lock
+    from tasks.core.mutexes import venv_lock
 
     publish(wheelhouse)
     lock, venv, cache = lock_all(tmp_path, index.url), tmp_path / "venv", tmp_path / "cache"

@@ -9,7 +9,7 @@ from pathlib import Path
 from tasks.console.report import ReportView
 from tasks.console.views import console_view
 from tasks.core.events import EVENTS_ENV, JsonLinesReporter, Reporter, Tee, set_reporter
-from tasks.run.current import flag, variables
+from tasks.run.context import flag, variables
 
 
 def choose_views() -> None:

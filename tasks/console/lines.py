@@ -11,7 +11,28 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from tasks.core.events import STDERR_KINDS, Change, Event, human_bytes
+from tasks.core.eventkinds import (
+    BackendOutput,
+    CacheUsage,
+    Change,
+    Event,
+    Locked,
+    MetadataReady,
+    Planned,
+    ProjectUsed,
+    Pruned,
+    PruneDone,
+    SkippedOffline,
+    SyncSummary,
+    Unverified,
+    Waiting,
+    Warned,
+    WheelhouseFilled,
+)
+from tasks.core.events import human_bytes
+
+# the console shows these on stderr, the rest on stdout
+STDERR_KINDS = (Warned, Waiting, Unverified, ProjectUsed)
 
 
 class ConsoleReporter:
@@ -25,7 +46,7 @@ class ConsoleReporter:
         if not lines:
             return
         # looked up at each event, as print() does: doit may swap them while a task runs
-        stream = sys.stderr if e.kind in STDERR_KINDS else sys.stdout
+        stream = sys.stderr if isinstance(e, STDERR_KINDS) else sys.stdout
         with self._lock:
             for line in lines:
                 print(line, file=stream)
@@ -34,38 +55,39 @@ class ConsoleReporter:
 
 def console_lines(e: Event) -> list[str]:
     """What the console shows for `e` (most kinds show nothing: the task list says enough)."""
-    if e.kind in ("warning", "unverified"):
-        return [f"warning: {e.message}"]
-    if e.kind == "output":  # a build backend's line (emitted only when verbose)
-        return [f"{e.package}: {e.message}"]
-    if e.kind == "waiting":
-        return [e.message or "waiting"]
-    if e.kind == "project":
-        return [f"wheelwright: {e.message}"]
-    if e.kind == "metadata":  # printed when the user ran build_meta:<pkg> itself
-        return [f"{e.task}: {e.path}"] if e.message == "asked" else []
-    if e.kind == "locked":
-        return locked_lines(e)
-    if e.kind == "wheelhouse":
-        return [f"{e.task}: {e.count} wheels and their index in {e.path}"]
-    if e.kind in ("cache_usage", "pruned", "prune_done"):
-        return [cache_line(e)]
-    if e.kind == "summary":
-        return summary_lines(e)
-    if e.kind == "planned":
-        version = "" if e.version in (None, "?") else f"=={e.version}"
-        return [f"Would {e.message} {e.package}{version} ({e.source})"]
-    if e.kind == "offline":
-        return [f"Offline: skipped {e.message}"]
+    match e:
+        case Warned() | Unverified():
+            return [f"warning: {e.message}"]
+        case BackendOutput():  # a build backend's line (emitted only when verbose)
+            return [f"{e.package}: {e.message}"]
+        case Waiting():
+            return [e.message or "waiting"]
+        case ProjectUsed():
+            return [f"wheelwright: {e.message}"]
+        case MetadataReady():  # printed when the user ran build_meta:<pkg> itself
+            return [f"{e.task}: {e.path}"] if e.message == "asked" else []
+        case Locked():
+            return locked_lines(e)
+        case WheelhouseFilled():
+            return [f"{e.task}: {e.count} wheels and their index in {e.path}"]
+        case CacheUsage() | Pruned() | PruneDone():
+            return [cache_line(e)]
+        case SyncSummary():
+            return summary_lines(e)
+        case Planned():
+            version = "" if e.version == "?" else f"=={e.version}"
+            return [f"Would {e.message} {e.package}{version} ({e.source})"]
+        case SkippedOffline():
+            return [f"Offline: skipped {e.message}"]
     return []
 
 
-def locked_lines(e: Event) -> list[str]:
+def locked_lines(e: Locked) -> list[str]:
     """A lock's line, then what changed (`+ click 8.5.1`, `~ rich 13.9.4 -> 15.0.0`, `- colorama 0.4.6`).
 
     A dry run (`dry=1`, `check=1`) says what would change; a new lock lists no pins (all are new).
     """
-    took = f"{e.count} pins in {e.seconds or 0.0:.2f}s"
+    took = f"{e.count} pins in {e.seconds:.2f}s"
     if e.dry:
         verdict = "would change" if e.changes or e.message else "up to date"
         head = f"{e.task}: {e.path}: {verdict} ({took}, nothing written)"
@@ -74,24 +96,16 @@ def locked_lines(e: Event) -> list[str]:
     lines = [head]
     if e.created and not e.dry:
         return lines
-    lines += [_lock_change_line(c) for c in e.changes]
+    lines += [_change_line(c, " ") for c in e.changes]
     return lines + ([f"  {e.message}"] if e.message else [])
 
 
-def _lock_change_line(c: Change) -> str:
-    if c.op == "install":
-        return f" + {c.name} {c.version}"
-    if c.op == "replace":
-        return f" ~ {c.name} {c.old} -> {c.version}"
-    return f" - {c.name} {c.old}"
-
-
-def cache_line(e: Event) -> str:
+def cache_line(e: CacheUsage | Pruned | PruneDone) -> str:
     """The lines of `./doit cache` and `./doit prune`."""
-    size = human_bytes(e.bytes or 0)
-    if e.kind == "pruned":
+    size = human_bytes(e.bytes)
+    if isinstance(e, Pruned):
         return f"removed {e.path} ({size}): {e.message}"
-    if e.kind == "prune_done":
+    if isinstance(e, PruneDone):
         return f"pruned {e.path}: {e.count} entries removed, {size} freed ({e.message})"
     if e.message is None:
         return f"cache {e.path}: {size} in {e.count} entries"
@@ -99,12 +113,13 @@ def cache_line(e: Event) -> str:
     return f"  {e.path:<26} {size:>10} {e.count:>6} {entries:<7}  {e.message}"
 
 
-def _change_line(c: Change) -> str:
+def _change_line(c: Change, sep: str = "==") -> str:
+    """` + name==1.0`, ` ~ name==1.0 -> 2.0`, ` - name==1.0` (a lock's changes: `sep` a space)."""
     if c.op == "install":
-        return f" + {c.name}=={c.version}"
+        return f" + {c.name}{sep}{c.version}"
     if c.op == "replace":
-        return f" ~ {c.name}=={c.old} -> {c.version}"
-    return f" - {c.name}=={c.old}"
+        return f" ~ {c.name}{sep}{c.old} -> {c.version}"
+    return f" - {c.name}{sep}{c.old}"
 
 
 @dataclass(frozen=True)
@@ -117,16 +132,16 @@ class Prepared:
     seconds: float
 
 
-def summary_lines(e: Event, prepared: Prepared | None = None) -> list[str]:
+def summary_lines(e: SyncSummary, prepared: Prepared | None = None) -> list[str]:
     """uv's lines: Resolved, Prepared, Uninstalled, Installed, then `+`/`-`/`~` by name; a no-op is one."""
     where = f"{e.task}: {e.path}" + (", created" if e.created else "")
     phases = dict(e.phases)
     if not e.changes:
-        return [f"Audited {_n(e.count or 0)} in {duration(e.seconds or 0.0)} ({where})"]
+        return [f"Audited {_n(e.count)} in {duration(e.seconds)} ({where})"]
     added = sum(1 for c in e.changes if c.op != "remove")
     dropped = sum(1 for c in e.changes if c.op != "install")
     verb = ("Would install", "Would uninstall") if e.dry else ("Installed", "Uninstalled")
-    lines = [f"Resolved {_n((e.count or 0) + added)} in {duration(phases.get('resolve', 0.0))} ({where})"]
+    lines = [f"Resolved {_n(e.count + added)} in {duration(phases.get('resolve', 0.0))} ({where})"]
     if prepared is not None and prepared.count and not e.dry:
         fetched = prepared.count - prepared.built - prepared.reused
         made = f"{fetched} downloaded, {prepared.built} built, {prepared.reused} reused from the cache"
@@ -138,7 +153,7 @@ def summary_lines(e: Event, prepared: Prepared | None = None) -> list[str]:
     return lines + [_change_line(c) for c in sorted(e.changes, key=lambda c: c.name)]
 
 
-def _took(e: Event, phase: str) -> str:
+def _took(e: SyncSummary, phase: str) -> str:
     return "" if e.dry else f" in {duration(dict(e.phases).get(phase, 0.0))}"
 
 

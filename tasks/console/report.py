@@ -11,13 +11,28 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tasks.console.views import Tally
-from tasks.core.events import Event
-from tasks.run.current import flag
+from tasks.core.eventkinds import (
+    Built,
+    Downloaded,
+    Event,
+    Failed,
+    MetadataReady,
+    Planned,
+    Progress,
+    Reused,
+    SkippedCheck,
+    SkippedOffline,
+    Started,
+    SyncSummary,
+    Unverified,
+)
+from tasks.run.context import flag
 
 REPORT_VERSION = 1
+E = TypeVar("E", bound=Event)
 
 
 class ReportView:
@@ -31,9 +46,13 @@ class ReportView:
         self.tally = Tally()
 
     def event(self, e: Event) -> None:
-        if e.kind != "progress":
+        if not isinstance(e, Progress):
             self.tally.note(e)
             self.events.append((time.monotonic() - self.clock, e))
+
+    def of(self, kind: type[E]) -> list[E]:
+        """The events of one kind, in the order they came."""
+        return [e for _, e in self.events if isinstance(e, kind)]
 
     def write(self) -> None:
         import json
@@ -46,9 +65,7 @@ class ReportView:
     def document(self) -> dict[str, Any]:
         import sys
 
-        errors = [
-            {"task": e.task, "message": e.message} for _, e in self.events if e.kind == "failed" and e.message
-        ]
+        errors = [{"task": e.task, "message": e.message} for e in self.of(Failed) if e.message]
         return {
             "report": REPORT_VERSION,
             "command": sys.argv[1:],
@@ -69,18 +86,16 @@ class ReportView:
         """A dry run's downloads and builds (what a CI matrix sizes itself from): one row per source."""
         return [
             {"package": e.package, "version": e.version, "action": e.message, "source": e.source}
-            for _, e in self.events
-            if e.kind == "planned"
+            for e in self.of(Planned)
         ]
 
     def phases(self) -> dict[str, float]:
         """Seconds: prepare (first fetch or build until the first sync), then each sync's own phases."""
         found: dict[str, float] = defaultdict(float)
-        for _, e in self.events:
-            if e.kind == "summary":
-                found["prepare"] = max(found["prepare"], self.tally.prepared(e).seconds)
-                for phase, seconds in e.phases:
-                    found[phase] += seconds
+        for e in self.of(SyncSummary):
+            found["prepare"] = max(found["prepare"], self.tally.prepared(e).seconds)
+            for phase, seconds in e.phases:
+                found[phase] += seconds
         return {k: round(v, 3) for k, v in found.items()}
 
     def sources(self) -> dict[str, dict[str, Any]]:
@@ -90,28 +105,26 @@ class ReportView:
         return out
 
     def _what_happened(self, package: str, task: str) -> dict[str, Any]:
-        mine = [e for _, e in self.events if e.package == package or (e.task or "").endswith(f":{task}")]
-        ran = {e.task for e in mine if e.kind == "started"}
-        skipped = {e.task for e in mine if e.kind == "skipped_check"}
-        built = [e.filename for e in mine if e.kind == "built"]
-        reused = [e.path for e in mine if e.kind == "reused"]
-        metadata = next(
-            (e.path for e in mine if e.kind in ("built", "reused", "metadata") and _is_meta(e)), None
-        )
-        downloaded = sum(e.bytes or 0 for e in mine if e.kind == "downloaded")
+        mine = [e for _, e in self.events if _concerns(e, package, f":{task}")]
+        ran = {e.task for e in mine if isinstance(e, Started)}
+        skipped = {e.task for e in mine if isinstance(e, SkippedCheck)}
+        built = [e.filename for e in mine if isinstance(e, Built)]
+        reused = [e.path for e in mine if isinstance(e, Reused)]
+        metadata = next((_meta_path(e) for e in mine if _meta_path(e)), None)
+        downloaded = sum(e.bytes for e in mine if isinstance(e, Downloaded))
         fresh, why = _freshness(task, ran, skipped, built, reused, downloaded)
         facts: dict[str, Any] = {"fresh": fresh, "why": why, "built": built, "reused": reused}
         facts.update({"metadata": metadata, "downloaded_bytes": downloaded})
-        facts["verified"] = not any(e.kind == "unverified" for e in mine)  # its remote answered (or none)
-        offline = [e.message for e in mine if e.kind == "offline"]
+        facts["verified"] = not any(isinstance(e, Unverified) for e in mine)  # its remote answered (or none)
+        offline = [e.message for e in mine if isinstance(e, SkippedOffline)]
         if offline:
             facts["skipped_remote_checks"] = offline
         return facts
 
     def environments(self) -> dict[str, dict[str, Any]]:
         out = {}
-        for _, e in self.events:
-            if e.kind != "summary" or not e.task:
+        for e in self.of(SyncSummary):
+            if not e.task:
                 continue
             out[e.task] = {
                 "path": e.path,
@@ -124,18 +137,36 @@ class ReportView:
                     if c.op == "replace"
                 ],
                 "removed": [{"name": c.name, "version": c.old} for c in e.changes if c.op == "remove"],
-                "unchanged": e.count or 0,
+                "unchanged": e.count,
                 "seconds": dict(e.phases),
             }
         return out
 
 
-def _is_meta(e: Event) -> bool:
-    return (e.filename or e.path or "").endswith("metadata.json")
+def _concerns(e: Event, package: str, task_suffix: str) -> bool:
+    """Whether `e` is about the source `package`: it names the package, or a task of that source."""
+    match e:
+        case Started() | SkippedCheck():
+            return e.task.endswith(task_suffix)
+        case Built() | Reused() | Downloaded() | Unverified():
+            return e.package == package
+        case MetadataReady() | SkippedOffline():
+            return e.package == package or (e.task or "").endswith(task_suffix)
+    return False
+
+
+def _meta_path(e: Event) -> str | None:
+    """Where a built, reused or announced metadata.json is, when `e` says so."""
+    match e:
+        case Built() | Reused() if e.filename.endswith("metadata.json"):
+            return e.path
+        case MetadataReady() if e.path.endswith("metadata.json"):
+            return e.path
+    return None
 
 
 def _freshness(
-    task: str, ran: set[str | None], skipped: set[str | None], built: list[Any], reused: list[Any], got: int
+    task: str, ran: set[str], skipped: set[str], built: list[Any], reused: list[Any], got: int
 ) -> tuple[bool | None, str]:
     """Fresh or stale, and why, from what the tasks of one source did in this run."""
     if built:
@@ -153,7 +184,7 @@ def _freshness(
 
 def _pinned_sources() -> dict[str, dict[str, Any]]:
     """Each pin's kind, version, source and revision as far as known without the network."""
-    from tasks.run.current import current_revisions, full_jobs
+    from tasks.run.context import current_revisions, full_jobs
 
     try:
         jobs = full_jobs()

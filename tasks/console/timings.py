@@ -16,7 +16,17 @@ from typing import Any
 
 from tasks.console.report import ReportView
 from tasks.console.timings_page import Bar, Page, SourceRow, render
-from tasks.core.events import Event
+from tasks.core.eventkinds import (
+    Built,
+    Downloaded,
+    Event,
+    Failed,
+    Finished,
+    Locked,
+    Reused,
+    SkippedCheck,
+    Started,
+)
 
 
 class TimingsView(ReportView):
@@ -28,7 +38,7 @@ class TimingsView(ReportView):
 
     def event(self, e: Event) -> None:
         super().event(e)
-        if e.kind == "started" and e.task:
+        if isinstance(e, Started):
             self.threads[e.task] = threading.current_thread().name
 
     def write(self) -> None:
@@ -46,7 +56,7 @@ class TimingsView(ReportView):
             started=document["started"],
             seconds=document["seconds"],
             counts=self.counts(document),
-            downloaded_bytes=sum(e.bytes or 0 for _, e in self.events if e.kind == "downloaded"),
+            downloaded_bytes=sum(e.bytes for e in self.of(Downloaded)),
             bars=self.bars(document["seconds"]),
             sources=self.source_rows(document["sources"]),
             error=document["error"],
@@ -58,39 +68,39 @@ class TimingsView(ReportView):
         bars: list[Bar] = []
         lanes: dict[str, int] = {}
         for at, e in self.events:
-            if e.kind == "started" and e.task:
+            if isinstance(e, Started):
                 begun[e.task] = at
-            elif e.kind in ("finished", "failed") and e.task in begun:
+            elif isinstance(e, (Finished, Failed)) and e.task is not None and e.task in begun:
                 task = e.task
                 lane = lanes.setdefault(self.threads.get(task, "?"), len(lanes))
-                bars.append(Bar(task, lane, begun.pop(task), at, failed=e.kind == "failed"))
+                bars.append(Bar(task, lane, begun.pop(task), at, failed=isinstance(e, Failed)))
         for task, start in begun.items():  # still running when the process ended (interrupted)
             lane = lanes.setdefault(self.threads.get(task, "?"), len(lanes))
             bars.append(Bar(task, lane, start, total, failed=True))
         return tuple(sorted(bars, key=lambda b: (b.start, b.task)))
 
     def counts(self, document: dict[str, Any]) -> tuple[tuple[str, int], ...]:
-        kinds = [e.kind for _, e in self.events]
         envs = document["environments"].values()
         changed = sum(len(env["installed"]) + len(env["replaced"]) for env in envs)
         removed = sum(len(env["removed"]) + len(env["replaced"]) for env in envs)
         resolved = sum(env["unchanged"] + len(env["installed"]) + len(env["replaced"]) for env in envs)
-        resolved += sum(e.count or 0 for _, e in self.events if e.kind == "locked")
-        built = sum(1 for _, e in self.events if e.kind == "built" and (e.filename or "").endswith(".whl"))
+        resolved += sum(e.count for e in self.of(Locked))
+        built = sum(1 for e in self.of(Built) if e.filename.endswith(".whl"))
+        reused = len(self.of(Reused))
         return (
             ("resolved", resolved),
-            ("downloaded", kinds.count("downloaded")),
+            ("downloaded", len(self.of(Downloaded))),
             ("built", built),
-            ("reused", kinds.count("reused")),
+            ("reused", reused),
             ("installed", changed),
             ("removed", removed),
-            ("cache hits", kinds.count("reused") + kinds.count("skipped_check")),
+            ("cache hits", reused + len(self.of(SkippedCheck))),
         )
 
     def source_rows(self, sources: dict[str, dict[str, Any]]) -> tuple[SourceRow, ...]:
         rows = []
         for name, facts in sorted(sources.items()):
-            built = [e for _, e in self.events if e.kind == "built" and e.package == name]
+            built = [e for e in self.of(Built) if e.package == name]
             rows.append(
                 SourceRow(
                     name=name,
@@ -100,7 +110,7 @@ class TimingsView(ReportView):
                     why=str(facts.get("why", "")),
                     built=tuple(facts.get("built") or ()),
                     reused=len(facts.get("reused") or ()),
-                    build_seconds=sum(e.seconds or 0.0 for e in built),
+                    build_seconds=sum(e.seconds for e in built),
                     downloaded_bytes=int(facts.get("downloaded_bytes") or 0),
                     log=next((e.log for e in reversed(built) if e.log), None),
                 )
@@ -110,5 +120,5 @@ class TimingsView(ReportView):
 
 def _environments(document: dict[str, Any], events: list[tuple[float, Event]]) -> tuple[str, ...]:
     synced = [f"{task} ({env['path']})" for task, env in sorted(document["environments"].items())]
-    locked = [f"{e.task} ({e.path})" for _, e in events if e.kind == "locked"]
+    locked = [f"{e.task} ({e.path})" for _, e in events if isinstance(e, Locked)]
     return tuple(synced + locked) or (" ".join(sys.argv[1:2]) or "default",)

@@ -15,8 +15,25 @@ import threading
 import time
 from typing import TextIO
 
-from tasks.console.lines import ConsoleReporter, Prepared, console_lines, duration, summary_lines
-from tasks.core.events import STDERR_KINDS, Event
+from tasks.console.lines import (
+    STDERR_KINDS,
+    ConsoleReporter,
+    Prepared,
+    console_lines,
+    duration,
+    summary_lines,
+)
+from tasks.core.eventkinds import (
+    Building,
+    Built,
+    Downloaded,
+    Event,
+    Failed,
+    Installing,
+    Progress,
+    Started,
+    SyncSummary,
+)
 
 BIG_DOWNLOAD = 1 << 20  # finished downloads above this size get a line in logs
 PREPARING = ("fetch:", "build_meta:", "build_wheel:")
@@ -40,22 +57,22 @@ class Tally:
 
     def note(self, e: Event) -> None:
         now = time.monotonic()
-        if e.kind == "started" and e.task:
+        if isinstance(e, Started):
             if e.task.startswith(PREPARING) and self.first_prepare is None:
                 self.first_prepare = now
             elif e.task.startswith("sync:"):
                 self.sync_started[e.task.removeprefix("sync:")] = now
-        elif e.kind == "built" and e.package and (e.filename or "").endswith(".whl"):
+        elif isinstance(e, Built) and e.filename.endswith(".whl"):
             self.built.add(e.package)
-        elif e.kind == "downloaded" and e.package:
+        elif isinstance(e, Downloaded):
             self.downloaded.add(e.package)
 
-    def prepared(self, e: Event) -> Prepared:
+    def prepared(self, e: SyncSummary) -> Prepared:
         """For a summary: the wheels it installs, how many were built and how many came from the cache."""
         names = {c.name for c in e.changes if c.op != "remove"}
         built = len(names & self.built)
         reused = len(names - self.built - self.downloaded)
-        began, synced = self.first_prepare, self.sync_started.get(e.task or "")
+        began, synced = self.first_prepare, self.sync_started.get(e.task)
         seconds = synced - began if began is not None and synced is not None and synced > began else 0.0
         return Prepared(len(names), built, reused, seconds)
 
@@ -71,18 +88,19 @@ class PlainView(ConsoleReporter):
         self.tally.note(e)
         lines = self.lines(e)
         if lines:
-            self.write(lines, sys.stderr if e.kind in STDERR_KINDS else sys.stdout)
+            self.write(lines, sys.stderr if isinstance(e, STDERR_KINDS) else sys.stdout)
 
     def lines(self, e: Event) -> list[str]:
-        if e.kind == "summary":
-            return summary_lines(e, self.tally.prepared(e))
-        if e.kind == "downloaded" and (e.bytes or 0) > BIG_DOWNLOAD:
-            took = f" in {duration(e.seconds)}" if e.seconds is not None else ""
-            return [f"Downloaded {e.package} ({e.filename}, {size(e.bytes or 0)}){took}"]
-        if e.kind == "built":  # a wheel, not the metadata prepared on the way to it
-            if not (e.filename or "").endswith(".whl"):
-                return []
-            return [f"Built {e.package} {e.filename} from {e.source} in {duration(e.seconds or 0.0)}"]
+        match e:
+            case SyncSummary():
+                return summary_lines(e, self.tally.prepared(e))
+            case Downloaded() if e.bytes > BIG_DOWNLOAD:
+                took = f" in {duration(e.seconds)}" if e.seconds is not None else ""
+                return [f"Downloaded {e.package} ({e.filename}, {size(e.bytes)}){took}"]
+            case Built():  # a wheel, not the metadata prepared on the way to it
+                if not e.filename.endswith(".whl"):
+                    return []
+                return [f"Built {e.package} {e.filename} from {e.source} in {duration(e.seconds)}"]
         return console_lines(e)
 
     def write(self, lines: list[str], stream: TextIO) -> None:
@@ -118,29 +136,31 @@ class LiveView(PlainView):
         self.tally.note(e)
         with self._lock:
             self.track(e)
-            lines = [] if e.kind in ("downloaded", "built") else self.lines(e)  # the display showed those
+            shown = isinstance(e, (Downloaded, Built))  # the display showed those
+            lines = [] if shown else self.lines(e)
             if lines:
                 self.erase()
-                stream = sys.stderr if e.kind in STDERR_KINDS else sys.stdout
+                stream = sys.stderr if isinstance(e, STDERR_KINDS) else sys.stdout
                 print("\n".join(lines), file=stream, flush=True)
-            self.draw(force=bool(lines) or e.kind in ("downloaded", "built", "summary", "failed"))
+            self.draw(force=bool(lines) or shown or isinstance(e, (SyncSummary, Failed)))
 
     def track(self, e: Event) -> None:
         now = time.monotonic()
-        if e.kind == "progress" and e.filename:
-            since = self.downloads.get(e.filename, (0, None, now))[2]
-            self.downloads[e.filename] = (e.bytes or 0, e.total, since)
-        elif e.kind == "downloaded":
-            self.downloads.pop(e.filename or "", None)
-        elif e.kind == "building" and e.package:
-            self.builds[e.package] = (e.source or "", now)
-            self.tick()
-        elif e.kind in ("built", "failed") and e.package:
-            self.builds.pop(e.package, None)
-        elif e.kind == "installing":
-            self.installing = (e.path or "", e.count or 0, now)
-        elif e.kind == "summary":
-            self.installing = None
+        match e:
+            case Progress() if e.filename:
+                since = self.downloads.get(e.filename, (0, None, now))[2]
+                self.downloads[e.filename] = (e.bytes, e.total, since)
+            case Downloaded():
+                self.downloads.pop(e.filename, None)
+            case Building():
+                self.builds[e.package] = (e.source, now)
+                self.tick()
+            case Built():
+                self.builds.pop(e.package, None)
+            case Installing():
+                self.installing = (e.path, e.count, now)
+            case SyncSummary():
+                self.installing = None
 
     def tick(self) -> None:
         if self.ticker is None:

@@ -1,6 +1,6 @@
 """A conditional GET on a socket: whether a URL is unchanged, asked without requests or http.client.
 
-The remote check of a no-op (tasks/run/noop.py) revalidates each URL archive with the validators
+The remote check of a no-op (tasks/run/early_noop.py) revalidates each URL archive with the validators
 its last fetch stored. That question needs one request and the status line of the answer: not
 requests and urllib3 (about 0.1 s of imports), and not http.client either, whose import of the
 email package costs more instructions than everything else such a check does. It is asked here only
@@ -13,7 +13,7 @@ when nothing in the user's setup is something only the requests session honours:
 | a URL or validator that needs quoting | quoted | not asked (None) |
 | `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE` | that bundle verifies TLS | that bundle verifies TLS |
 | neither | certifi's bundle | certifi's bundle, host name checked |
-| `truststore=1` | the system's store | never called (tasks/run/noop.py declines) |
+| `truststore=1` | the system's store | never called (tasks/run/early_noop.py declines) |
 
 The answer is True for a 304 (unchanged), False for a 200 (changed, or the server ignores the
 validators), and None for anything else: a redirect, another status, a timeout, a refused connection

@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from tasks.core.errors import HashMismatch, NetworkError, SourceUnreachable
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Downloaded, Progress
+from tasks.core.events import emit
 from tasks.core.files import temp_beside
 from tasks.core.urls import strip_credentials
 
@@ -236,7 +237,7 @@ def _why(exc: Exception) -> str:
 def _retrying(job: _Job, attempt: int, exc: Exception) -> None:
     """A `progress` event back at zero bytes that says why the download starts again."""
     message = f"try {attempt} failed ({_why(exc)}); trying again"
-    emit(Event("progress", package=job.package, filename=_filename(job.url), bytes=0, message=message))
+    emit(Progress(package=job.package, filename=_filename(job.url), bytes=0, message=message))
 
 
 def _filename(url: str) -> str:
@@ -257,9 +258,7 @@ class _Progress:
         if now < self.next_at:
             return
         self.next_at = now + 1 / PROGRESS_HZ
-        emit(
-            Event("progress", package=self.package, filename=self.filename, bytes=self.done, total=self.total)
-        )
+        emit(Progress(package=self.package, filename=self.filename, bytes=self.done, total=self.total))
 
 
 # --- the callers' shapes --------------------------------------------------------------------
@@ -296,7 +295,7 @@ def download_then(
     got = fetch(session, url, target, package=package, expected=expected)
     source = shown if shown is not None else strip_credentials(url)
     size, seconds = got.size, got.seconds
-    emit(Event("downloaded", package=package, filename=filename, bytes=size, source=source, seconds=seconds))
+    emit(Downloaded(package=package, filename=filename, bytes=size, source=source, seconds=seconds))
     try:
         return got.sha256, unpack(target, got.sha256)
     finally:

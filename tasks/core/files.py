@@ -3,17 +3,48 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 
+@functools.cache
+def umask() -> int:
+    """The process's umask: read from /proc (changing it to read it would race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _umask_lock:
+        old = os.umask(0o022)
+        os.umask(old)
+    return old
+
+
+_umask_lock = threading.Lock()
+
+
+def new_file_mode(target: Path) -> int:
+    """The mode a rewritten file keeps (its own, when it exists), else what `open()` would give it."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~umask()
+
+
 def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write `target` whole or not at all, with the mode a plain write would give it (mkstemp's is 0600)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, new_file_mode(target))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, target)

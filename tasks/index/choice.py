@@ -10,8 +10,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidSdistFilename, canonicalize_version, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
+from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
-from tasks.target.interpreter import Interpreter
 
 
 @dataclass(frozen=True)

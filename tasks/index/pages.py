@@ -27,7 +27,7 @@ from tasks.core.names import is_wheel_filename
 from tasks.core.safenames import dist_filename, safe_segment, sha256_value
 from tasks.core.urls import strip_credentials
 from tasks.inputs.config import Indexes
-from tasks.inputs.requirements import name_from_filename
+from tasks.inputs.reqline import name_from_filename
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"

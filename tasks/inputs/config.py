@@ -13,9 +13,9 @@ from tasks.core.errors import ConfigError, UsageError
 from tasks.inputs.formats import NO_BINARY, ONLY_BINARY, Formats, check_value, fold
 from tasks.inputs.project import (
     CONFIG_NAME,
-    DEFAULT_INPUT,
-    DEFAULT_LOCK,
     default_env_path,
+    default_input,
+    default_lock,
     find_config,
     project_dir,
     user_cache_dir,
@@ -108,13 +108,14 @@ def load_pipeline(variables: Mapping[str, str], config_file: Path | None = None)
 
 
 def _default_env(project: Path, variables: Mapping[str, str], index: IndexOptions) -> EnvSpec:
-    """No pipeline.yaml: requirements.txt into $VIRTUAL_ENV or .venv, locked from requirements.in."""
+    """No pipeline.yaml: requirements.txt (or pylock.toml) into $VIRTUAL_ENV or .venv, locked from
+    requirements.in (or pyproject.toml)."""
     return EnvSpec(
         name="default",
-        requirements=(project / DEFAULT_LOCK,),
+        requirements=(default_lock(project),),
         path=default_env_path(project),
         python=variables.get("python") or sys.executable,
-        sources=(project / DEFAULT_INPUT,),
+        sources=(default_input(project),),
         index=index,
     )
 

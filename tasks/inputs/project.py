@@ -18,6 +18,20 @@ CONFIG_NAME = "pipeline.yaml"
 CHECKOUT = Path(__file__).resolve().parents[2]
 DEFAULT_LOCK = "requirements.txt"
 DEFAULT_INPUT = "requirements.in"
+PYLOCK = "pylock.toml"  # PEP 751's default name: the lock when the project has it and no requirements.txt
+PYPROJECT = "pyproject.toml"  # the input when the project has no requirements.in (as pip-compile does)
+
+
+def default_lock(project: Path) -> Path:
+    """The lock without pipeline.yaml: requirements.txt, or pylock.toml when only that one exists."""
+    txt = project / DEFAULT_LOCK
+    return project / PYLOCK if not txt.exists() and (project / PYLOCK).is_file() else txt
+
+
+def default_input(project: Path) -> Path:
+    """The input without pipeline.yaml: requirements.in, or pyproject.toml when only that one exists."""
+    loose = project / DEFAULT_INPUT
+    return project / PYPROJECT if not loose.exists() and (project / PYPROJECT).is_file() else loose
 
 
 def command_name() -> str:
@@ -78,13 +92,14 @@ def init_text(project: Path, environ: Mapping[str, str] | None = None) -> str:
     """A commented pipeline.yaml for `project`, from the files it has (pure: reads only names)."""
     env_path = default_env_path(project, environ)  # an active environment outside the project is not
     shown = os.path.relpath(env_path, project) if env_path.is_relative_to(project) else ".venv"  # written
-    has_in = (project / DEFAULT_INPUT).is_file()
+    lock, loose = default_lock(project).name, default_input(project)
+    has_in = loose.is_file()
     rows = [
         ("# cache: .wheelwright-cache", "default: the user cache (~/.cache/wheelwright)"),
         ("environments:", ""),
         ("  default:", "`wheelwright sync:default`, `wheelwright lock:default`"),
-        (f"    requirements: {DEFAULT_LOCK}", "the lock that `sync` makes the environment equal"),
-        (f"    in: {DEFAULT_INPUT}", "the loose input `lock` resolves" + ("" if has_in else " (write it)")),
+        (f"    requirements: {lock}", "the lock that `sync` makes the environment equal"),
+        (f"    in: {loose.name}", "the loose input `lock` resolves" + ("" if has_in else " (write it)")),
         (f"    path: {shown}", "the environment `sync` keeps equal to the lock"),
         ("    # python: python3.12", "its interpreter (a command or a path)"),
     ]

@@ -27,7 +27,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.core.errors import RequirementsError
-from tasks.inputs.requirements import IndexOptions, Origin, ReqLine, RequirementsFile
+from tasks.inputs.reqline import Origin, ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.inputs.sources import GitSource, PathSource, RegistrySource, Source, UrlSource
 
 _NAME = re.compile(r"^pylock\.[^.]+\.toml$")

@@ -4,7 +4,7 @@
 the file and the line that names them), extras naming the project itself (`all = ["me[dev]"]`)
 are expanded here, groups go through `packaging.dependency_groups` (include-group, cycles). A
 `dynamic` list is only flagged: its requirements come from the project's build backend
-(`tasks.run.lock`), because only the backend knows them.
+(`tasks.run.lock_env`), because only the backend knows them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import RequirementsError
-from tasks.inputs.requirements import Origin, ReqLine, RequirementsFile, parse_requirement_line
+from tasks.inputs.reqline import Origin, ReqLine, parse_requirement_line
+from tasks.inputs.requirements import RequirementsFile
 from tasks.inputs.sources import PathSource
 
 

@@ -1,7 +1,7 @@
 """Where a distribution comes from (index, direct URL, git, local path): one interface for all four.
 
 Every kind answers the same pure questions: what it is called (`describe`, `identity`), the wheel
-it names when it is a direct wheel (`wheel_name`; a pin's kind is `tasks.run.chosen`'s), its bucket
+it names when it is a direct wheel (`wheel_name`; a pin's kind is `tasks.run.pinkind`'s), its bucket
 for a revision, whether its revision is known without network (`offline_revision`), and its PEP 610
 `direct_url`. The network side (the current revision, the tree) is `tasks.source.kinds`.
 """

@@ -92,7 +92,7 @@ _before_doit: dict[str, str] | None = None  # the words read by `read_before_doi
 
 def read_before_doit(argv: Sequence[str] | None) -> None:
     """Take the variables from `argv` as doit will (a word not starting with `-` that holds `=`), for
-    what runs before doit starts (a no-op decided early: tasks/run/noop.py); None hands back to doit."""
+    what runs before doit starts (a no-op decided early: tasks/run/early_noop.py); None hands back to doit."""
     global _before_doit
     if argv is None:
         _before_doit = None

@@ -1,1 +1,2 @@
-"""Resolution: a candidate's requirements, the finder over the indexes, the provider, the lock file."""
+"""Resolution: a candidate's requirements, a project's releases, the finder over the indexes, the
+provider, the lock file."""

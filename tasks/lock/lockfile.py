@@ -11,7 +11,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from tasks.core.events import Change
+from tasks.core.eventkinds import Change
 from tasks.core.urls import redact_url
 from tasks.inputs.requirements import IndexOptions, parse_file
 from tasks.lock.provider import TOP, Resolution, ResolvedPin

@@ -19,7 +19,7 @@ from tasks.core.errors import ResolutionError
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import RegistrySource, Source
 from tasks.lock.deps import Req, dependencies_of, identifier
-from tasks.lock.finder import Release
+from tasks.lock.releases import Release
 from tasks.lock.search import search
 
 TOP = "<input>"

@@ -209,25 +209,24 @@ def _when(file: DistFile) -> datetime | None:
 def _wheel(file: DistFile) -> PackageWheel:
     from packaging.pylock import PackageWheel
 
-    return PackageWheel(
-        name=file.filename,
-        url=redact_url(file.url),
-        size=file.size,
-        upload_time=_when(file),
-        hashes={"sha256": file.sha256 or ""},
-    )
+    return PackageWheel(**_file_fields(file))
 
 
 def _sdist(file: DistFile) -> PackageSdist:
     from packaging.pylock import PackageSdist
 
-    return PackageSdist(
-        name=file.filename,
-        url=redact_url(file.url),
-        size=file.size,
-        upload_time=_when(file),
-        hashes={"sha256": file.sha256 or ""},
-    )
+    return PackageSdist(**_file_fields(file))
+
+
+def _file_fields(file: DistFile) -> dict[str, Any]:
+    """What a `wheels` or `sdist` entry says of an index file: name, url, size, upload-time, sha256."""
+    return {
+        "name": file.filename,
+        "url": redact_url(file.url),
+        "size": file.size,
+        "upload_time": _when(file),
+        "hashes": {"sha256": file.sha256 or ""},
+    }
 
 
 def pylock_text(resolution: Resolution, settings: PylockSettings) -> str:

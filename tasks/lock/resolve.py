@@ -12,14 +12,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tasks.core.errors import ResolutionError
+from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
-from tasks.inputs.requirements import ReqLine
+from tasks.inputs.reqline import ReqLine
 from tasks.inputs.sources import Source
 from tasks.lock.deps import Req
 from tasks.lock.finder import Finder, SourceMetadata
 from tasks.lock.provider import Provider, Resolution, ResolvedPin, run_resolver
-from tasks.target.interpreter import Interpreter
 
 __all__ = ["Resolution", "ResolvedPin", "SourceMetadata", "resolve"]
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tasks.core.errors import WheelwrightError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import MetadataReady
+from tasks.core.events import emit
 from tasks.core.urls import scrub, scrub_text
-from tasks.run.current import (
+from tasks.run.context import (
     asked_for,
     cache_root,
     current_revisions,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from tasks.run.model import PinJob
     from tasks.run.outline import PinOutline
     from tasks.source.trees import Tree
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
 _Action = TypeVar("_Action", bound=Callable[..., Any])
 
@@ -86,10 +87,10 @@ def _fetched(task: str, pin: PinJob) -> Fetched | Tree:
         hashes = pin.line.sha256s()
         return source_tree(pin.name, pin.line.source, cache_root(), hashes=hashes, revision=revision)
     if not pin.line.source.direct:
-        from tasks.run.fetch import fetch_registry
+        from tasks.run.fetch_pin import fetch_registry
 
         return fetch_registry(pin, cache_root())  # a wheel, or an sdist's tree for the build tasks
-    from tasks.run.fetch import fetch_pin
+    from tasks.run.fetch_pin import fetch_pin
 
     return fetch_pin(pin, cache_root())
 
@@ -98,9 +99,9 @@ def _build_tree(pin: PinJob, tree: dict[str, Any] | None) -> Tree | None:
     """The tree a build task builds, with the pin's config_settings; None for an index wheel.
 
     An index pin's build tasks take no values from `fetch` (that would make them run whenever the
-    fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.chosen`).
+    fetch did, even for a wheel): they read the file the fetch recorded (`tasks.run.pinkind`).
     """
-    from tasks.run.fetch import registry_tree, with_settings
+    from tasks.run.fetch_pin import registry_tree, with_settings
     from tasks.run.values import tree_from
 
     built = registry_tree(pin, cache_root()) if not pin.line.source.direct else tree_from(tree)
@@ -121,8 +122,9 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
         return to_values(WheelPassed())
     metadata_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
     path = metadata_json(cache_root(), built.bucket)
-    shown = "asked" if asked_for(f"build_meta:{task}") else None  # a sync's own build_meta says nothing
-    emit(Event("metadata", task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
+    # printed when the user asked for it; a sync's own build_meta says nothing
+    shown: Literal["asked"] | None = "asked" if asked_for(f"build_meta:{task}") else None
+    emit(MetadataReady(task=f"build_meta:{task}", package=pin.name, path=str(path), message=shown))
     return to_values(BuiltMetadata(built.revision, str(path)))
 
 
@@ -136,7 +138,7 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
     pin = pin_job(task)
     built = _build_tree(pin, tree)
     if built is None:  # an index wheel: the fetched wheel itself, passed through
-        from tasks.run.fetch import fetch_registry
+        from tasks.run.fetch_pin import fetch_registry
 
         return to_values(fetch_registry(pin, cache_root()))
     wheel = wheel_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
@@ -146,7 +148,7 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
 @secret_free
 def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
     """Action of `sync:<env>`: a quick check of the environment first, the full plan if needed."""
-    from tasks.sync.quick import already_synced, link_mode
+    from tasks.plan.noop import already_synced, link_mode
 
     link = link_mode(variables().get("link"))
     summary = next(e for e in outline().envs if e.name == env)
@@ -155,12 +157,12 @@ def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
         from tasks.run.dry import dry_sync
 
         return dry_sync(env_job(env), cache_root(), summary.sites, check=flag("check"))
-    from tasks.run.noop import remember  # for the next run: a no-op decided before doit starts
+    from tasks.run.early_noop import remember  # for the next run: a no-op decided before doit starts
 
     if already_synced(summary.name, summary.path, summary.sites, pins):
         remember(summary, outlined, pins)
         return
-    from tasks.run.sync import sync_env
+    from tasks.run.sync_env import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
     refresh_memo()
@@ -183,7 +185,9 @@ def installable(values: dict[str, Any], pins: Sequence[PinOutline]) -> dict[str,
 
 
 def _resolved_to_wheel(pin: PinOutline) -> bool:
-    from tasks.run.chosen import kind_of  # reads the record (and imports the index's parsers): not on a no-op
+    from tasks.run.pinkind import (
+        kind_of,  # reads the record (and imports the index's parsers): not on a no-op
+    )
 
     return kind_of(cache_root(), pin) == "wheel"
 
@@ -210,7 +214,7 @@ def run_wheelhouse(env: str, outlined: Sequence[PinOutline], **pins: Any) -> Non
 @secret_free
 def run_lock(env: str) -> None:
     """Action of `lock:<env>`."""
-    from tasks.run.lock import Mode, lock_env
+    from tasks.run.lock_env import Mode, lock_env
 
     job = env_job(env)
     if job.interp is None:
@@ -256,7 +260,7 @@ def _prune_remote(days: float | None, max_size: int | None) -> None:
 
     from tasks.core.errors import ConfigError
     from tasks.core.objectstore import StoreFault, open_store
-    from tasks.run.current import pipeline
+    from tasks.run.context import pipeline
     from tasks.source.remote import configured
     from tasks.source.remote_prune import prune_store
 

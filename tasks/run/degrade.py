@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tasks.core import layout
 from tasks.core.errors import SourceUnreachable
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Unverified
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub_text
 
@@ -57,7 +58,7 @@ def confirm(state: Path, source: str, revision: str) -> None:
 
 def confirmed_this_run(source: str) -> str | None:
     """The revision `source`'s remote answered earlier in this process (the checks made before doit
-    started, tasks/run/noop.py), so that no source is asked twice in one run."""
+    started, tasks/run/early_noop.py), so that no source is asked twice in one run."""
     with _lock:
         return _this_run.get(scrub_text(source))
 
@@ -89,7 +90,7 @@ def stand_in(
         f"{error}; using the build of {last.revision[:12]}, last confirmed {last.when()}"
         " (strict=1 makes this an error)"
     )
-    emit(Event("unverified", package=error.package, source=error.source, message=scrub_text(message)))
+    emit(Unverified(scrub_text(message), package=error.package, source=error.source))
     return last.revision
 
 

@@ -1,5 +1,5 @@
 """Reading doit's task state (`state-v0/<project>/doit-state.sqlite3`, the dep files that
-`run/current.py` names): which built buckets the `fetch:` tasks last used. doit's schema is its own:
+`run/context.py` names): which built buckets the `fetch:` tasks last used. doit's schema is its own:
 one `doit` table of (task_id, task_data JSON), a task's saved values under `_values_:`; the bucket
 is the tree's (`source/build.py`)."""
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal
 
 from tasks.core.errors import EnvironmentDiffers
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Differs, Planned
+from tasks.core.events import emit
 from tasks.core.names import NormalizedName
+from tasks.envs.venv import Installed
+from tasks.plan.noop import changes, report
+from tasks.plan.planner import Plan, Wanted, plan_sync, same_version
 from tasks.run.model import EnvJob, PinJob
-from tasks.sync.plan import Plan, Wanted, plan_sync, same_version
-from tasks.sync.quick import changes, report
-from tasks.target.venv import Installed
 
 UNKNOWN = "?"  # the version of a source not built yet
 
@@ -34,10 +36,10 @@ def dry_sync(job: EnvJob, cache: Path, sites: list[str], check: bool) -> None:
     seconds = time.perf_counter() - started
     report(job.spec.name, path, plan, not exists, seconds, (("resolve", seconds),), dry=True)
     if check and not plan.is_empty:
-        emit(Event("differs", task=job.spec.name, path=str(path), changes=changes(plan)))
+        emit(Differs(task=job.spec.name, path=str(path), changes=changes(plan)))
         raise EnvironmentDiffers(_differs(plan, path, exists), package=job.spec.name)
     if check and exists and job.interp is not None:
-        from tasks.run.sync import warn_unmet
+        from tasks.run.sync_env import warn_unmet
 
         missing = warn_unmet([Path(s) for s in sites], job.interp.markers)
         if missing:
@@ -53,7 +55,7 @@ def _differs(plan: Plan, path: Path, exists: bool) -> str:
 
 
 def _installed(sites: list[str]) -> dict[NormalizedName, Installed]:
-    from tasks.target.venv import installed_distributions
+    from tasks.envs.venv import installed_distributions
 
     return dict(installed_distributions([Path(s) for s in sites]))
 
@@ -65,14 +67,14 @@ def _wanted(pin: PinJob, have: Installed | None, cache: Path) -> Wanted:
         version = pin.version or UNKNOWN
         cached = _unpacked(pin, cache)
         if cached is None and not (have and same_version(have.version, version)):
-            emit(Event("planned", package=pin.name, version=version, message="download", source="index"))
+            emit(Planned(package=pin.name, version=version, message="download", source="index"))
         return Wanted(pin.name, version, "", cached or "")
     revision = source.offline_revision(pin.line.sha256s())
     wanted_url = source.direct_url(revision or "")
     if have is not None and _same_source(have, wanted_url, revision):
         return Wanted(pin.name, have.version, "", "", have.direct_url)
-    what = "build" if pin.known_kind == "sdist" else "download"
-    emit(Event("planned", package=pin.name, version=UNKNOWN, message=what, source=source.describe()))
+    what: Literal["build", "download"] = "build" if pin.known_kind == "sdist" else "download"
+    emit(Planned(package=pin.name, version=UNKNOWN, message=what, source=source.describe()))
     return Wanted(pin.name, UNKNOWN, "", "", wanted_url)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from packaging.utils import NormalizedName
 
 from tasks.core import layout
 from tasks.core.errors import WheelwrightError
+from tasks.envs.interpreter import Interpreter, find_python, probe, probe_env
+from tasks.envs.venv import check_target
 from tasks.inputs.config import (
     EnvSpec,
     Indexes,
@@ -22,13 +25,12 @@ from tasks.inputs.config import (
     pip_config_files,
     pip_index_options,
 )
-from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile, parse_file, require_pins
+from tasks.inputs.reqline import ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile, parse_file, require_pins
 from tasks.run.outline import EnvOutline, LockOutline, Outline, PinOutline
-from tasks.target.interpreter import Interpreter, find_python, probe, probe_env
-from tasks.target.venv import check_target
 
 if TYPE_CHECKING:
-    from tasks.run.chosen import Kind
+    from tasks.run.pinkind import Kind
 
 
 @functools.cache
@@ -63,7 +65,7 @@ class PinJob:
     def choice_key(self) -> str:
         """What names the file an index pin resolves to: its hashes when the lock gives them (the same
         file whatever index or pip setting served it, so `PIP_NO_INDEX=1` finds its record), else `key`;
-        "" for a direct reference, which has no record (`tasks.run.chosen`)."""
+        "" for a direct reference, which has no record (`tasks.run.pinkind`)."""
         if self.line.source.direct:
             return ""
         if not self.line.hashes:
@@ -76,8 +78,8 @@ class PinJob:
 
     @property
     def known_kind(self) -> Kind | None:
-        """The pin's kind as its lock line tells it (an index pin's is in its record: `tasks.run.chosen`)."""
-        from tasks.run.chosen import source_kind
+        """The pin's kind as its lock line tells it (an index pin's is in its record: `tasks.run.pinkind`)."""
+        from tasks.run.pinkind import source_kind
 
         return source_kind(self.line.source)
 
@@ -100,7 +102,7 @@ class PinJob:
     @property
     def config_settings(self) -> dict[str, str | list[str]]:
         """PEP 517 config_settings: the environment's, then the line's own (a key on the line wins)."""
-        from tasks.inputs.requirements import settings_dict
+        from tasks.inputs.reqline import settings_dict
 
         line_keys = {key for key, _ in self.line.config_settings}
         kept = tuple(pair for pair in self.env_settings if pair[0] not in line_keys)
@@ -128,28 +130,25 @@ def read_requirements(
     paths: tuple[Path, ...], extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()
 ) -> RequirementsFile:
     """Requirements files (and a lock input's pyproject.toml, for `extras` and `groups`), merged."""
-    merged = RequirementsFile()
-    for path in paths:
-        part = _read_one(path, extras, groups)
-        merged = RequirementsFile(
-            merged.requirements + part.requirements,
-            merged.constraints + part.constraints,
-            merged.index.merged(part.index),
-            merged.files + part.files,
-        )
-    return merged
+    return _merged(_read_one(path, extras, groups) for path in paths)
 
 
 def read_locks(spec: EnvSpec, interp: Interpreter) -> RequirementsFile:
     """The environment's locks: requirements files, or a pylock.toml selected for the target."""
     from tasks.inputs.pylock import is_pylock_path, read_pylock
 
-    merged = RequirementsFile()
-    for path in spec.requirements:
+    def read(path: Path) -> RequirementsFile:
         if is_pylock_path(path):
-            part = read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
-        else:
-            part = parse_file(path)
+            return read_pylock(path, interp.markers, interp.tags, spec.extras, spec.groups)
+        return parse_file(path)
+
+    return _merged(read(path) for path in spec.requirements)
+
+
+def _merged(parts: Iterable[RequirementsFile]) -> RequirementsFile:
+    """The files' requirements, constraints and files one after the other, their index options merged."""
+    merged = RequirementsFile()
+    for part in parts:
         merged = RequirementsFile(
             merged.requirements + part.requirements,
             merged.constraints + part.constraints,
@@ -185,7 +184,7 @@ def _check_target(path: Path, cache: Path) -> None:
     try:
         check_target(path)
     except WheelwrightError:
-        from tasks.core.locks import venv_lock
+        from tasks.core.mutexes import venv_lock
 
         with venv_lock(cache, path):
             check_target(path)
@@ -261,7 +260,7 @@ def outline_of(pipeline: Pipeline, jobs: list[EnvJob]) -> tuple[Outline, list[Pa
 def pin_outline(task: str, pin: PinJob, cache: Path) -> PinOutline:
     """A pin's tasks: built from source unless it is a wheel; an index pin's kind is its record's, and
     one not fetched yet is built too (its build tasks then pass a wheel through)."""
-    from tasks.run.chosen import kind_of
+    from tasks.run.pinkind import kind_of
 
     doc = f"fetch {pin.line.requirement} for Python {pin.interp.version}"
     return PinOutline(task, pin.key, doc, kind_of(cache, pin) or "", pin.settings_key, pin.choice_key)
@@ -301,7 +300,7 @@ def _sites(job: EnvJob) -> list[str]:
 
 
 def _inputs(pipeline: Pipeline, jobs: list[EnvJob]) -> list[Path]:
-    from tasks.run.chosen import record_path  # the outline changes when a pin's file becomes known
+    from tasks.run.pinkind import record_path  # the outline changes when a pin's file becomes known
 
     inputs = [pipeline.config_file, *pip_config_files(os.environ)]
     for job in jobs:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.core.errors import OfflineMissing
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import SkippedOffline
+from tasks.core.events import emit
 from tasks.run.model import PinJob
 
 if TYPE_CHECKING:
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
 _said: set[str] = set()  # each skipped check is said once, though three tasks ask
 
@@ -26,16 +27,12 @@ def skipped_check(package: str, source: str) -> None:
     if package in _said:
         return
     _said.add(package)
-    emit(
-        Event(
-            "offline", package=package, source=source, message=f"the revision check of {package} ({source})"
-        )
-    )
+    emit(SkippedOffline(f"the revision check of {package} ({source})", package=package, source=source))
 
 
 def fetch_offline(pin: PinJob, cache: Path) -> Fetched:
     """A pin's wheel from the cache without any request, or one error naming what would be fetched."""
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
     from tasks.wheels.unpacked import MARKER, unpacked_path
 
     source = pin.line.source
@@ -55,7 +52,7 @@ def fetch_offline(pin: PinJob, cache: Path) -> Fetched:
 
 def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
     """An index pin without `--hash`: the sha256 of the wheel its last online fetch chose, if any."""
-    from tasks.run.chosen import recorded_sha256
+    from tasks.run.pinkind import recorded_sha256
 
     sha256 = recorded_sha256(cache, pin, "wheel")
     return frozenset({sha256}) if sha256 else frozenset()
@@ -63,7 +60,7 @@ def _recorded_sha256(pin: PinJob, cache: Path) -> frozenset[str]:
 
 def _remember_wheel(pin: PinJob, cache: Path, filename: str, sha256: str) -> None:
     from tasks.index.pages import DistFile
-    from tasks.run.chosen import remember
+    from tasks.run.pinkind import remember
 
     remember(cache, pin, DistFile(filename, url="", hashes=(("sha256", sha256),)))
 

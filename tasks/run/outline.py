@@ -24,7 +24,7 @@ from tasks.core.files import atomic_write_text
 from tasks.core.urls import digest, scrub, scrub_text
 
 if TYPE_CHECKING:
-    from tasks.run.chosen import Kind
+    from tasks.run.pinkind import Kind
 
 VERSION = "outline-v7"
 
@@ -34,9 +34,9 @@ class PinOutline:
     task: str  # fetch:<task>
     key: str
     doc: str
-    kind: str = ""  # "wheel" or "sdist" (tasks.run.chosen) when planned; "" for an index pin not fetched yet
+    kind: str = ""  # "wheel" or "sdist" (tasks.run.pinkind) when planned; "" for an index pin not fetched yet
     settings: str = ""  # its PEP 517 config_settings as JSON (a change makes the build tasks stale)
-    choice_key: str = ""  # an index pin: its one key, for the record of its chosen file (tasks.run.chosen)
+    choice_key: str = ""  # an index pin: its one key, for the record of its chosen file (tasks.run.pinkind)
 
     @property
     def known_kind(self) -> Kind | None:
@@ -49,7 +49,7 @@ class PinOutline:
 
     @property
     def registry(self) -> bool:
-        """An index pin: its build tasks read the chosen sdist from its record (tasks.run.chosen)."""
+        """An index pin: its build tasks read the chosen sdist from its record (tasks.run.pinkind)."""
         return bool(self.choice_key)
 
 
@@ -80,7 +80,7 @@ class Outline:
     envs: list[EnvOutline]
     pins: list[PinOutline]
     locks: list[LockOutline] = field(default_factory=list)
-    project: str = ""  # the project's directory (its doit state is kept apart: tasks.run.current)
+    project: str = ""  # the project's directory (its doit state is kept apart: tasks.run.context)
     config: str = ""  # the pipeline.yaml it read; "" when none was found (the defaults)
 
 

@@ -23,7 +23,7 @@ from tasks.core.errors import BuildError
 
 if TYPE_CHECKING:  # imported where a value is made or read back: the checks of a no-op need neither
     from tasks.source.trees import Tree
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def tree_from(values: dict[str, Any] | None) -> Tree:
 
 def wheel_from(values: dict[str, Any]) -> Fetched:
     """The wheel a fetch or build_wheel task handed on (to `sync` and `wheelhouse`)."""
-    from tasks.wheels.fetch import Fetched
+    from tasks.wheels.registry import Fetched
 
     return Fetched(
         values["name"], values["version"], values["filename"], values["sha256"], values["unpacked"],

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from tasks.core import layout
 from tasks.core.errors import InstallError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import WheelhouseFilled
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text, temp_beside
 from tasks.run.model import EnvJob, PinJob
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def make_wheelhouse(job: EnvJob, cache: Path, dest: Path, fetched: Sequence[Fetc
     dest.mkdir(parents=True, exist_ok=True)
     wheels = [_place(pin, wheel, cache, dest) for pin, wheel in zip(job.pins, fetched, strict=True)]
     write_index(dest, wheels)
-    emit(Event("wheelhouse", task=f"wheelhouse:{job.spec.name}", path=str(dest), count=len(wheels)))
+    emit(WheelhouseFilled(task=f"wheelhouse:{job.spec.name}", path=str(dest), count=len(wheels)))
 
 
 def _place(pin: PinJob, fetched: Fetched, cache: Path, dest: Path) -> HouseWheel:
@@ -78,7 +79,7 @@ def _download(pin: PinJob, wheel: HouseWheel, cache: Path, target: Path) -> None
     if ref is not None:
         url = ref[1]
     else:
-        from tasks.run.fetch import chosen_file
+        from tasks.run.fetch_pin import chosen_file
 
         url = chosen_file(pin, cache).url
     if not url:

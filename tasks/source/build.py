@@ -1,9 +1,10 @@
 """Sources that need a build, as the run asks for them: a tree per source, its metadata, its wheel.
 
-`source_tree` finds (and, when upstream changed, fetches) the tree and its revision;
-`metadata_of_tree` and `wheel_of_tree` (the one pipeline, `tasks.source.pipeline`) consult the
-source's metadata.json under a per-source lock and build only what the three outcomes call for;
-`fetched_wheel` unpacks a built wheel for installing; `MetadataProvider` serves the resolver.
+`source_tree` finds (and, when upstream changed, fetches) the tree at a revision; `metadata_of_tree`
+and `wheel_of_tree` are the one build pipeline's (`tasks.source.pipeline`: lock, read the entry,
+fresh?, shared store, build, write, report), named here for the run's actions; `fetched_wheel`
+unpacks a built wheel for installing; `MetadataProvider` serves the resolver; `revision_cached`
+says whether a revision's tree is in the cache (a build can go on without the remote).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName
 
+from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
 from tasks.inputs.sources import Source
@@ -22,8 +24,7 @@ from tasks.source.pipeline import metadata_of_tree as metadata_of_tree
 from tasks.source.pipeline import wheel_of_tree as wheel_of_tree
 from tasks.source.pipeline import wheel_sha256 as wheel_sha256
 from tasks.source.trees import Tree
-from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 
 def source_tree(

@@ -21,8 +21,8 @@ from tasks.core import layout
 from tasks.core.errors import BuildError, WheelwrightError
 from tasks.core.lastuse import mark_used
 from tasks.core.urls import digest
+from tasks.envs.interpreter import Interpreter, in_venv
 from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter, in_venv
 
 
 class CachedEnv:
@@ -92,7 +92,7 @@ def _made_for(cache: Path, wanted: str) -> Path | None:
 def _resolve_build_requires(
     requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, package: str
 ) -> list[tuple[str, str]]:
-    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.reqline import Origin, parse_requirement_line
     from tasks.lock.resolve import resolve
 
     origin = Origin(Path(f"<build requirements of {package}>"), 0)
@@ -109,9 +109,9 @@ def _make_env(
 ) -> None:
     import shutil
 
-    from tasks.target.venv import ensure_venv
-    from tasks.wheels.fetch import fetch_registry_wheel
+    from tasks.envs.venv import ensure_venv
     from tasks.wheels.install import install_wheels
+    from tasks.wheels.registry import fetch_registry_wheel
 
     shutil.rmtree(root, ignore_errors=True)
     ensure_venv(root, Path(interp.executable))

@@ -25,7 +25,8 @@ import tomllib
 from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
-from tasks.core.events import Event, emit, is_verbose
+from tasks.core.eventkinds import BackendOutput
+from tasks.core.events import emit, is_verbose
 from tasks.core.urls import digest, scrub_text
 
 LEGACY = ("setuptools.build_meta:__legacy__", ("setuptools>=40.8.0",))
@@ -111,7 +112,7 @@ class _Runner:
         if text.strip():
             self.tail.append(text)
         if self.live:
-            emit(Event("output", package=self.package, message=text))
+            emit(BackendOutput(package=self.package, message=text))
 
 
 @functools.cache

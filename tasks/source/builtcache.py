@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import scrub
+from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import wheel_rank
-from tasks.target.interpreter import Interpreter
 
 if TYPE_CHECKING:
     from tasks.source.trees import Tree

@@ -62,7 +62,7 @@ def repo_dir(cache: Path, source: GitSource) -> Path:
 def _lock(cache: Path, source: GitSource) -> AbstractContextManager[None]:
     """Held around fetch-and-checkout of one repository, so runs sharing a cache fetch it once
     (a run that waits says so after a second, as for a wheel's download)."""
-    from tasks.core.locks import held
+    from tasks.core.mutexes import held
 
     path = cache / layout.GIT.name / layout.GIT_LOCKS / f"{source.repo_digest}.lock"
     return held(path, f"waiting for another fetch of {strip_credentials(source.url)}")

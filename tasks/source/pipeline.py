@@ -21,7 +21,9 @@ from packaging.utils import canonicalize_name
 from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
-from tasks.core.events import Event, Kind, emit
+from tasks.core.eventkinds import Building, Built, Reused
+from tasks.core.events import emit
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
 from tasks.source import remote
 from tasks.source.buildenv import CachedEnv
@@ -37,7 +39,6 @@ from tasks.source.builtcache import (
     write_entry,
 )
 from tasks.source.trees import Tree
-from tasks.target.interpreter import Interpreter
 
 T = TypeVar("T")
 
@@ -65,11 +66,11 @@ def _check_name(name: str, metadata: dict[str, Any], tree: Tree) -> dict[str, An
 class Store(Protocol):
     """What the pipeline needs of the shared build cache (`tasks.source.remote.SharedCache`)."""
 
-    def take(
+    def pull(
         self, name: str, tree: Tree, interp: Interpreter, cache: Path, entry: BuiltEntry | None
-    ) -> remote.Taken | None: ...
+    ) -> remote.Pulled | None: ...
 
-    def give(self, name: str, tree: Tree, interp: Interpreter, wheel: Path, entry: BuiltEntry) -> None: ...
+    def push(self, name: str, tree: Tree, interp: Interpreter, wheel: Path, entry: BuiltEntry) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class _Step(Protocol[T]):
         """The result from a fresh entry, and the file to report; None when it must be made."""
         ...
 
-    def taken(self, taken: remote.Taken) -> T: ...
+    def pulled(self, pulled: remote.Pulled) -> T: ...
 
     def build(self, job: _Job, builder: Builder, entry: BuiltEntry | None) -> tuple[T, Path, BuiltEntry]:
         """Build, write the entry: the result, the file to report, the entry written."""
@@ -113,14 +114,14 @@ def _through_cache(job: _Job, step: _Step[T]) -> T:
         if is_fresh(entry, job.tree.revision, job.tree.info):
             assert entry is not None
             if (reused := step.reuse(job, entry)) is not None:
-                _report("reused", job.name, job.tree, reused[1])
+                _reused(job.name, job.tree, reused[1])
                 return reused[0]
-        if (taken := job.store.take(job.name, job.tree, job.interp, job.cache, entry)) is not None:
-            return step.taken(taken)
+        if (pulled := job.store.pull(job.name, job.tree, job.interp, job.cache, entry)) is not None:
+            return step.pulled(pulled)
         started = _building(job.name, job.tree, step.what)
         builder = job.builder()
         result, path, written = step.build(job, builder, entry)
-        _report("built", job.name, job.tree, path, started, builder.last_log)
+        _built(job.name, job.tree, path, started, builder.last_log)
         step.share(job, result, written)
         return result
 
@@ -132,8 +133,8 @@ class _Metadata:
         known = entry.any_metadata(job.interp)
         return None if known is None else (known, metadata_json(job.cache, job.tree.bucket))
 
-    def taken(self, taken: remote.Taken) -> dict[str, Any]:
-        return taken.metadata
+    def pulled(self, pulled: remote.Pulled) -> dict[str, Any]:
+        return pulled.metadata
 
     def build(
         self, job: _Job, builder: Builder, entry: BuiltEntry | None
@@ -155,8 +156,8 @@ class _Wheel:
         wheel = None if best is None else wheels_dir(job.cache, job.tree.bucket) / best
         return (wheel, wheel) if wheel is not None and _sound(job.name, wheel, job.cache) else None
 
-    def taken(self, taken: remote.Taken) -> Path:
-        return taken.wheel
+    def pulled(self, pulled: remote.Pulled) -> Path:
+        return pulled.wheel
 
     def build(self, job: _Job, builder: Builder, entry: BuiltEntry | None) -> tuple[Path, Path, BuiltEntry]:
         wheel = builder.wheel(wheels_dir(job.cache, job.tree.bucket), editable=job.tree.editable)
@@ -164,7 +165,7 @@ class _Wheel:
         return wheel, wheel, record_wheel(job.cache, job.tree, entry, wheel.name, metadata)
 
     def share(self, job: _Job, result: Path, entry: BuiltEntry) -> None:
-        job.store.give(job.name, job.tree, job.interp, result, entry)
+        job.store.push(job.name, job.tree, job.interp, result, entry)
 
 
 def metadata_of_tree(
@@ -188,7 +189,7 @@ def _settings(tree: Tree) -> dict[str, Any] | None:
 
 def _building(name: str, tree: Tree, what: str) -> float:
     """A `building` event (a progress view shows the build running); returns when it began."""
-    emit(Event("building", package=name, source=_described(tree), filename=what))
+    emit(Building(package=name, source=_described(tree), filename=what))
     return time.perf_counter()
 
 
@@ -196,24 +197,16 @@ def _described(tree: Tree) -> str:
     return str(tree.info.get("url") or tree.info.get("path") or tree.bucket)
 
 
-def _report(
-    kind: Kind, name: str, tree: Tree, path: Path, started: float | None = None, log: Path | None = None
-) -> None:
-    """A `built` or `reused` event for the tree's metadata.json or wheel at `path` (and the build's log)."""
-    seconds = None if started is None else time.perf_counter() - started
-    where = None if log is None else str(log)
-    described = _described(tree)
-    emit(
-        Event(
-            kind,
-            package=name,
-            source=described,
-            filename=path.name,
-            path=str(path),
-            seconds=seconds,
-            log=where,
-        )
-    )
+def _built(name: str, tree: Tree, path: Path, started: float, log: Path | None) -> None:
+    """A `built` event for the tree's metadata.json or wheel at `path` (and the build's log)."""
+    seconds, where = time.perf_counter() - started, None if log is None else str(log)
+    source = _described(tree)
+    emit(Built(package=name, source=source, filename=path.name, path=str(path), seconds=seconds, log=where))
+
+
+def _reused(name: str, tree: Tree, path: Path) -> None:
+    """A `reused` event for the tree's metadata.json or wheel at `path`, taken from the cache."""
+    emit(Reused(package=name, source=_described(tree), filename=path.name, path=str(path)))
 
 
 def _sound(name: str, wheel: Path, cache: Path) -> bool:

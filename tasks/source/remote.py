@@ -31,9 +31,9 @@ from tasks.core.errors import ConfigError
 from tasks.core.objectstore import SCHEMES, Missing, StoreFault
 
 if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at import
+    from tasks.envs.interpreter import Interpreter
     from tasks.source.builtcache import BuiltEntry
     from tasks.source.trees import Tree
-    from tasks.target.interpreter import Interpreter
 
 OFF = ("", "off", "none", "0", "false", "no")
 USED_EVERY = 86400  # seconds: a read rewrites an entry's `used` record at most this often
@@ -95,17 +95,17 @@ def shareable(tree: Tree) -> bool:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """A wheel taken from the store, now in the local buckets as if built here."""
+class Pulled:
+    """A wheel pulled from the store, now in the local buckets as if built here."""
 
     wheel: Path
     metadata: dict[str, Any]
 
 
 class SharedCache:
-    """One run's shared build cache: read-through (`take`), write-behind (`give`), off after a failure.
+    """One run's shared build cache: read-through (`pull`), write-behind (`push`), off after a failure.
 
-    The build pipeline is handed one (`tasks.source.build`). What stays process-wide is the one this
+    The build pipeline is handed one (`tasks.source.pipeline.Store`). What stays process-wide is the one this
     process uses (`shared()`, set by `configure` while the pipeline loads its configuration): doit
     runs a run's builds as threads of one process, and the store's state belongs to the run, not to
     one build: after its first failure it is off for every build (one warning, no second wait), a key
@@ -131,7 +131,7 @@ class SharedCache:
 
         return None if is_offline() else self.location
 
-    def take(
+    def pull(
         self,
         name: str,
         tree: Tree,
@@ -139,20 +139,20 @@ class SharedCache:
         cache: Path,
         entry: BuiltEntry | None,
         settings: dict[str, Any] | None = None,
-    ) -> Taken | None:
+    ) -> Pulled | None:
         """The store's wheel for `interp`, installed into the local cache; None on a miss or any fault."""
         location = self.configured()
         if location is None or not shareable(tree):
             return None
         from tasks.source.builtcache import record_wheel
-        from tasks.source.sharedcheck import taken_problem
+        from tasks.source.sharedcheck import pulled_problem
 
         key = remote_key(name, tree, interp, settings)
         if key in self.missed:
             return None
         try:
             found = _download(self._store(location), name, key, tree, cache)
-            if (problem := taken_problem(found[0], found[1], name, tree, interp, entry)) is not None:
+            if (problem := pulled_problem(found[0], found[1], name, tree, interp, entry)) is not None:
                 found[0].unlink(missing_ok=True)  # checked like any wheel: tags, archive, name and version
                 raise Corrupt(problem)
         except Corrupt as exc:
@@ -168,9 +168,9 @@ class SharedCache:
         record_wheel(cache, tree, entry, wheel.name, metadata, prepared)  # exactly as a local build leaves it
         _announce(location, name, wheel)
         _note_use(self._store(location), name, key)
-        return Taken(wheel, metadata)
+        return Pulled(wheel, metadata)
 
-    def give(
+    def push(
         self,
         name: str,
         tree: Tree,
@@ -238,7 +238,7 @@ def configured() -> Location | None:
     return _run.configured()
 
 
-take = _run.take  # `SharedCache.take` on this process's store
+pull = _run.pull  # `SharedCache.pull` on this process's store
 
 
 def _failures() -> tuple[type[BaseException], ...]:
@@ -337,12 +337,12 @@ def _wheel_metadata(wheel: Path) -> dict[str, Any]:
 
 
 def _announce(location: Location, name: str, wheel: Path) -> None:
-    from tasks.core.events import Event, emit
+    from tasks.core.eventkinds import Downloaded
+    from tasks.core.events import emit
 
     source = f"remote cache {location}"
     emit(
-        Event(
-            "downloaded",
+        Downloaded(
             package=name,
             source=source,
             filename=wheel.name,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from tasks.core.events import Event, emit, human_bytes
+from tasks.core.eventkinds import Pruned, PruneDone
+from tasks.core.events import emit, human_bytes
 from tasks.core.objectstore import ObjectInfo, ObjectStore
 from tasks.source.remote import ROOT
 
@@ -92,6 +93,6 @@ def prune_store(store: ObjectStore, days: float | None, max_size: int | None, no
             store.delete(key)
         freed += removal.entry.size
         where = f"{store.url.rstrip('/')}/{removal.entry.prefix}"
-        emit(Event("pruned", path=where, bytes=removal.entry.size, message=removal.reason))
+        emit(Pruned(path=where, bytes=removal.entry.size, message=removal.reason))
     sizes = f"{human_bytes(before)} before, {human_bytes(before - freed)} after"
-    emit(Event("prune_done", path=store.url, count=len(removals), bytes=freed, message=sizes))
+    emit(PruneDone(path=store.url, count=len(removals), bytes=freed, message=sizes))

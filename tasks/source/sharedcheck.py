@@ -1,4 +1,4 @@
-"""A wheel taken from the shared build cache, checked like any wheel before it joins the local cache.
+"""A wheel pulled from the shared build cache, checked like any wheel before it joins the local cache.
 
 The store's key already names the target's tags and the source's revision, but a key is only what the
 writer claimed: the wheel's own tags must fit the target interpreter, its archive must read one way
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from tasks.core import layout
 
 if TYPE_CHECKING:
+    from tasks.envs.interpreter import Interpreter
     from tasks.source.builtcache import BuiltEntry
     from tasks.source.trees import Tree
-    from tasks.target.interpreter import Interpreter
 
 
-def taken_problem(
+def pulled_problem(
     wheel: Path,
     metadata: dict[str, Any],
     name: str,

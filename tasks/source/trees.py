@@ -92,7 +92,7 @@ def registry_tree(
 ) -> Tree:
     """An index sdist: immutable, so known by its sha256 and never revalidated; fetched once per
     cache under the same per-file lock as a wheel (concurrent runs wait, then reuse its tree)."""
-    from tasks.core.locks import download_lock
+    from tasks.core.mutexes import download_lock
 
     filename = file.local_name(name)  # a valid sdist name of `name`, one path segment
     sha = file.sha256 or ""

@@ -70,7 +70,7 @@ def revalidate(
     The request is made under the URL's download lock (as a wheel's): a run that waited for
     another one's request to the same URL takes what that one found, with no request of its own.
     """
-    from tasks.core.locks import download_lock
+    from tasks.core.mutexes import download_lock
 
     if (state := _usable(cache, url, filename, expected, since=None)) is not None:
         return state

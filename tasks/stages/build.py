@@ -9,13 +9,13 @@ gets both too; when its fetch finds a wheel they are up to date at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from doit.tools import config_changed
 
 from tasks.run.actions import run_build_meta, run_build_wheel
-from tasks.run.current import outline, variables
+from tasks.run.context import outline, variables
 from tasks.run.outline import PinOutline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached, wheel_or
 from tasks.stages.common import clean_failures, loading
@@ -26,15 +26,7 @@ def task_build_meta() -> Iterator[dict[str, Any]]:
     for pin in built_pins():
         if pin.built:
             fresh = [_revision(pin), path_exists("metadata"), config_changed(pin.settings)]
-            yield {
-                "name": pin.task,
-                "doc": f"metadata of {pin.doc.removeprefix('fetch ')}",
-                "actions": [(clean_failures(run_build_meta), [pin.task])],
-                **_tree_from_fetch(pin),
-                "task_dep": [f"fetch:{pin.task}"],
-                "uptodate": [wheel_or(pin, fresh)] if pin.registry else fresh,
-                "verbosity": 2,
-            }
+            yield _build_task(pin, "metadata", run_build_meta, f"fetch:{pin.task}", fresh)
 
 
 def task_build_wheel() -> Iterator[dict[str, Any]]:
@@ -42,15 +34,22 @@ def task_build_wheel() -> Iterator[dict[str, Any]]:
     for pin in built_pins():
         if pin.built:
             fresh = [config_changed(pin.key + pin.settings), _revision(pin), still_cached]
-            yield {
-                "name": pin.task,
-                "doc": f"wheel of {pin.doc.removeprefix('fetch ')}",
-                "actions": [(clean_failures(run_build_wheel), [pin.task])],
-                **_tree_from_fetch(pin),
-                "task_dep": [f"build_meta:{pin.task}"],
-                "uptodate": [wheel_or(pin, fresh)] if pin.registry else fresh,
-                "verbosity": 2,
-            }
+            yield _build_task(pin, "wheel", run_build_wheel, f"build_meta:{pin.task}", fresh)
+
+
+def _build_task(
+    pin: PinOutline, what: str, action: Callable[..., Any], after: str, fresh: list[Any]
+) -> dict[str, Any]:
+    """One build task of `pin`: its `what` (metadata or wheel), made by `action` after task `after`."""
+    return {
+        "name": pin.task,
+        "doc": f"{what} of {pin.doc.removeprefix('fetch ')}",
+        "actions": [(clean_failures(action), [pin.task])],
+        **_tree_from_fetch(pin),
+        "task_dep": [after],
+        "uptodate": [wheel_or(pin, fresh)] if pin.registry else fresh,
+        "verbosity": 2,
+    }
 
 
 def built_pins() -> list[PinOutline]:

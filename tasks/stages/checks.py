@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasks.run.current import asked_for, cache_root, current_revisions, flag, outline
+from tasks.run.context import asked_for, cache_root, current_revisions, flag, outline
 from tasks.run.values import saved_path, saved_revision, saved_source
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def still_cached(task: Any, values: dict[str, Any]) -> bool:
     since, already installed in every environment that syncs it (unless `fetch:` itself is asked for).
 
     So a sync whose environment matches its lock downloads nothing after a prune; one that does need
-    the wheel finds its entry missing and fetches it itself (`tasks.run.sync`, as a damaged entry).
+    the wheel finds its entry missing and fetches it itself (`tasks.run.sync_env`, as a damaged entry).
     """
     from tasks.wheels.unpacked import MARKER
 
@@ -68,7 +68,7 @@ def sdist_unchanged(pin: PinOutline) -> Any:
     (no request, no lock parsed)."""
 
     def check(task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        from tasks.run.chosen import recorded_sha256
+        from tasks.run.pinkind import recorded_sha256
 
         current = recorded_sha256(cache_root(), pin, "sdist")
         return current is not None and saved_revision(values) == current
@@ -92,7 +92,7 @@ class _WheelOr:
                 check.configure_task(task)
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:  # doit passes these two by name
-        from tasks.run.chosen import kind_of
+        from tasks.run.pinkind import kind_of
 
         if kind_of(cache_root(), self.pin) == "wheel":
             return True

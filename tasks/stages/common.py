@@ -1,9 +1,11 @@
 """What every stage shares: the run's start, its settings, clean one-line failures, and doit's task reporter.
 
-`start_run` (dodo.py) chooses the views, opens doit's state in the cache and applies `timeout=`
-and `verbose=`; `clean_failures` and `loading` turn errors into one `error:` line; `Reporter`
-turns doit's task callbacks into events and writes each failure's line (the console views live
-in `tasks/console`).
+`start_run` (dodo.py) chooses the views, says which project the run works on, shares the cache (or,
+when it is read-only, moves doit's state and the mutexes to a per-user directory) and applies
+`timeout=`, `truststore=`, `offline=` and `verbose=`; `clean_failures` and `loading` turn errors
+into one `error:` line and an exit status (a machine fault in words, an internal error with its
+traceback in a log); `Reporter` turns doit's task callbacks into events and writes each failure's
+line (the console views live in `tasks/console`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
 
 from tasks.core.errors import ConfigError, UsageError, WheelwrightError
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Failed, Finished, ProjectUsed, SkippedCheck, Started, Warned
+from tasks.core.events import emit
 from tasks.core.urls import scrub_text as scrub
 from tasks.inputs.variables import value as variable
-from tasks.run.current import flag
+from tasks.run.context import flag
 from tasks.run.outline import project_line
 
 
@@ -57,7 +60,7 @@ def apply_network_settings() -> None:
 def apply_output_settings() -> None:
     """`verbose=1`: build backends' output streamed live (doit's own `-v 2` cannot reach an action)."""
     from tasks.core.events import VERBOSE_ENV
-    from tasks.run.current import flag
+    from tasks.run.context import flag
 
     if flag("verbose"):
         os.environ[VERBOSE_ENV] = "1"
@@ -66,7 +69,7 @@ def apply_output_settings() -> None:
 def open_cache(cache: Path, state: Path) -> None:
     """Share the cache (a prune waits for it); a read-only cache gets a per-user state directory
     (tasks.run.readonly), said in one line. `state`: doit's state, relative to the cache."""
-    from tasks.core.cachelock import share_cache
+    from tasks.core.rwlock import share_cache
     from tasks.run.readonly import writable
 
     with contextlib.suppress(OSError):  # a read-only one is said below
@@ -74,8 +77,8 @@ def open_cache(cache: Path, state: Path) -> None:
     if writable(cache, state):
         share_cache(cache)  # held shared until exit
         return
-    from tasks.core.locks import move_locks
-    from tasks.run.current import use_state_home
+    from tasks.core.mutexes import move_locks
+    from tasks.run.context import use_state_home
     from tasks.run.readonly import seed_state, user_state_dir
 
     home = user_state_dir(cache)
@@ -88,13 +91,7 @@ def open_cache(cache: Path, state: Path) -> None:
         ) from None
     use_state_home(home)
     move_locks(cache, home)
-    emit(
-        Event(
-            "warning",
-            path=str(home),
-            message=f"the cache {cache} is read-only: state, locks and logs go to {home}",
-        )
-    )
+    emit(Warned(f"the cache {cache} is read-only: state, locks and logs go to {home}", path=str(home)))
 
 
 # The machine's faults that need no traceback: said in one line, with the path they hit.
@@ -145,7 +142,7 @@ class ReadOnlyCache(TaskFailed):  # type: ignore[misc]
 
 
 def _read_only_fault(exc: BaseException) -> str | None:
-    from tasks.run.current import cache_root, read_only_cache
+    from tasks.run.context import cache_root, read_only_cache
 
     if not read_only_cache():
         return None
@@ -189,7 +186,7 @@ def _log_dir() -> Path:
 
     try:
         from tasks.core import layout
-        from tasks.run.current import state_root
+        from tasks.run.context import state_root
 
         return layout.LOGS.under(state_root())
     except Exception:  # the cache itself is what failed
@@ -210,13 +207,13 @@ def loading() -> Iterator[None]:
         yield
     except WheelwrightError as exc:
         sys.stderr.write(f"error: {exc}\n")
-        emit(Event("failed", message=scrub(str(exc))))
+        emit(Failed(scrub(str(exc))))
         raise SystemExit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED) from None
     except Exception as exc:
         fault = machine_fault(exc)
         line = f"cannot plan the run: {fault}" if fault else internal_error(exc)
         sys.stderr.write(f"error: {line}\n")
-        emit(Event("failed", message=line))
+        emit(Failed(line))
         raise SystemExit(EXIT_FAILED if fault else EXIT_INTERNAL) from None
 
 
@@ -244,14 +241,14 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
     desc = "wheelwright: executed tasks and one line per failure"
 
     def execute_task(self, task: Any) -> None:
-        emit(Event("started", task=task.name))
+        emit(Started(task=task.name))
         quiet_names = ("_", "sync", "test", "lock", "cache", "prune")  # these say what they did themselves
         if task.actions and not task.name.startswith(quiet_names) and flag("verbose") and not flag("quiet"):
             self.write(f".  {task.name}\n")  # each task doit runs, with verbose=1 only
 
     def _write_failure(self, result: dict[str, Any], write_exception: bool = True) -> None:
         fail, task = result["exception"], result["task"].name
-        emit(Event("failed", task=task, message=scrub(str(fail.message))))
+        emit(Failed(scrub(str(fail.message)), task=task))
         if isinstance(fail, UnmetDependency):
             return
         internal = bool(fail.traceback) or "internal error" in str(fail.message)
@@ -272,10 +269,10 @@ class Reporter(ExecutedOnlyReporter):  # type: ignore[misc]
             sys.stderr.write(f"error: {task}: internal error: {cause} (details: {log})\n")
 
     def add_success(self, task: Any) -> None:
-        emit(Event("finished", task=task.name))
+        emit(Finished(task=task.name))
 
     def skip_uptodate(self, task: Any) -> None:
-        emit(Event("skipped_check", task=task.name))
+        emit(SkippedCheck(task=task.name))
 
     def complete_run(self) -> None:
         if self.runtime_errors:
@@ -290,11 +287,11 @@ def start_run() -> str:
     here is one line (see `loading`).
     """
     from tasks.console.choose import choose_views
-    from tasks.run.current import cache_root, outline, state_file, state_relative
+    from tasks.run.context import cache_root, outline, state_file, state_relative
 
     with loading():
         choose_views()
-        emit(Event("project", message=project_line(outline())))
+        emit(ProjectUsed(project_line(outline())))
         open_cache(cache_root(), state_relative())
         state = Path(state_file())
         apply_network_settings()

@@ -8,7 +8,7 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks.run.actions import run_fetch
-from tasks.run.current import outline
+from tasks.run.context import outline
 from tasks.stages.checks import path_exists, revision_unchanged, sdist_unchanged, still_cached
 from tasks.stages.common import clean_failures
 

@@ -8,7 +8,7 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks.run.actions import run_lock
-from tasks.run.current import outline, variables
+from tasks.run.context import outline, variables
 from tasks.stages.common import clean_failures, failing_task
 
 DOC = (
@@ -29,7 +29,7 @@ class lock_inputs(config_changed):  # type: ignore[misc]  # doit is untyped
         task.value_savers.append(self._saved)
 
     def _saved(self) -> dict[str, Any]:
-        from tasks.run.lock import dry_changed  # the lock ran: its module is loaded already
+        from tasks.run.lock_env import dry_changed  # the lock ran: its module is loaded already
 
         return {"_config_changed": None if self.name in dry_changed else self.config_digest}
 

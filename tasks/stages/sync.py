@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.run.actions import FETCHED, run_sync
-from tasks.run.current import flag, outline, variables
+from tasks.run.context import flag, outline, variables
 from tasks.run.outline import EnvOutline, PinOutline
 from tasks.stages.common import clean_failures, failing_task
 

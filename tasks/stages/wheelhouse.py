@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.run.actions import run_wheelhouse
-from tasks.run.current import outline, variables
+from tasks.run.context import outline, variables
 from tasks.stages.common import clean_failures, failing_task
 from tasks.stages.sync import SHARD_REFUSED, env_pins, pin_args
 

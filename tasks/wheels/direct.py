@@ -11,10 +11,10 @@ from tasks.core import layout
 from tasks.core.download import download_then, sha256_file
 from tasks.core.errors import HashMismatch, IncompatibleWheel
 from tasks.core.safenames import dist_filename
+from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import wheel_rank
 from tasks.inputs.sources import Source
-from tasks.target.interpreter import Interpreter
-from tasks.wheels.fetch import Fetched, unpacker
+from tasks.wheels.registry import Fetched, unpacker
 from tasks.wheels.unpacked import is_unpacked, unpack_wheel, unpacked_path
 
 
@@ -45,7 +45,7 @@ def _url_wheel(
     expected = set(hashes) | ({sha256.lower()} if sha256 else set())
     if (found := _unpacked(name, source, expected, cache)) is not None:
         return found
-    from tasks.core.locks import download_lock
+    from tasks.core.mutexes import download_lock
 
     with download_lock(cache, source.describe(), filename):
         # another process may have fetched it while this one waited

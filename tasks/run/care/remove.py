@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from tasks.core import layout
-from tasks.core.cachelock import exclusive_cache
-from tasks.core.events import Event, emit, human_bytes
+from tasks.core.eventkinds import CacheUsage, Pruned, PruneDone
+from tasks.core.events import emit, human_bytes
+from tasks.core.rwlock import exclusive_cache
 from tasks.run.care.rules import Policy, plan_prune
 from tasks.run.care.scan import Entry, freeable, scan
 
@@ -20,11 +21,11 @@ def report(cache: Path) -> None:
     families: dict[str, list[Entry]] = {}
     for e in entries:
         families.setdefault(e.family, []).append(e)
-    emit(Event("cache_usage", path=str(cache), bytes=sum(e.size for e in entries), count=len(entries)))
+    emit(CacheUsage(path=str(cache), bytes=sum(e.size for e in entries), count=len(entries)))
     for family, members in families.items():
         what = layout.family(family).what
         size = sum(e.size for e in members)
-        emit(Event("cache_usage", path=family, bytes=size, count=len(members), message=what))
+        emit(CacheUsage(path=family, bytes=size, count=len(members), message=what))
 
 
 def prune(cache: Path, policy: Policy) -> None:
@@ -41,13 +42,13 @@ def prune(cache: Path, policy: Policy) -> None:
             _drop_empty_parents(removal.path, cache)
             freed, removed = freed + size, removed + 1
             where = str(removal.path.relative_to(cache))
-            emit(Event("pruned", path=where, bytes=size, message=removal.reason))
+            emit(Pruned(path=where, bytes=size, message=removal.reason))
         for family in cache.iterdir():  # a family left empty (downloads-v0 between runs) goes too
             if family.is_dir() and not any(family.iterdir()):
                 family.rmdir()
         after = sum(e.size for e in scan(cache).entries)
     sizes = f"{human_bytes(before)} before, {human_bytes(after)} after"
-    emit(Event("prune_done", path=str(cache), count=removed, bytes=freed, message=sizes))
+    emit(PruneDone(path=str(cache), count=removed, bytes=freed, message=sizes))
 
 
 def _drop_empty_parents(path: Path, cache: Path) -> None:

@@ -54,7 +54,7 @@ def scan(cache: Path, *, facts: bool = False) -> Scan:
     `facts`: also read what the prune rules need (metadata.json sources, URL states, HTTP headers,
     doit's state).
     """
-    from tasks.core.cachelock import lock_files
+    from tasks.core.rwlock import lock_files
 
     seen: set[tuple[int, int]] = set()
     entries = []

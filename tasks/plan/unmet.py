@@ -11,23 +11,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tasks.core.names import NormalizedName
-from tasks.target.venv import Installed
+from tasks.envs.venv import Installed, metadata_headers
 
 
 def requires_dist(dist_info: Path) -> list[str]:
     """The `Requires-Dist` values of a distribution's METADATA (its headers only)."""
-    found = []
     try:
-        with (dist_info / "METADATA").open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                if key.lower() == "requires-dist":
-                    found.append(value.strip())
+        return [value for key, value in metadata_headers(dist_info) if key.lower() == "requires-dist"]
     except OSError:
         return []
-    return found
 
 
 def unmet(
@@ -62,7 +54,7 @@ def unmet(
 
 def unmet_in(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
     """`unmet` for the environment whose site-packages are `sites`."""
-    from tasks.target.venv import installed_distributions
+    from tasks.envs.venv import installed_distributions
 
     installed = installed_distributions(sites)
     requires = {name: requires_dist(dist.dist_info) for name, dist in installed.items()}

@@ -1,4 +1,4 @@
-"""The cache-wide reader/writer lock: every run shares the cache, a prune has it to itself.
+"""The cache-wide reader/writer lock (flock): every run shares the cache, a prune has it to itself.
 
 Two lock files in `cache/locks-v0/`, taken with flock(2) (filelock has no shared mode):
 
@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tasks.core.locks import NOTICE_AFTER, locks_dir, notice
+from tasks.core.mutexes import NOTICE_AFTER, locks_dir, notice
 
 LOCK_NAME = "cache.lock"
 GATE_NAME = "cache-gate.lock"

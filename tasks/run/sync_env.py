@@ -1,8 +1,9 @@
-"""The action behind `sync:<env>`: make an environment equal its lock (plain functions, no doit).
+"""The action behind `sync:<env>`: make an environment equal its lock file (plain functions, no doit).
 
-Under the environment's lock: create the venv if needed, plan (tasks/sync/plan.py), remove then
-install, and report the summary; a cache entry found damaged is evicted, fetched again
-(`tasks/run/fetch.py` owns `fetch:<pkg>`) and installed in the same run.
+Holding the environment's mutex (one sync of it at a time, `tasks.core.mutexes`): create the venv if
+needed, plan (`tasks.plan.planner`), remove then install, and report the summary; then, when anything
+changed, warn about unmet requirements. A cache entry found damaged, before or while installing, is
+evicted, fetched again (`tasks.run.fetch_pin`) and installed in the same run.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from typing import Any
 
 from tasks.core import layout
 from tasks.core.errors import InstallError
-from tasks.core.events import Event, emit
-from tasks.core.locks import venv_lock
+from tasks.core.eventkinds import Installing
+from tasks.core.events import emit
+from tasks.core.mutexes import venv_lock
 from tasks.core.names import NormalizedName
-from tasks.run.fetch import fetch_pin
+from tasks.envs.interpreter import probe_env
+from tasks.envs.venv import ensure_venv, installed_distributions, venv_python
+from tasks.plan.noop import applied, report
+from tasks.plan.planner import Plan, Wanted, plan_sync, wanted_from_values
+from tasks.run.fetch_pin import fetch_pin
 from tasks.run.model import EnvJob
 from tasks.run.values import to_values
-from tasks.sync.plan import Plan, Wanted, plan_sync, wanted_from_values
-from tasks.sync.quick import applied, report
-from tasks.target.interpreter import probe_env
-from tasks.target.venv import ensure_venv, installed_distributions, venv_python
 
 
 def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
@@ -47,7 +49,7 @@ def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[s
 def warn_unmet(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
     """One warning per installed distribution's requirement the environment does not meet."""
     from tasks.core.events import warn
-    from tasks.sync.needs import unmet_in
+    from tasks.plan.unmet import unmet_in
 
     lines = unmet_in(sites, markers)
     for line in lines:
@@ -62,10 +64,11 @@ def apply_plan(
 
     Returns the seconds each phase took (`uninstall`, `install`).
     """
-    from tasks.wheels.install import install_wheels, uninstall
+    from tasks.wheels.install import install_wheels
+    from tasks.wheels.uninstall import uninstall
 
     todo = [*plan.install, *(new for _, new in plan.replace)]
-    emit(Event("installing", path=str(env), count=len(todo) + len(plan.remove)))
+    emit(Installing(path=str(env), count=len(todo) + len(plan.remove)))
     started = time.perf_counter()
     for have in plan.remove:
         uninstall(have.dist_info, env)

@@ -1,4 +1,4 @@
-"""Cross-process locks kept in the cache: one sync per target environment, one download per file.
+"""Cross-process mutexes (flock files) in the cache: one sync per target environment, one download per file.
 
 Lock files live in `cache/locks-v0/`, named by a digest (of the environment's absolute path, or of
 the file's expected sha256 or URL), so they work before the environment exists and never touch
@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tasks.core import layout
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Waiting
+from tasks.core.events import emit
 from tasks.core.urls import digest
 
 NOTICE_AFTER = 1.0  # seconds of waiting before saying why
@@ -34,7 +35,7 @@ def locks_dir(cache: Path) -> Path:
 
 def notice(message: str, path: Path | None = None) -> None:
     """The one place a wait is reported: a `waiting` event (a line on stderr)."""
-    emit(Event("waiting", message=message, path=str(path) if path else None))
+    emit(Waiting(message, path=str(path) if path else None))
 
 
 @contextlib.contextmanager

@@ -39,10 +39,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Finished, ProjectUsed, SkippedCheck, Started, SyncSummary
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import strip_credentials
-from tasks.run.current import flag, memo_key, variables
+from tasks.run.context import flag, memo_key, variables
 from tasks.run.outline import Stamps, memo_dir, stamp
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def remember(env: EnvOutline, outlined: Sequence[PinOutline], pins: Mapping[str,
     """Record `env` if it equals its lock now (checked again here); any other outcome removes its record.
 
     `outlined` are the environment's pins in the order of `pins` (its tasks' values: `pin0`, `pin1`, …)."""
-    from tasks.run.current import outline, outline_stamps
+    from tasks.run.context import outline, outline_stamps
 
     memo = outline()
     try:
@@ -144,7 +145,7 @@ def _record(
 
 def _sites_now(name: str) -> list[str]:
     """The site directories of an environment this run created (the outline was planned before it existed)."""
-    from tasks.run.current import cache_root, env_job
+    from tasks.run.context import cache_root, env_job
     from tasks.run.model import target_interpreter
 
     spec = env_job(name).spec
@@ -157,8 +158,8 @@ def _sites_now(name: str) -> list[str]:
 def _equal_count(sites: Sequence[str], pins: Mapping[str, Any]) -> int | None:
     """How many distributions the environment keeps, when it equals the pins; None otherwise."""
     from tasks.core.errors import InstallError
-    from tasks.sync.plan import plan_sync, wanted_from_values
-    from tasks.target.venv import installed_distributions
+    from tasks.envs.venv import installed_distributions
+    from tasks.plan.planner import plan_sync, wanted_from_values
 
     try:
         wanted = wanted_from_values(pins)
@@ -174,7 +175,7 @@ def _steps(pin: PinOutline) -> tuple[str, ...]:
 
 def _checks(outlined: Sequence[PinOutline], pins: Mapping[str, Any]) -> list[Check] | None:
     """The remote check of each pin built from a URL or a git ref; None when one cannot be made here."""
-    from tasks.run.current import pin_job
+    from tasks.run.context import pin_job
 
     checks = []
     for i, pin in enumerate(outlined):
@@ -214,7 +215,7 @@ def _lock_side(planned: Stamps, memo: Outline) -> Stamps:
 
 def _store(memo: Outline, name: str, record: EnvRecord | None) -> None:
     from tasks.core.urls import scrub
-    from tasks.run.current import state_relative
+    from tasks.run.context import state_relative
     from tasks.run.outline import project_line
 
     path = _memo_path()
@@ -265,17 +266,17 @@ class NoOp:
 
     def report(self) -> None:
         """The events a doit no-op reports: the project, the fresh tasks, each environment's summary."""
-        emit(Event("project", message=self.project))
+        emit(ProjectUsed(self.project))
         for record, seconds in zip(self.records, self.seconds, strict=True):
             for task in record.tasks:
-                emit(Event("skipped_check", task=task))
-            emit(Event("started", task=f"sync:{record.name}"))
-            emit(Event("summary", task=record.name, path=record.path, count=record.count, created=False,
-                       seconds=seconds))  # fmt: skip
-            emit(Event("finished", task=f"sync:{record.name}"))
+                emit(SkippedCheck(task=task))
+            emit(Started(task=f"sync:{record.name}"))
+            emit(SyncSummary(task=record.name, path=record.path, count=record.count, created=False,
+                             seconds=seconds))  # fmt: skip
+            emit(Finished(task=f"sync:{record.name}"))
         if self.group:
-            emit(Event("started", task="sync"))
-            emit(Event("finished", task="sync"))
+            emit(Started(task="sync"))
+            emit(Finished(task="sync"))
 
 
 def nothing_to_do(argv: Sequence[str]) -> NoOp | None:
@@ -366,7 +367,7 @@ def _changed(stamps: Stamps) -> bool:
 
 
 def _cache_writable(cache: Path, state: Path) -> bool:
-    from tasks.core.cachelock import share_cache
+    from tasks.core.rwlock import share_cache
     from tasks.run.readonly import writable
 
     if not writable(cache, state):

@@ -11,19 +11,21 @@ from typing import Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
-from tasks.core.events import Change, Event, emit
+from tasks.core.eventkinds import Change, Locked, SkippedOffline
+from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
+from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
-from tasks.inputs.requirements import IndexOptions, ReqLine, RequirementsFile
+from tasks.inputs.reqline import ReqLine
+from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_exclude_newer, render_lock
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
 from tasks.source.build import MetadataProvider
-from tasks.target.interpreter import Interpreter
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -61,7 +63,7 @@ def lock_env(
     """
     started = time.perf_counter()
     if spec.python_version:
-        from tasks.target.version import for_python_version
+        from tasks.envs.python_version import for_python_version
 
         interp = for_python_version(interp, spec.python_version)
     out = spec.requirements[0]
@@ -95,15 +97,14 @@ def lock_env(
         dry_changed.add(spec.name)
     seconds = time.perf_counter() - started
     emit(
-        Event(
-            "locked", task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds,
-            changes=changes, dry=(mode != "write") or None,
+        Locked(
+            task=spec.name, path=str(out), count=len(resolution.pins), seconds=seconds,
+            changes=changes, dry=mode != "write", created=before is None,
             message=None if same or changes else "its text differs (header, options, hashes or comments)",
-            created=before is None or None,
         )
     )  # fmt: skip
     if offline:
-        emit(Event("offline", task=spec.name, message="index revalidation: resolved from the cache"))
+        emit(SkippedOffline("index revalidation: resolved from the cache", task=spec.name))
     if mode == "check" and not same:
         raise LockDiffers(_differs(changes, before is None), package=_shown(out, user_cwd()))
     return not same
@@ -130,8 +131,22 @@ def _cutoff(given: str | None, before: str | None) -> datetime | None:
 
     if given:
         return parse_cutoff(given, datetime.now(timezone.utc))
-    kept = recorded_exclude_newer(before or "")
+    kept = recorded_exclude_newer(before or "") or _pylock_cutoff(before or "")
     return parse_time(kept) if kept else None
+
+
+def _pylock_cutoff(text: str) -> str | None:
+    """The cut-off a pylock.toml keeps in its `[tool.wheelwright]` table (None when it has none)."""
+    if "exclude-newer" not in text:
+        return None  # also every requirements-syntax lock: no TOML parsed
+    import tomllib
+
+    try:
+        table = tomllib.loads(text).get("tool", {}).get("wheelwright", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    kept = table.get("exclude-newer") if isinstance(table, dict) else None
+    return kept if isinstance(kept, str) and kept else None
 
 
 def _lock_text(
@@ -156,7 +171,8 @@ def _lock_text(
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
         cache, builds, roots = pylock
-        return pylock_out(resolution, spec, interp, cache, builds, command, roots)
+        tool = {"command": command, **({"exclude-newer": format_cutoff(cutoff)} if cutoff else {})}
+        return pylock_out(resolution, spec, interp, cache, builds, tool, roots)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
     index = relative_find_links(index, reqs.files, out.parent)
@@ -214,10 +230,13 @@ def pylock_out(
     interp: Interpreter,
     cache: Path,
     builds: MetadataProvider,
-    command: str,
+    tool: dict[str, str],
     roots: dict[str, set[str]],
 ) -> str:
-    """The resolution as a validated PEP 751 document (archives hashed, directories relative)."""
+    """The resolution as a validated PEP 751 document (archives hashed, directories relative).
+
+    `tool` is the `[tool.wheelwright]` table: the command that wrote it and the upload-date cut-off.
+    """
     from tasks.lock.pylock import PylockSettings, pylock_text
 
     settings = PylockSettings(
@@ -228,7 +247,7 @@ def pylock_out(
         extras=spec.extras,
         groups=spec.groups,
         archive_hashes=archive_hashes(resolution, interp, cache, builds),
-        tool={"wheelwright": {"command": command}},
+        tool={"wheelwright": tool},
         roots={name: frozenset(labels) for name, labels in roots.items()},
     )
     return pylock_text(resolution, settings)
@@ -296,7 +315,7 @@ def dynamic_lines(
     (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
     from packaging.requirements import Requirement
 
-    from tasks.inputs.requirements import Origin, parse_requirement_line
+    from tasks.inputs.reqline import Origin, parse_requirement_line
     from tasks.inputs.sources import PathSource
 
     if project.name is None:

@@ -113,7 +113,7 @@ def _run_probe(python: Path) -> dict[str, object]:
             timeout=60,
         ).stdout
     except subprocess.CalledProcessError as exc:
-        from tasks.target.pythons import one_line
+        from tasks.envs.discovery import one_line
 
         tail = one_line(exc.stderr or "") or f"exit status {exc.returncode}"  # a pyenv shim's words in full
         raise ConfigError(f"cannot run interpreter {python}: {tail}") from None
@@ -166,11 +166,11 @@ def probe_env(venv: Path, fallback: str, cache_dir: Path) -> Interpreter:
 def find_python(spec: str) -> Path:
     """`python=` as given: a path, a command on PATH, or a version (`3.12`, `python3.12`, `cpython@3.12`).
 
-    A version is looked for on PATH, under pyenv and among uv's interpreters (tasks.target.pythons).
+    A version is looked for on PATH, under pyenv and among uv's interpreters (tasks.envs.discovery).
     """
     import shutil
 
-    from tasks.target.pythons import find_by_version, parse_request
+    from tasks.envs.discovery import find_by_version, parse_request
 
     if os.sep in spec:
         return Path(spec).expanduser().absolute()

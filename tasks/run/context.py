@@ -1,4 +1,4 @@
-"""This process's run: the command line's variables, the outline (for naming tasks) and, only when an
+"""This process's run context: the command line's variables, the outline (for naming tasks) and, only when an
 action or check needs it, the full plan and every built source's revision, each computed once."""
 
 from __future__ import annotations
@@ -56,10 +56,15 @@ def _pip_no_index() -> bool:
 
 
 def _shaping() -> dict[str, str]:
-    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it."""
-    from tasks.inputs.project import find_config, user_cwd
+    """What shapes the outline: the variables, the user's directory and the pipeline.yaml found from it
+    (without one, which default files the project has: requirements.txt or pylock.toml, and so on)."""
+    from tasks.inputs.project import default_input, default_lock, find_config, project_dir, user_cwd
 
-    where = {" cwd": str(user_cwd()), " config": str(find_config() or "")}  # no variable starts with " "
+    config = find_config()
+    where = {" cwd": str(user_cwd()), " config": str(config or "")}  # no variable starts with " "
+    if config is None:
+        project = project_dir(None)
+        where[" defaults"] = f"{default_lock(project).name} {default_input(project).name}"
     return {k: v for k, v in variables().items() if k not in MODES} | where
 
 
@@ -209,7 +214,7 @@ def current_revisions() -> dict[str, str | None]:
             return pin.line.source.offline_revision(pin.line.sha256s())
         known = confirmed_this_run(pin.line.source.describe()) if pin.line.source.remote_url else None
         if known is not None:
-            return known  # asked before doit started (tasks.run.noop)
+            return known  # asked before doit started (tasks.run.early_noop)
         from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
 
         try:

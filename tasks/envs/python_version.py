@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tasks.target.interpreter import Interpreter
+from tasks.envs.interpreter import Interpreter
 
 
 def full_version(version: str) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
-from tasks.target.venv import Installed
+from tasks.envs.venv import Installed
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName

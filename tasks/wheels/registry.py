@@ -1,4 +1,4 @@
-"""Fetching one pinned distribution: find its file on the indexes, download, verify, unpack."""
+"""Registry (index) wheels: find a pinned distribution's file on the indexes, download, verify, unpack."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from packaging.utils import NormalizedName
 from tasks.core import layout
 from tasks.core.download import download_then
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
-from tasks.core.events import Event, emit
+from tasks.core.eventkinds import Warned
+from tasks.core.events import emit
 from tasks.core.urls import strip_credentials
+from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import Choice, choose_wheel, matching_sdist
 from tasks.index.pages import DistFile, PageGetter, candidate_files, page_getter
 from tasks.inputs.config import Indexes
-from tasks.target.interpreter import Interpreter
 from tasks.wheels.unpacked import is_unpacked, unpack_wheel_in_worker, unpacked_path
 
 
@@ -83,7 +84,7 @@ def registry_file(
         raise NoMatchingDistribution(reason, package=f"{name}=={version}", source=_where(files))
     if choice.yanked_only:
         reason = f": {choice.file.yanked}" if choice.file.yanked else ""
-        emit(Event("warning", package=name, version=version, message=f"{name}=={version} is yanked{reason}"))
+        emit(Warned(f"{name}=={version} is yanked{reason}", package=name, version=version))
     return choice.file
 
 
@@ -94,7 +95,7 @@ def _where(files: list[DistFile]) -> str:
 def fetch_wheel_file(
     file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
 ) -> Fetched:
-    from tasks.core.locks import download_lock
+    from tasks.core.mutexes import download_lock
 
     expected = set(hashes) if hashes else ({file.sha256} if file.sha256 else set())
     known = file.sha256 if file.sha256 and (not hashes or file.sha256 in hashes) else None

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,20 +82,26 @@ def installed_distributions(site_dirs: list[Path]) -> dict[NormalizedName, Insta
     return found
 
 
+def metadata_headers(dist_info: Path) -> Iterator[tuple[str, str]]:
+    """A distribution's METADATA headers as (key, value), up to the first blank line (OSError raised)."""
+    with (dist_info / "METADATA").open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.strip():
+                return
+            key, _, value = line.partition(":")
+            yield key, value.strip()
+
+
 def _read_dist(dist_info: Path) -> Installed | None:
     name = version = None
     try:
-        with (dist_info / "METADATA").open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                if key == "Name":
-                    name = value.strip()
-                elif key == "Version":
-                    version = value.strip()
-                if name and version:
-                    break
+        for key, value in metadata_headers(dist_info):
+            if key == "Name":
+                name = value
+            elif key == "Version":
+                version = value
+            if name and version:
+                break
     except OSError:
         return None
     if not name or not version:

@@ -1,4 +1,4 @@
-"""The no-op decided before doit starts (tasks/run/noop.py), in parts: what declines it, what its stamps
+"""The no-op decided before doit starts (tasks/run/early_noop.py), in parts: what declines it, what its stamps
 see, what the lock side leaves out, and how the command line is read before doit reads it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks.inputs.variables import read_before_doit, value
-from tasks.run import noop
+from tasks.run import early_noop as noop
 from tasks.run.outline import EnvOutline, Outline
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks.core.errors import ConfigError, InstallError
-from tasks.core.events import Change, Event, emit
-from tasks.sync.plan import Plan, plan_sync, wanted_from_values
-from tasks.target.venv import installed_distributions
+from tasks.core.eventkinds import Change, DistInstalled, DistRemoved, SyncSummary
+from tasks.core.events import emit
+from tasks.envs.venv import installed_distributions
+from tasks.plan.planner import Plan, plan_sync, wanted_from_values
 
 LINK_MODES = ("hardlink", "copy", "symlink")  # how files get from the cache into an environment
 
@@ -50,8 +51,7 @@ def report(
 ) -> None:
     """The sync's result, as one `summary` event (the console shows its counts and plan lines)."""
     emit(
-        Event(
-            "summary",
+        SyncSummary(
             task=name,
             path=str(path),
             changes=changes(plan),
@@ -59,7 +59,7 @@ def report(
             created=created,
             seconds=seconds,
             phases=phases,
-            dry=dry or None,
+            dry=dry,
         )
     )
 
@@ -76,6 +76,6 @@ def changes(plan: Plan) -> tuple[Change, ...]:
 def applied(plan: Plan, env: Path) -> None:
     """`removed` and `installed` events for a plan just carried out in `env` (nothing on the console)."""
     for old in [*plan.remove, *(old for old, _ in plan.replace)]:
-        emit(Event("removed", package=old.name, version=old.version, path=str(env)))
+        emit(DistRemoved(package=old.name, version=old.version, path=str(env)))
     for new in [*plan.install, *(new for _, new in plan.replace)]:
-        emit(Event("installed", package=new.name, version=new.version, filename=new.filename, path=str(env)))
+        emit(DistInstalled(package=new.name, version=new.version, filename=new.filename, path=str(env)))

@@ -1,8 +1,8 @@
-"""Fetching one pin: an index pin's file for `fetch:<pkg>`, and any pin's wheel whatever its source.
+"""The action behind `fetch:<pkg>`: an index pin's file, and any pin's wheel whatever its source.
 
 `fetch_registry` (the action of an index pin's `fetch:<pkg>`) gets the best wheel for the target,
 or, when the index has only an sdist, that sdist's tree for `build_meta`/`build_wheel`; the file
-chosen is recorded (`tasks.run.chosen`), so later runs know it is an sdist without the index page.
+chosen is recorded (`tasks.run.pinkind`), so later runs know it is an sdist without the index page.
 `fetch_pin` gets a wheel for any pin in one step (a sync healing a damaged cache entry): a direct
 wheel is downloaded; an sdist, URL archive, git ref or local project is built (reusing the
 built-wheel cache). A revision the run already checked is passed on, so no source is checked
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.run.model import PinJob
-from tasks.wheels.fetch import Fetched
+from tasks.wheels.registry import Fetched
 
 if TYPE_CHECKING:
     from tasks.index.pages import DistFile
@@ -36,8 +36,8 @@ def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> Fetched:
 
 def chosen_file(pin: PinJob, cache: Path) -> DistFile:
     """The pin's index file: an sdist recorded by an earlier fetch (no index page), else chosen now."""
-    from tasks.run.chosen import recall, remember
-    from tasks.wheels.fetch import registry_file
+    from tasks.run.pinkind import recall, remember
+    from tasks.wheels.registry import registry_file
 
     known = recall(cache, pin)
     if known is not None and not known.is_wheel:
@@ -63,7 +63,7 @@ def fetch_registry(pin: PinJob, cache: Path) -> Fetched | Tree:
 def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
     """The tree of an index pin's sdist, from the recorded choice (None for a wheel: nothing to build)."""
     from tasks.core.errors import BuildError
-    from tasks.run.chosen import recall
+    from tasks.run.pinkind import recall
 
     file = recall(cache, pin)
     if file is None:
@@ -74,7 +74,7 @@ def registry_tree(pin: PinJob, cache: Path) -> Tree | None:
 
 
 def _wheel(pin: PinJob, file: DistFile, cache: Path) -> Fetched:
-    from tasks.wheels.fetch import fetch_wheel_file
+    from tasks.wheels.registry import fetch_wheel_file
 
     assert pin.version is not None  # require_pins guarantees it
     return fetch_wheel_file(file, pin.name, pin.version, pin.line.sha256s(), cache)

@@ -1,1 +1,0 @@
-"""Syncing an environment: the pure plan (install, replace, remove, keep) and the quick no-op check."""

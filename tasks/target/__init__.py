@@ -1,1 +1,0 @@
-"""Where a run installs: interpreters and their facts, and virtual environments."""
