@@ -133,23 +133,17 @@ def test_offline_runs_without_a_network_namespace(index, wheelhouse: Path, tmp_p
     assert installed(tmp_path / "venv2") == {"app": "1.0", "lib": "1.0"}
 
 
-def test_offline_refuses_a_git_remote_but_not_a_local_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-
-    from tasks.core import http
+def test_offline_refuses_a_git_remote_but_not_a_local_repository() -> None:
     from tasks.core.errors import OfflineMissing
     from tasks.inputs.sources import GitSource
     from tasks.source.git import resolve_ref
 
-    offline = threading.Event()
-    offline.set()
-    monkeypatch.setattr(http, "_offline", offline)  # this test process only, undone after it
     remote = GitSource("https://127.0.0.1:9/repo.git", "main")
     with pytest.raises(OfflineMissing) as refused:
-        resolve_ref(remote, package="mine")
+        resolve_ref(remote, package="mine", offline=True)  # what an offline run's network hands it
     assert str(refused.value) == (
         "mine (git+https://127.0.0.1:9/repo.git@main): offline, and not in the cache: "
         "would run git ls-remote https://127.0.0.1:9/repo.git main"
     )
     sha = "0" * 40
-    assert resolve_ref(GitSource("https://127.0.0.1:9/repo.git", sha), package="mine") == sha
+    assert resolve_ref(GitSource("https://127.0.0.1:9/repo.git", sha), package="mine", offline=True) == sha

@@ -338,7 +338,7 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
 
     from tasks.core import objectstore
     from tasks.core.events import Event, set_reporter
-    from tasks.source import remote
+    from tasks.source.remote import SharedCache, parse_location
     from tasks.source.trees import Tree
 
     silent = socket.socket()
@@ -354,14 +354,13 @@ def test_a_store_that_never_answers_times_out_into_one_warning(
             seen.append(e)
 
     previous = set_reporter(Recorder())
-    remote.configure("s3://wheels/fleet")
+    store = SharedCache(parse_location("s3://wheels/fleet"))  # the run's store, handed as a run makes it
     try:
         tree = Tree(tmp_path, "c0ffee", "git/abcd/c0ffee", {}, None)
-        assert remote.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
-        assert remote.configured() is None  # switched off for the rest of the run: no second wait
-        assert remote.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert store.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
+        assert store.configured() is None  # switched off for the rest of the run: no second wait
+        assert store.pull("pkg", tree, _interp("py3-none-any"), tmp_path / "cache", None) is None
     finally:
-        remote.configure(None)
         set_reporter(previous)
         silent.close()
     (warning,) = [e for e in seen if e.kind == "warning"]

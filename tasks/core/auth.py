@@ -1,21 +1,22 @@
-"""HTTP credentials per host, in memory only, sent by pip's rule.
+"""HTTP credentials per host, in memory only, sent by pip's rule: `Credentials` and its `HostAuth`.
 
-Credentials come from a URL's own `user:password@`, from the configured index URLs (learned
-when `tasks.inputs.config.effective_indexes` reads them), or from `~/.netrc` (or `$NETRC`), at request
-time. They are kept per netloc (host and port) and sent to that netloc only: an index's
-credentials go with its own files (absolute URLs on the same host), never to another host.
-Nothing here is ever written to disk.
+A run makes one `Credentials` from its configuration (`from_urls`: the index and find-links URLs as
+written, `user:password@` and all) and hands it to its `tasks.core.http.Network`, whose sessions send
+them through `HostAuth`. A request's own `user:password@` is sent with it and kept for its host (pip
+does the same); `~/.netrc` (or `$NETRC`) answers for a host nothing else knows, at request time.
+Credentials are kept per netloc (host and port) and sent to that netloc only: an index's credentials
+go with its own files (absolute URLs on the same host), never to another host. Nothing here is ever
+written to disk, and nothing is process-wide: two `Credentials` never see each other's.
 """
 
 from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-_lock = threading.Lock()
-_known: dict[str, tuple[str, str]] = {}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -40,38 +41,49 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return clean, (unquote(user), unquote(password))
 
 
-def remember(url: str) -> str:
-    """Learn the credentials in `url` for its host; returns the URL without them."""
-    clean, credentials = split_credentials(url)
-    if credentials is not None and urlsplit(clean).hostname:
-        with _lock:
-            _known[netloc_key(clean)] = credentials
-    return clean
+class Credentials:
+    """The credentials one run may send, per host (thread-safe: the run's downloads share it)."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[str, str]] = {}
 
-def forget_all() -> None:
-    """Drop every learned credential (tests)."""
-    with _lock:
-        _known.clear()
+    @classmethod
+    def from_urls(cls, urls: Iterable[str]) -> Credentials:
+        """The credentials written in `urls` (later URLs win for the same host)."""
+        made = cls()
+        made.add(urls)
+        return made
 
+    def add(self, urls: Iterable[str]) -> None:
+        """Keep the credentials written in `urls` too (later URLs win for the same host)."""
+        for url in urls:
+            self.learn(url)
 
-def credentials_for(url: str) -> tuple[str, str] | None:
-    """What to send with a request for `url`: its own, its host's, or `.netrc`'s; else None."""
-    clean, own = split_credentials(url)
-    if own is not None:
-        remember(url)
-        return own
-    with _lock:
-        known = _known.get(netloc_key(clean))
-    if known is not None:
-        return known
-    return _from_netrc(clean)
+    def learn(self, url: str) -> str:
+        """Keep the credentials in `url` for its host; returns the URL without them."""
+        clean, credentials = split_credentials(url)
+        if credentials is not None and urlsplit(clean).hostname:
+            with self._lock:
+                self._known[netloc_key(clean)] = credentials
+        return clean
 
+    def learned_for_host(self, url: str) -> bool:
+        """Whether credentials were learned for `url`'s host (from a URL or an index; `.netrc` not read)."""
+        with self._lock:
+            return netloc_key(split_credentials(url)[0]) in self._known
 
-def learned_for_host(url: str) -> bool:
-    """Whether credentials were learned for `url`'s host (from a URL or an index; `.netrc` not read)."""
-    with _lock:
-        return netloc_key(split_credentials(url)[0]) in _known
+    def for_url(self, url: str) -> tuple[str, str] | None:
+        """What to send with a request for `url`: its own, its host's, or `.netrc`'s; else None."""
+        clean, own = split_credentials(url)
+        if own is not None:
+            self.learn(url)
+            return own
+        with self._lock:
+            known = self._known.get(netloc_key(clean))
+        if known is not None:
+            return known
+        return _from_netrc(clean)
 
 
 def _from_netrc(url: str) -> tuple[str, str] | None:
@@ -93,8 +105,11 @@ class HostAuth:
     itself, so both are done here. On a redirect to another host requests drops the header.
     """
 
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
     def __call__(self, request: Any) -> Any:
-        credentials = credentials_for(request.url)
+        credentials = self.credentials.for_url(request.url)
         request.url = split_credentials(request.url)[0]
         if credentials is not None and "Authorization" not in request.headers:
             request.headers["Authorization"] = basic_header(*credentials)

@@ -5,11 +5,11 @@ archives (`fetch`, `download`, `download_then`), and the shared store's stream (
 
     write_stream   chunks → a temp file beside the target, sha256 and size checked, then renamed
     fetch          one URL through `write_stream`, tried again on a stall or a drop while less
-                   than BUDGET_FACTOR read timeouts have passed (`retrying` progress events)
+                   than `Network.retry_budget()` has passed (`retrying` progress events)
     download_then  fetch into a scratch directory, a `downloaded` event, unpack, clean up
 
-Process-wide: the read timeout (`timeout=SECONDS`, set once while the run's options are read), so
-every request of the run and every retry budget agree on it.
+Each download is handed the run's `tasks.core.http.Network`: its file session, and the read timeout
+(`timeout=SECONDS`) that every request and every retry budget of the run agree on.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from tasks.core.errors import HashMismatch, NetworkError, SourceUnreachable
@@ -31,34 +31,15 @@ from tasks.core.events import emit
 from tasks.core.files import temp_beside
 from tasks.core.urls import strip_credentials
 
+if TYPE_CHECKING:
+    from tasks.core.http import Network
+
 ATTEMPTS = 5
 CHUNK = 1 << 16
-CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 15.0  # seconds one read may wait for data (`timeout=` changes it)
 PROGRESS_HZ = 4  # `progress` events per download per second, at most
-BUDGET_FACTOR = 3  # a file is retried only while less than this many read timeouts have passed
 GATEWAY = (502, 503, 504)  # a gateway in front of a host that is down: the host is unreachable
 
-_read_timeout = DEFAULT_READ_TIMEOUT
 T = TypeVar("T")
-
-
-def set_read_timeout(seconds: float) -> None:
-    """The run's read timeout (from `timeout=SECONDS`); also bounds one file's retry budget."""
-    global _read_timeout
-    if not 0 < seconds < float("inf"):
-        raise ValueError("the timeout must be a positive number of seconds")
-    _read_timeout = float(seconds)
-
-
-def request_timeout() -> tuple[float, float]:
-    """(connect, read) timeouts for one request, as requests takes them."""
-    return min(CONNECT_TIMEOUT, _read_timeout), _read_timeout
-
-
-def retry_budget() -> float:
-    """Seconds after a file's first try past which no new try starts."""
-    return BUDGET_FACTOR * _read_timeout
 
 
 # --- the one loop ---------------------------------------------------------------------------
@@ -117,7 +98,7 @@ class Received:
 
 @dataclass(frozen=True)
 class _Job:
-    session: Any
+    net: Network
     url: str
     target: Path
     package: str
@@ -136,7 +117,7 @@ class _Job:
 
 
 def fetch(
-    session: Any,
+    net: Network,
     url: str,
     target: Path,
     *,
@@ -146,13 +127,14 @@ def fetch(
     place: Callable[[str], Path] | None = None,
     unreachable_is_final: bool = False,
 ) -> Received:
-    """`url` into `target` (see `write_stream` for `place`), its sha256 one of `expected` when given.
+    """`url` into `target` through `net`'s file session (see `write_stream` for `place`), its sha256
+    one of `expected` when given.
 
     A stall or a drop is tried again with backoff while the budget lasts; a host that cannot be
     reached at all is tried again too, unless `unreachable_is_final` (the caller has a fallback:
     a URL archive's last confirmed build). `headers` make a conditional request: a 304 writes
     nothing. Failures: HashMismatch, SourceUnreachable (no answer, or 502/503/504), NetworkError."""
-    job = _Job(session, url, target, package, expected, headers or {}, place)
+    job = _Job(net, url, target, package, expected, headers or {}, place)
     started = time.monotonic()
     if url.startswith("file:"):
         sha256, size = write_stream(file_chunks(Path(unquote(urlsplit(url).path))), target, check=job.check)
@@ -166,8 +148,8 @@ def fetch(
             if _final(exc, unreachable_is_final):
                 raise _failure(exc, f"cannot fetch: {type(exc).__name__}", job) from None
             pause, spent = 0.2 * 2 ** (attempt - 1), time.monotonic() - started
-            if attempt == ATTEMPTS or spent + pause > retry_budget():
-                cause = f"download failed after {attempt} attempts in {spent:.0f}s: {_why(exc)}"
+            if attempt == ATTEMPTS or spent + pause > net.retry_budget():
+                cause = f"download failed after {attempt} attempts in {spent:.0f}s: {_why(exc, net)}"
                 raise _failure(exc, cause, job) from None
             _retrying(job, attempt, exc)
             time.sleep(pause)
@@ -179,7 +161,8 @@ def fetch(
 
 
 def _try(job: _Job, started: float) -> Received:
-    with job.session.get(job.url, headers=job.headers, stream=True, timeout=request_timeout()) as response:
+    session, timeouts = job.net.file_session(), job.net.timeouts()
+    with session.get(job.url, headers=job.headers, stream=True, timeout=timeouts) as response:
         status, headers = response.status_code, dict(response.headers)
         if status == 304 and job.headers:
             return Received("", 0, time.monotonic() - started, headers, not_modified=True)
@@ -225,18 +208,18 @@ def _no_connection(exc: Exception) -> bool:
     )
 
 
-def _why(exc: Exception) -> str:
+def _why(exc: Exception, net: Network) -> str:
     """A failed try in words: a stall says how long it waited."""
     import requests
 
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
-        return f"no data for {_read_timeout:g}s (read timeout; `timeout=SECONDS` changes it)"
+        return f"no data for {net.read_timeout:g}s (read timeout; `timeout=SECONDS` changes it)"
     return type(exc).__name__
 
 
 def _retrying(job: _Job, attempt: int, exc: Exception) -> None:
     """A `progress` event back at zero bytes that says why the download starts again."""
-    message = f"try {attempt} failed ({_why(exc)}); trying again"
+    message = f"try {attempt} failed ({_why(exc, job.net)}); trying again"
     emit(Progress(package=job.package, filename=_filename(job.url), bytes=0, message=message))
 
 
@@ -265,7 +248,7 @@ class _Progress:
 
 
 def download(
-    session: Any,
+    net: Network,
     url: str,
     target: Path,
     *,
@@ -273,11 +256,11 @@ def download(
     expected_sha256: Collection[str] = (),
 ) -> str:
     """Fetch `url` into `target`; returns the sha256. Nothing is left behind on failure."""
-    return fetch(session, url, target, package=package, expected=expected_sha256).sha256
+    return fetch(net, url, target, package=package, expected=expected_sha256).sha256
 
 
 def download_then(
-    session: Any,
+    net: Network,
     url: str,
     scratch: Path,
     filename: str,
@@ -292,7 +275,7 @@ def download_then(
     Returns the sha256 and what `unpack` gave; the downloaded file and its directory are removed
     whatever happens (the cache keeps what `unpack` made of it)."""
     target = scratch / uuid.uuid4().hex / filename
-    got = fetch(session, url, target, package=package, expected=expected)
+    got = fetch(net, url, target, package=package, expected=expected)
     source = shown if shown is not None else strip_credentials(url)
     size, seconds = got.size, got.seconds
     emit(Downloaded(package=package, filename=filename, bytes=size, source=source, seconds=seconds))

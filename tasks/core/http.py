@@ -1,13 +1,17 @@
-"""HTTP sessions: retries with backoff, and an RFC 9111 cache for index pages.
+"""One run's HTTP (`Network`): its sessions, the credentials they send, offline, and the read timeout.
 
 Index pages are cached by CacheControl (the implementation pip uses) in `cache/http-v0/`;
 archives go through a session without that cache, streamed to disk by `tasks.core.download`.
 Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule); the HTTP
 cache never stores a credential (a response that varies on Authorization keeps only its hash).
 
-Offline (`go_offline()`, for `offline=1`), no session opens a socket: the index session answers
-from its HTTP cache however old the entry is, and anything else is one `OfflineMissing` naming
-the URL it would have fetched.
+Offline (`Network(offline=True)`, for `offline=1`), no session opens a socket: the index session
+answers from its HTTP cache however old the entry is, and anything else is one `OfflineMissing`
+naming the URL it would have fetched.
+
+Nothing here is process-wide: the run layer makes one `Network` from its configuration
+(`tasks.run.context.network`) and hands it to the code that fetches; its sessions are made
+on first use and shared by the run's threads.
 """
 
 from __future__ import annotations
@@ -18,21 +22,65 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tasks.core import layout
+from tasks.core.auth import Credentials, HostAuth
 
-_lock = threading.Lock()
-_sessions: dict[tuple[str, str], Any] = {}
-_offline = threading.Event()
-
-
-def go_offline() -> None:
-    """From now on, no session of this process opens a connection (sessions made before are dropped)."""
-    with _lock:
-        _offline.set()
-        _sessions.clear()
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection, at most (never more than the read timeout)
+DEFAULT_READ_TIMEOUT = 15.0  # seconds one read may wait for data (`timeout=` changes it)
+BUDGET_FACTOR = 3  # a file is retried only while less than this many read timeouts have passed
 
 
-def is_offline() -> bool:
-    return _offline.is_set()
+def read_timeout_from(value: str) -> float:
+    """`timeout=SECONDS` as a number; ValueError unless it is a positive, finite number."""
+    seconds = float(value)
+    if not 0 < seconds < float("inf"):
+        raise ValueError("the timeout must be a positive number of seconds")
+    return seconds
+
+
+class Network:
+    """What one run's requests share: its sessions, its credentials, offline or not, its read timeout.
+
+    `index_session(cache)` and `file_session()` are made on first use and then shared by every
+    thread of the run; `timeouts()` and `retry_budget()` are what every request and every download's
+    bounded retry loop use, so they all agree on `timeout=`.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        offline: bool = False,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ) -> None:
+        self.credentials = credentials if credentials is not None else Credentials()
+        self.offline = offline
+        self.read_timeout = read_timeout
+        self._lock = threading.Lock()
+        self._sessions: dict[tuple[str, str], Any] = {}
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts for one request, as requests takes them."""
+        return min(CONNECT_TIMEOUT, self.read_timeout), self.read_timeout
+
+    def retry_budget(self) -> float:
+        """Seconds after a file's first try past which no new try starts."""
+        return BUDGET_FACTOR * self.read_timeout
+
+    def index_session(self, cache_root: Path) -> Any:
+        """The run's session whose GETs are HTTP-cached under `cache_root/http-v0`."""
+        key = ("index", str(cache_root))
+        with self._lock:
+            if key not in self._sessions:
+                self._sessions[key] = _make_index_session(cache_root / layout.HTTP.name, self)
+            return self._sessions[key]
+
+    def file_session(self) -> Any:
+        """The run's session for archives: retries, no HTTP cache (archives live in their own cache)."""
+        key = ("files", "")
+        with self._lock:
+            if key not in self._sessions:
+                self._sessions[key] = _make_file_session(self)
+            return self._sessions[key]
 
 
 def refuse(url: str) -> NoReturn:
@@ -71,26 +119,15 @@ def _user_agent() -> str:
     return USER_AGENT
 
 
-def index_session(cache_root: Path) -> Any:
-    """A shared session whose GETs are HTTP-cached under `cache_root/http-v0`."""
-    key = ("index", str(cache_root))
-    with _lock:
-        if key not in _sessions:
-            _sessions[key] = _make_index_session(cache_root / layout.HTTP.name)
-        return _sessions[key]
-
-
-def _make_index_session(directory: Path) -> Any:
+def _make_index_session(directory: Path, net: Network) -> Any:
     import requests
     from cachecontrol import CacheControlAdapter
     from cachecontrol.caches import FileCache
 
-    from tasks.core.auth import HostAuth
-
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
-    session.auth = HostAuth()
-    kind = _offline_adapter() if is_offline() else CacheControlAdapter
+    session.auth = HostAuth(net.credentials)
+    kind = _offline_adapter() if net.offline else CacheControlAdapter
     adapter = kind(
         cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         serializer=_secret_free_serializer(),
@@ -103,25 +140,14 @@ def _make_index_session(directory: Path) -> Any:
     return session
 
 
-def file_session() -> Any:
-    """A shared session for archives: retries, no HTTP cache (archives live in their own cache)."""
-    key = ("files", "")
-    with _lock:
-        if key not in _sessions:
-            _sessions[key] = _make_file_session()
-        return _sessions[key]
-
-
-def _make_file_session() -> Any:
+def _make_file_session(net: Network) -> Any:
     import requests
     from requests.adapters import HTTPAdapter
 
-    from tasks.core.auth import HostAuth
-
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
-    session.auth = HostAuth()
-    kind = _refusing_adapter() if is_offline() else HTTPAdapter
+    session.auth = HostAuth(net.credentials)
+    kind = _refusing_adapter() if net.offline else HTTPAdapter
     adapter = kind(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

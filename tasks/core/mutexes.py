@@ -20,7 +20,11 @@ from tasks.core.urls import digest
 
 NOTICE_AFTER = 1.0  # seconds of waiting before saying why
 
-_moved: dict[str, Path] = {}  # a read-only cache (absolute path) → where its lock files are kept instead
+# A read-only cache (absolute path) → where its lock files are kept instead. Process-wide: set once per
+# cache by `tasks.stages.common.open_cache` while the run starts (`move_locks`), before any task runs,
+# and keyed by the cache's path, so every lock of that cache, whichever layer takes it (`venv_lock`,
+# `download_lock`, the cache lock), finds one directory from the `cache` it is already handed.
+_moved: dict[str, Path] = {}
 
 
 def move_locks(cache: Path, directory: Path) -> None:

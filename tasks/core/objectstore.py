@@ -162,6 +162,9 @@ def _connect(url: str) -> Any:
         raise _fault(url, exc) from None
 
 
+# Process-wide by definition: a `memory://NAME` store is this process's memory (tests, benchmarks),
+# one per name so every opener sees the same objects. Nothing else is kept here: an s3:// or file://
+# store is held by whoever opened it (the run's `tasks.source.remote.SharedCache`).
 _memories: dict[str, Any] = {}
 
 

@@ -27,7 +27,11 @@ LOCK_NAME = "cache.lock"
 GATE_NAME = "cache-gate.lock"
 _POLL = 0.05
 
-_shared: dict[str, int] = {}  # cache (absolute) → the fd this process holds shared
+# cache (absolute) → the fd this process holds shared. Process-wide by nature: flock(2) belongs to an
+# open file, held for as long as the process (the run) lives (`share_cache`, called once by
+# `tasks.stages.common.open_cache` as the run starts); a prune in the same process must release that
+# very descriptor before it waits for the cache exclusively (`exclusive_cache`).
+_shared: dict[str, int] = {}
 
 
 def _open(path: Path) -> int:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -28,6 +28,9 @@ from tasks.core.safenames import dist_filename, safe_segment, sha256_value
 from tasks.core.urls import strip_credentials
 from tasks.inputs.config import Indexes
 from tasks.inputs.reqline import name_from_filename
+
+if TYPE_CHECKING:
+    from tasks.core.http import Network
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -242,19 +245,17 @@ def find_links_files(get: PageGetter, location: str, name: NormalizedName) -> li
 
 
 class HttpPageGetter:
-    """PageGetter over a caching requests session (RFC 9111 semantics by CacheControl)."""
+    """PageGetter over the run's caching index session (RFC 9111 semantics by CacheControl)."""
 
-    def __init__(self, session: Any) -> None:
-        self.session = session
+    def __init__(self, net: Network, cache: Path) -> None:
+        self.session, self.timeouts = net.index_session(cache), net.timeouts()
 
     def __call__(self, url: str, fresh: bool = False) -> tuple[str, str, str] | None:
         import requests
 
-        from tasks.core.download import request_timeout
-
         headers = {"Accept": ACCEPT, **({"Cache-Control": "max-age=0"} if fresh else {})}
         try:
-            response = self.session.get(url, headers=headers, timeout=request_timeout())
+            response = self.session.get(url, headers=headers, timeout=self.timeouts)
         except requests.RequestException as exc:
             raise NetworkError(f"cannot reach index: {_short(exc)}", source=strip_credentials(url)) from None
         if response.status_code == 404:
@@ -269,10 +270,9 @@ def _short(exc: Exception) -> str:
     return text if len(text) < 200 else text[:200] + "…"
 
 
-def page_getter(cache: Path) -> PageGetter:
-    from tasks.core.http import index_session  # requests: not on the no-op path
-
-    return HttpPageGetter(index_session(cache))
+def page_getter(net: Network, cache: Path) -> PageGetter:
+    """Index pages through `net`'s index session, HTTP-cached in `cache` (requests: not on the no-op path)."""
+    return HttpPageGetter(net, cache)
 
 
 def candidate_files(get: PageGetter, indexes: Indexes, name: NormalizedName) -> list[DistFile]:

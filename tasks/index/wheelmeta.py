@@ -11,7 +11,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
 from tasks.core.coremeta import parse_core_metadata
@@ -19,6 +19,9 @@ from tasks.core.errors import HashMismatch, InvalidWheel, NetworkError
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import strip_credentials, url_digest
 from tasks.index.pages import DistFile
+
+if TYPE_CHECKING:
+    from tasks.core.http import Network
 
 TAIL = 64 * 1024
 
@@ -29,39 +32,37 @@ def metadata_path(cache: Path, file: DistFile) -> Path:
     return layout.wheel_metadata_path(cache, "url", url_digest(file.url), file.filename)
 
 
-def wheel_metadata(file: DistFile, cache: Path, session: Any) -> dict[str, Any]:
-    """The core metadata of a remote wheel, from the cache or the cheapest remote source."""
+def wheel_metadata(file: DistFile, cache: Path, net: Network) -> dict[str, Any]:
+    """The core metadata of a remote wheel, from the cache or the cheapest remote source (through `net`)."""
     path = metadata_path(cache, file)
     try:
         data: dict[str, Any] = json.loads(path.read_text())
         return data
     except (OSError, ValueError):
         pass
-    text = _remote_metadata(file, session)
+    text = _remote_metadata(file, net)
     data = parse_core_metadata(text)
     atomic_write_text(path, json.dumps(data, sort_keys=True))
     return data
 
 
-def _remote_metadata(file: DistFile, session: Any) -> str:
+def _remote_metadata(file: DistFile, net: Network) -> str:
     if file.url.startswith("file:"):
         from urllib.parse import unquote, urlsplit
 
         return _metadata_from_zip(Path(unquote(urlsplit(file.url).path)), file)
     if file.has_metadata:
-        text = _pep658(file, session)
+        text = _pep658(file, net)
         if text is not None:
             return text
-    return _ranged_or_full(file, session)
+    return _ranged_or_full(file, net)
 
 
-def _get(session: Any, url: str, file: DistFile, headers: dict[str, str] | None = None) -> Any:
+def _get(net: Network, url: str, file: DistFile, headers: dict[str, str] | None = None) -> Any:
     import requests
 
-    from tasks.core.download import request_timeout
-
     try:
-        response = session.get(url, headers=headers or {}, timeout=request_timeout())
+        response = net.file_session().get(url, headers=headers or {}, timeout=net.timeouts())
     except requests.RequestException as exc:
         raise NetworkError(
             f"cannot fetch metadata: {type(exc).__name__}",
@@ -71,8 +72,8 @@ def _get(session: Any, url: str, file: DistFile, headers: dict[str, str] | None 
     return response
 
 
-def _pep658(file: DistFile, session: Any) -> str | None:
-    response = _get(session, file.url + ".metadata", file)
+def _pep658(file: DistFile, net: Network) -> str | None:
+    response = _get(net, file.url + ".metadata", file)
     if response.status_code != 200:
         return None
     body: bytes = response.content
@@ -81,12 +82,12 @@ def _pep658(file: DistFile, session: Any) -> str | None:
     return body.decode("utf-8", errors="replace")
 
 
-def _ranged_or_full(file: DistFile, session: Any) -> str:
-    response = _get(session, file.url, file, {"Range": f"bytes=-{TAIL}"})
+def _ranged_or_full(file: DistFile, net: Network) -> str:
+    response = _get(net, file.url, file, {"Range": f"bytes=-{TAIL}"})
     if response.status_code == 206:
         size = _total_size(response.headers.get("Content-Range", ""))
         if size is not None:
-            remote = RangeFile(session, file.url, size, response.content, file)
+            remote = RangeFile(net, file.url, size, response.content, file)
             return _metadata_from_zip(remote, file)
     if response.status_code != 200:
         raise NetworkError(
@@ -129,9 +130,9 @@ class RangeFile(io.RawIOBase):
     reads fetch exactly the bytes asked for, so reading METADATA costs one or two requests.
     """
 
-    def __init__(self, session: Any, url: str, size: int, tail: bytes, file: DistFile):
+    def __init__(self, net: Network, url: str, size: int, tail: bytes, file: DistFile):
         super().__init__()
-        self._session, self._url, self._size, self._file = session, url, size, file
+        self._net, self._url, self._size, self._file = net, url, size, file
         self._tail_start = size - len(tail)
         self._tail = tail
         self._pos = 0
@@ -166,7 +167,7 @@ class RangeFile(io.RawIOBase):
     def _slice(self, start: int, end: int) -> bytes:
         if start >= self._tail_start:
             return self._tail[start - self._tail_start : end - self._tail_start]
-        response = _get(self._session, self._url, self._file, {"Range": f"bytes={start}-{end - 1}"})
+        response = _get(self._net, self._url, self._file, {"Range": f"bytes={start}-{end - 1}"})
         if response.status_code != 206:
             raise NetworkError(
                 "range request refused", package=self._file.filename, source=strip_credentials(self._url)

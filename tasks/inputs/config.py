@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -345,7 +345,8 @@ def pip_default_index() -> str:
 class Indexes:
     """The index URLs to search in order (first that has a project wins), and find-links.
 
-    Without credentials: those are kept per host by `tasks.core.auth` and added at request time.
+    Without credentials: the run makes its `tasks.core.auth.Credentials` from the layers' URLs as
+    written (`index_urls`) and its sessions add them per host at request time.
     """
 
     urls: tuple[str, ...]
@@ -365,13 +366,24 @@ def effective_indexes(layers: list[IndexOptions], default: str | None = None) ->
         links = combined.find_links
     else:
         primary = combined.index_url or default or pip_default_index()
-        urls = tuple(dict.fromkeys(_learned(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
-        links = tuple(_learned(u) for u in combined.find_links)
+        urls = tuple(dict.fromkeys(_clean(u).rstrip("/") for u in (primary, *combined.extra_index_urls)))
+        links = tuple(_clean(u) for u in combined.find_links)
     return Indexes(urls, links, combined.pre, combined.prefer_binary, fold(combined.formats))
 
 
-def _learned(url: str) -> str:
-    """The URL without credentials; its credentials kept in memory for its host (tasks.core.auth)."""
-    from tasks.core.auth import remember
+def _clean(url: str) -> str:
+    """The URL without its `user:password@` (the run's Credentials carry those: `index_urls`)."""
+    from tasks.core.auth import split_credentials
 
-    return remember(url)
+    return split_credentials(url)[0]
+
+
+def index_urls(layers: Iterable[IndexOptions]) -> list[str]:
+    """Every index and find-links URL the layers name, as written (credentials and all), lowest
+    precedence first: what a run makes its `tasks.core.auth.Credentials` from."""
+    return [
+        url
+        for layer in layers
+        for url in (layer.index_url, *layer.extra_index_urls, *layer.find_links)
+        if url is not None
+    ]

@@ -12,6 +12,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tasks.core.errors import ResolutionError
+from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
@@ -36,13 +37,17 @@ def resolve(
     source_metadata: SourceMetadata | None = None,
     allow_sdists: bool = True,
     exclude_newer: datetime | None = None,
+    net: Network | None = None,
 ) -> Resolution:
     """Pins for `requirements` on the target interpreter, newest first, lock pins kept unless upgraded.
 
-    `exclude_newer` leaves out every file uploaded after it (PEP 700 `upload-time`).
+    `exclude_newer` leaves out every file uploaded after it (PEP 700 `upload-time`). Index pages and
+    wheel metadata come through `net` (the run's; by default a network of this resolution's own).
     """
     preferred = _preferences(preferences or {}, upgrade)
-    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists, upgrade, preferred)
+    finder = make_finder(
+        interp, indexes, cache, source_metadata, allow_sdists, upgrade, preferred, net=net or Network()
+    )
     finder.exclude_newer = exclude_newer
     env = {**interp.markers, "extra": ""}
     lines = [
@@ -76,21 +81,20 @@ def make_finder(
     allow_sdists: bool,
     refresh: bool | frozenset[NormalizedName] = False,
     preferences: Mapping[NormalizedName, Version] | None = None,
+    *,
+    net: Network,
 ) -> Finder:
-    from tasks.core.http import file_session
     from tasks.index.pages import page_getter
     from tasks.index.wheelmeta import wheel_metadata
 
-    session = file_session()
-
     def metadata_of(file: DistFile) -> dict[str, Any]:
-        return wheel_metadata(file, cache, session)
+        return wheel_metadata(file, cache, net)
 
     return Finder(
         indexes=indexes,
         interp=interp,
         cache=cache,
-        get=page_getter(cache),
+        get=page_getter(net, cache),
         wheel_metadata=metadata_of,
         source_metadata=source_metadata,
         allow_sdists=allow_sdists,

@@ -20,9 +20,11 @@ from tasks.run.context import (
     current_revisions,
     env_job,
     flag,
+    network,
     outline,
     pin_job,
     refresh_memo,
+    shared_store,
     variables,
 )
 
@@ -85,7 +87,9 @@ def _fetched(task: str, pin: PinJob) -> Fetched | Tree:
         if revision is None:
             raise_refused(task)  # its remote is down and no cached build may stand in: that error
         hashes = pin.line.sha256s()
-        return source_tree(pin.name, pin.line.source, cache_root(), hashes=hashes, revision=revision)
+        return source_tree(
+            pin.name, pin.line.source, cache_root(), network(), hashes=hashes, revision=revision
+        )
     if not pin.line.source.direct:
         from tasks.run.fetch_pin import fetch_registry
 
@@ -120,7 +124,9 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
     built = _build_tree(pin, tree)
     if built is None:  # an index wheel: its metadata is the wheel's own, nothing to build
         return to_values(WheelPassed())
-    metadata_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
+    metadata_of_tree(
+        pin.name, built, pin.interp, pin.indexes, cache_root(), net=network(), store=shared_store()
+    )
     path = metadata_json(cache_root(), built.bucket)
     # printed when the user asked for it; a sync's own build_meta says nothing
     shown: Literal["asked"] | None = "asked" if asked_for(f"build_meta:{task}") else None
@@ -131,8 +137,9 @@ def run_build_meta(task: str, tree: dict[str, Any] | None = None) -> dict[str, A
 @secret_free
 def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, Any]:
     """Action of `build_wheel:<task>`: a wheel for the target, reused or built (added or replacing)."""
+    from tasks.run.fetch_pin import built_wheel
     from tasks.run.values import to_values
-    from tasks.source.build import fetched_wheel, wheel_of_tree
+    from tasks.source.build import fetched_wheel
 
     _refuse_dry(f"build_wheel:{task}")
     pin = pin_job(task)
@@ -141,7 +148,7 @@ def run_build_wheel(task: str, tree: dict[str, Any] | None = None) -> dict[str, 
         from tasks.run.fetch_pin import fetch_registry
 
         return to_values(fetch_registry(pin, cache_root()))
-    wheel = wheel_of_tree(pin.name, built, pin.interp, pin.indexes, cache_root())
+    wheel = built_wheel(pin, built, cache_root())
     return to_values(fetched_wheel(pin.name, built, wheel, cache_root()))
 
 
@@ -232,7 +239,8 @@ def run_lock(env: str) -> None:
         hashes=hashes,
         mode=mode,
         exclude_newer=options.get("exclude-newer") or job.spec.exclude_newer,
-        offline=flag("offline"),
+        net=network(),
+        store=shared_store(),
     )
 
 
@@ -260,12 +268,9 @@ def _prune_remote(days: float | None, max_size: int | None) -> None:
 
     from tasks.core.errors import ConfigError
     from tasks.core.objectstore import StoreFault, open_store
-    from tasks.run.context import pipeline
-    from tasks.source.remote import configured
     from tasks.source.remote_prune import prune_store
 
-    pipeline()  # reads the configuration and opens the store (a run from the outline memo has not)
-    location = configured()
+    location = shared_store().configured()  # made from the configuration now (a memo'd run has not read it)
     if location is None:
         raise ConfigError(
             "prune remote=1: no shared build cache (remote_cache=URL or remote-cache: in pipeline.yaml)"

@@ -1,5 +1,19 @@
 """This process's run context: the command line's variables, the outline (for naming tasks) and, only when an
-action or check needs it, the full plan and every built source's revision, each computed once."""
+action or check needs it, the full plan, every built source's revision and what the run hands to the
+library, each computed once.
+
+What the run hands down, each made once from its configuration on first use (a no-op makes neither):
+
+    network()       tasks.core.http.Network: the HTTP sessions, the credentials they send (made from
+                    every index and find-links URL the configuration names), `offline=1`, `timeout=`
+    shared_store()  tasks.source.remote.SharedCache: the shared build cache of `remote_cache=` /
+                    `remote-cache:` (one with no location when there is none, or offline)
+
+Library code (core, index, wheels, source, lock) never reaches for these: the run's actions pass them
+down as arguments. They are per process because a process is one run: doit runs a run's tasks as
+threads of it, which share one set of connections, one credential store, and one store that is
+switched off for all of them after its first failure.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +28,11 @@ from tasks.run.outline import Outline, Stamps, load_memo, load_stamped_memo, sav
 
 if TYPE_CHECKING:
     from tasks.core.errors import SourceUnreachable
+    from tasks.core.http import Network
     from tasks.inputs.config import Pipeline
+    from tasks.inputs.requirements import IndexOptions
     from tasks.run.model import EnvJob, PinJob
+    from tasks.source.remote import SharedCache
 
 # How the run shows and acts, not what it plans: left out of the outline memo's key.
 MODES = frozenset(
@@ -24,6 +41,7 @@ MODES = frozenset(
 )
 
 _lock = threading.Lock()
+_handing = threading.Lock()
 
 
 def variables() -> dict[str, str]:
@@ -78,10 +96,10 @@ def memo_key() -> str:
 @functools.cache
 def pipeline() -> Pipeline:
     from tasks.inputs.config import load_pipeline
-    from tasks.source.remote import configure
+    from tasks.source.remote import parse_location
 
     loaded = load_pipeline(variables())
-    configure(loaded.remote_cache)  # the shared build cache, if any, for this process's builds
+    parse_location(loaded.remote_cache)  # a malformed store URL is refused while the run loads
     return loaded
 
 
@@ -147,7 +165,65 @@ def cache_root() -> Path:
     return Path(outline().cache)
 
 
-_state_home: list[Path] = []  # set when the cache is read-only (tasks.run.readonly)
+def read_timeout() -> float:
+    """`timeout=SECONDS`: how long one read may wait for data (a usage error unless a positive number)."""
+    from tasks.core.http import DEFAULT_READ_TIMEOUT, read_timeout_from
+
+    given = value("timeout")
+    if not given:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        return read_timeout_from(given)
+    except ValueError:
+        from tasks.core.errors import UsageError
+
+        raise UsageError(f"timeout={given}: give a positive number of seconds") from None
+
+
+def network() -> Network:
+    """The run's network: made once, shared by every action and thread of the run."""
+    with _handing:  # doit's threads ask at once: one network for all of them
+        return _network()
+
+
+@functools.cache
+def _network() -> Network:
+    from tasks.core.auth import Credentials
+    from tasks.core.http import Network
+    from tasks.inputs.config import index_urls
+
+    credentials = Credentials.from_urls(index_urls(_index_layers()))
+    return Network(credentials, offline=flag("offline"), read_timeout=read_timeout())
+
+
+def _index_layers() -> list[IndexOptions]:
+    """Every layer of index options the run reads (pip's configuration, pipeline.yaml's, the locks'),
+    lowest precedence first, each once."""
+    from tasks.inputs.config import pip_index_options
+
+    layers = [pip_index_options(), *(spec.index for spec in pipeline().envs)]
+    layers += [layer for job in full_jobs() for pin in job.pins for layer in pin.index_layers]
+    return list(dict.fromkeys(layers))
+
+
+def shared_store() -> SharedCache:
+    """The run's shared build cache (off while offline: `offline=1` opens no connection)."""
+    with _handing:  # one store for every build thread: its first failure switches it off for all
+        return _shared_store()
+
+
+@functools.cache
+def _shared_store() -> SharedCache:
+    from tasks.source.remote import SharedCache, parse_location
+
+    location = None if flag("offline") else parse_location(pipeline().remote_cache)
+    return SharedCache(location)
+
+
+# Process-wide: where this run keeps its own records when the cache is read-only (tasks.run.readonly).
+# Set once, by `tasks.stages.common.open_cache` while the run starts (`use_state_home`), before any
+# task runs; read only here (`state_root`), which hands the directory to the code that writes there.
+_state_home: list[Path] = []
 
 
 def use_state_home(path: Path) -> None:
@@ -207,7 +283,7 @@ def current_revisions() -> dict[str, str | None]:
     from tasks.run.degrade import confirm, confirmed_this_run
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.known_kind == "sdist"}
-    offline = flag("offline")
+    offline, net = flag("offline"), network()
 
     def check(task: str, pin: PinJob) -> str | None:
         if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
@@ -219,7 +295,7 @@ def current_revisions() -> dict[str, str | None]:
 
         try:
             revision = build_source(
-                pin.name, pin.line.source, cache_root(), hashes=pin.line.sha256s()
+                pin.name, pin.line.source, cache_root(), net, hashes=pin.line.sha256s()
             ).revision()
         except SourceUnreachable as exc:  # the remote is down: the revision last confirmed may stand in
             return _stand_in(task, pin, exc)
@@ -241,5 +317,5 @@ def _stand_in(task: str, pin: PinJob, error: SourceUnreachable) -> str | None:
     source = pin.line.source
     records = [last_confirmed(root, source.describe()) for root in {state_root(), cache_root()}]
     last = max((r for r in records if r is not None), key=lambda r: r.at, default=None)  # a baked cache's too
-    cached = last is not None and revision_cached(pin.name, source, cache_root(), last.revision)
+    cached = last is not None and revision_cached(pin.name, source, cache_root(), last.revision, network())
     return stand_in(task, error, last, cached=cached, strict=flag("strict"))

@@ -27,9 +27,16 @@ from tasks.core.urls import digest, scrub_text
 
 RECORDS = layout.CONFIRMED.name
 
+# task → why its source's remote check failed for good. Carried from a task's uptodate check to the
+# same task's action within this process (doit gives no channel between the two): written by
+# `stand_in`, read by `raise_refused`, both called by the run layer only.
 _lock = threading.Lock()
-_refused: dict[str, SourceUnreachable] = {}  # task → why its source's remote check failed for good
-_this_run: dict[str, str] = {}  # source (as described) → the revision its remote answered in this process
+_refused: dict[str, SourceUnreachable] = {}
+# source (as described) → the revision its remote answered earlier in this process. Carried from the
+# checks made before doit starts (tasks/run/early_noop.py) to the run's own checks
+# (`tasks.run.context.current_revisions`), so that no remote is asked twice in one run: written by
+# `confirm`, read by `confirmed_this_run`.
+_this_run: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -198,10 +198,10 @@ def _check_of(package: str, source: Any, hashes: frozenset[str], revision: objec
         return None  # credentials never reach a file
     if source.kind == "git":
         return Check("git", package, source.url, revision, source.ref, source.subdirectory)
-    from tasks.core.auth import learned_for_host
     from tasks.core.conditional import usable
+    from tasks.run.context import network
 
-    if learned_for_host(source.url) or not usable(source.url):
+    if network().credentials.learned_for_host(source.url) or not usable(source.url):
         return None  # the session would send credentials (or go through a proxy): so must the check
     hashes_given = sorted(hashes)
     return Check("url", package, source.url, revision, None, source.subdirectory, source.sha256, hashes_given)

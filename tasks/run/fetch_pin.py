@@ -6,7 +6,8 @@ chosen is recorded (`tasks.run.pinkind`), so later runs know it is an sdist with
 `fetch_pin` gets a wheel for any pin in one step (a sync healing a damaged cache entry): a direct
 wheel is downloaded; an sdist, URL archive, git ref or local project is built (reusing the
 built-wheel cache). A revision the run already checked is passed on, so no source is checked
-upstream twice.
+upstream twice. The library code below is handed the run's network and shared store
+(`tasks.run.context`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasks.run.context import network, shared_store
 from tasks.run.model import PinJob
 from tasks.wheels.registry import Fetched
 
@@ -30,7 +32,7 @@ def fetch_pin(pin: PinJob, cache: Path, revision: str | None = None) -> Fetched:
     if source.wheel_ref is not None:
         from tasks.wheels.direct import fetch_direct_wheel
 
-        return fetch_direct_wheel(pin.name, source, pin.line.sha256s(), pin.interp, cache)
+        return fetch_direct_wheel(pin.name, source, pin.line.sha256s(), pin.interp, cache, network())
     return build_direct(pin, cache, revision)
 
 
@@ -46,7 +48,7 @@ def chosen_file(pin: PinJob, cache: Path) -> DistFile:
     assert version is not None  # require_pins guarantees it
     file = registry_file(
         name=pin.name, version=version, hashes=pin.line.sha256s(), indexes=pin.indexes,
-        interp=pin.interp, cache=cache,
+        interp=pin.interp, cache=cache, net=network(),
     )  # fmt: skip
     remember(cache, pin, file)
     return file
@@ -77,13 +79,13 @@ def _wheel(pin: PinJob, file: DistFile, cache: Path) -> Fetched:
     from tasks.wheels.registry import fetch_wheel_file
 
     assert pin.version is not None  # require_pins guarantees it
-    return fetch_wheel_file(file, pin.name, pin.version, pin.line.sha256s(), cache)
+    return fetch_wheel_file(file, pin.name, pin.version, pin.line.sha256s(), cache, network())
 
 
 def _sdist_tree(pin: PinJob, file: DistFile, cache: Path) -> Tree:
     from tasks.source.build import source_tree
 
-    return source_tree(pin.name, pin.line.source, cache, dist_file=file, hashes=pin.line.sha256s())
+    return source_tree(pin.name, pin.line.source, cache, network(), dist_file=file, hashes=pin.line.sha256s())
 
 
 def _registry(pin: PinJob, cache: Path) -> Fetched:
@@ -91,22 +93,30 @@ def _registry(pin: PinJob, cache: Path) -> Fetched:
     file = chosen_file(pin, cache)
     if file.is_wheel:
         return _wheel(pin, file, cache)
-    from tasks.source.build import fetched_wheel, wheel_of_tree
+    from tasks.source.build import fetched_wheel
 
     tree = with_settings(_sdist_tree(pin, file, cache), pin)
-    wheel = wheel_of_tree(pin.name, tree, pin.interp, pin.indexes, cache)
+    wheel = built_wheel(pin, tree, cache)
     built = fetched_wheel(pin.name, tree, wheel, cache)
     return Fetched(built.name, built.version, built.filename, built.sha256, built.unpacked)
 
 
 def build_direct(pin: PinJob, cache: Path, revision: str | None = None) -> Fetched:
     """A URL archive, git ref or local project: its wheel for the target, built only when needed."""
-    from tasks.source.build import fetched_wheel, source_tree, wheel_of_tree
+    from tasks.source.build import fetched_wheel, source_tree
 
-    tree = source_tree(pin.name, pin.line.source, cache, hashes=pin.line.sha256s(), revision=revision)
-    tree = with_settings(tree, pin)
-    wheel = wheel_of_tree(pin.name, tree, pin.interp, pin.indexes, cache)
-    return fetched_wheel(pin.name, tree, wheel, cache)
+    hashes = pin.line.sha256s()
+    tree = with_settings(
+        source_tree(pin.name, pin.line.source, cache, network(), hashes=hashes, revision=revision), pin
+    )
+    return fetched_wheel(pin.name, tree, built_wheel(pin, tree, cache), cache)
+
+
+def built_wheel(pin: PinJob, tree: Tree, cache: Path) -> Path:
+    """The pin's wheel built from `tree` (or reused), through the run's network and shared store."""
+    from tasks.source.build import wheel_of_tree
+
+    return wheel_of_tree(pin.name, tree, pin.interp, pin.indexes, cache, net=network(), store=shared_store())
 
 
 def with_settings(tree: Tree, pin: PinJob) -> Tree:

@@ -14,8 +14,9 @@ from tasks.core.errors import ConfigError, LockDiffers, WheelwrightError
 from tasks.core.eventkinds import Change, Locked, SkippedOffline
 from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
+from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
-from tasks.inputs.config import EnvSpec, effective_indexes, pip_index_options
+from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
@@ -25,7 +26,7 @@ from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_ex
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
-from tasks.source.build import MetadataProvider
+from tasks.source.build import MetadataProvider, Store
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -39,7 +40,7 @@ def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
 
 Mode = Literal["write", "dry", "check"]
 
-# lock tasks whose dry run found changes in this process: their doit state must not be saved as done
+# lock tasks whose dry run found changes in this process: tasks.stages.lock saves no digest for them
 dry_changed: set[str] = set()
 
 
@@ -53,13 +54,14 @@ def lock_env(
     source_metadata: MetadataProvider | None = None,
     mode: Mode = "write",
     exclude_newer: str | None = None,
-    offline: bool = False,
+    net: Network | None = None,
+    store: Store | None = None,
 ) -> bool:
     """Compile `spec.sources` into `spec.requirements[0]`, written atomically; whether it changed.
 
-    `source_metadata` builds what needs a build (by default with the resolution's indexes).
-    `mode` "dry" reports what would change and writes nothing; "check" also fails when anything would.
-    `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
+    `source_metadata` builds what needs a build (by default with `net` and `store`); its network serves the
+    whole lock. `mode` "dry" reports what would change and writes nothing; "check" also fails when anything
+    would. `exclude_newer` (a time or a span) is the upload-date cut-off; without it, the lock's own is kept.
     """
     started = time.perf_counter()
     if spec.python_version:
@@ -71,9 +73,10 @@ def lock_env(
     cutoff = _cutoff(exclude_newer, before)
     check_out_name(out)
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
-    given = spec.index.merged(reqs.index)
-    indexes = effective_indexes([pip_index_options(), given])
-    builds = source_metadata or MetadataProvider(indexes)
+    layers = [pip_index_options(), spec.index.merged(reqs.index)]
+    indexes = effective_indexes(layers)
+    builds = source_metadata or MetadataProvider(indexes, net, store)
+    builds.net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
         reqs.requirements,
@@ -85,6 +88,7 @@ def lock_env(
         upgrade=parse_upgrade(upgrade),
         source_metadata=builds,
         exclude_newer=cutoff,
+        net=builds.net,
     )
     resolution = pin_git_commits(resolution, builds.revisions)
     text = _lock_text(spec, interp, reqs, resolution, hashes, cutoff, (cache, builds, roots))
@@ -103,7 +107,7 @@ def lock_env(
             message=None if same or changes else "its text differs (header, options, hashes or comments)",
         )
     )  # fmt: skip
-    if offline:
+    if builds.net.offline:
         emit(SkippedOffline("index revalidation: resolved from the cache", task=spec.name))
     if mode == "check" and not same:
         raise LockDiffers(_differs(changes, before is None), package=_shown(out, user_cwd()))
@@ -170,8 +174,8 @@ def _lock_text(
     )
     python = ".".join(interp.version.split(".")[:2])
     if is_pylock_path(out):
-        cache, builds, roots = pylock
         tool = {"command": command, **({"exclude-newer": format_cutoff(cutoff)} if cutoff else {})}
+        cache, builds, roots = pylock
         return pylock_out(resolution, spec, interp, cache, builds, tool, roots)
     index, urls = as_written(spec.sources, reqs)
     urls.update(relative_paths(reqs, out.parent))
@@ -257,7 +261,7 @@ def archive_hashes(
     resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
-    digest, or the wheel fetched (once, into the cache) and hashed."""
+    digest, or the wheel fetched (once, into the cache, through the builds' network) and hashed."""
     from tasks.core.download import sha256_file
     from tasks.wheels.direct import fetch_direct_wheel
 
@@ -273,7 +277,7 @@ def archive_hashes(
         elif name in builds.revisions:
             found[name] = builds.revisions[name]
         elif source.wheel_ref is not None:
-            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache).sha256
+            found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, builds.net).sha256
     return found
 
 
@@ -346,7 +350,6 @@ def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[I
     A lock keeps a variable reference as its input wrote it, never the secret it expands to;
     when the inputs cannot be read unexpanded, the expanded options are used (and redacted).
     """
-    from tasks.core.errors import WheelwrightError
     from tasks.inputs.requirements import parse_file
 
     try:

@@ -19,7 +19,10 @@ from tasks.run.model import PinJob
 if TYPE_CHECKING:
     from tasks.wheels.registry import Fetched
 
-_said: set[str] = set()  # each skipped check is said once, though three tasks ask
+# The run's memory of the skipped checks it has said, so each is said once though three tasks' checks
+# ask (fetch, build_meta, build_wheel, in doit's threads of this one process); only `skipped_check`
+# touches it.
+_said: set[str] = set()
 
 
 def skipped_check(package: str, source: str) -> None:

@@ -73,7 +73,7 @@ def _built_wheel(cache: Path, wheel: HouseWheel) -> Path | None:
 def _download(pin: PinJob, wheel: HouseWheel, cache: Path, target: Path) -> None:
     """An index or direct wheel, fetched again (the cache keeps them unpacked, not as files)."""
     from tasks.core.download import download
-    from tasks.core.http import file_session
+    from tasks.run.context import network
 
     ref = pin.line.source.wheel_ref
     if ref is not None:
@@ -84,7 +84,7 @@ def _download(pin: PinJob, wheel: HouseWheel, cache: Path, target: Path) -> None
         url = chosen_file(pin, cache).url
     if not url:
         raise InstallError(f"{wheel.filename}: no URL to fetch it from", package=str(pin.name))
-    download(file_session(), url, target, package=str(pin.name), expected_sha256={wheel.sha256})
+    download(network(), url, target, package=str(pin.name), expected_sha256={wheel.sha256})
 
 
 def _sha256(path: Path) -> str:

@@ -4,7 +4,8 @@
 and `wheel_of_tree` are the one build pipeline's (`tasks.source.pipeline`: lock, read the entry,
 fresh?, shared store, build, write, report), named here for the run's actions; `fetched_wheel`
 unpacks a built wheel for installing; `MetadataProvider` serves the resolver; `revision_cached`
-says whether a revision's tree is in the cache (a build can go on without the remote).
+says whether a revision's tree is in the cache (a build can go on without the remote). Each is
+handed what it reaches with: the run's `Network`, and (for a build) its shared `Store`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName
 
+from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
 from tasks.index.pages import DistFile
 from tasks.inputs.config import Indexes
@@ -23,6 +25,7 @@ from tasks.source.pipeline import Store as Store
 from tasks.source.pipeline import metadata_of_tree as metadata_of_tree
 from tasks.source.pipeline import wheel_of_tree as wheel_of_tree
 from tasks.source.pipeline import wheel_sha256 as wheel_sha256
+from tasks.source.remote import SharedCache
 from tasks.source.trees import Tree
 from tasks.wheels.registry import Fetched
 
@@ -31,13 +34,14 @@ def source_tree(
     name: str,
     source: Source,
     cache: Path,
+    net: Network,
     *,
     dist_file: DistFile | None = None,
     hashes: frozenset[str] = frozenset(),
     revision: str | None = None,
 ) -> Tree:
     """The tree to build at `revision` (checked upstream now when the run has not checked it yet)."""
-    kind = build_source(name, source, cache, hashes=hashes, dist_file=dist_file)
+    kind = build_source(name, source, cache, net, hashes=hashes, dist_file=dist_file)
     return kind.tree(revision or kind.revision())
 
 
@@ -56,10 +60,13 @@ class MetadataProvider:
 
     It remembers the revision of each tree whose metadata it gave (a git commit, an archive's
     digest), so a lock names the very commit it resolved against, not one asked for again later.
+    `net` and `store` are the run's (by default a network of its own and no shared store).
     """
 
-    def __init__(self, indexes: Indexes):
+    def __init__(self, indexes: Indexes, net: Network | None = None, store: Store | None = None):
         self.indexes = indexes
+        self.net = net or Network()
+        self.store: Store = store or SharedCache(None)
         self.revisions: dict[NormalizedName, str] = {}
 
     def __call__(
@@ -70,11 +77,11 @@ class MetadataProvider:
         cache: Path,
         dist_file: DistFile | None,
     ) -> dict[str, Any]:
-        tree = source_tree(name, source, cache, dist_file=dist_file)
+        tree = source_tree(name, source, cache, self.net, dist_file=dist_file)
         self.revisions[name] = tree.revision
-        return metadata_of_tree(name, tree, interp, self.indexes, cache)
+        return metadata_of_tree(name, tree, interp, self.indexes, cache, net=self.net, store=self.store)
 
 
-def revision_cached(name: str, source: Source, cache: Path, revision: str) -> bool:
+def revision_cached(name: str, source: Source, cache: Path, revision: str, net: Network) -> bool:
     """Whether the tree of `revision` is in the cache (a build can go on without the remote)."""
-    return build_source(name, source, cache).cached(revision)
+    return build_source(name, source, cache, net).cached(revision)

@@ -4,8 +4,9 @@
     build-envs-v0/<…>/.requires-<digest of the requested requirements>    what was last resolved to it
 
 Two builds (or two runs) that need the same backend share one environment. Requirements are
-resolved by our resolver (wheels only) and installed by our installer. `CachedEnv` is what a
-`Builder` is handed (pypa/build's shape: an environment with `python` and `install(requirements)`).
+resolved by our resolver (wheels only), through the run's `Network`, and installed by our installer.
+`CachedEnv` is what a `Builder` is handed (pypa/build's shape: an environment with `python` and
+`install(requirements)`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from packaging.utils import canonicalize_name
 
 from tasks.core import layout
 from tasks.core.errors import BuildError, WheelwrightError
+from tasks.core.http import Network
 from tasks.core.lastuse import mark_used
 from tasks.core.urls import digest
 from tasks.envs.interpreter import Interpreter, in_venv
@@ -29,8 +31,11 @@ class CachedEnv:
     """A build environment from the cache: `install` moves it to the environment made for everything
     asked so far (made once, then reused)."""
 
-    def __init__(self, interp: Interpreter, indexes: Indexes, cache: Path, *, package: str) -> None:
+    def __init__(
+        self, interp: Interpreter, indexes: Indexes, cache: Path, net: Network, *, package: str
+    ) -> None:
         self.interp, self.indexes, self.cache, self.package = interp, indexes, cache, package
+        self.net = net
         self.requires: tuple[str, ...] = ()
         self.root: Path | None = None
 
@@ -42,32 +47,33 @@ class CachedEnv:
 
     def install(self, requirements: Sequence[str]) -> None:
         self.requires = (*self.requires, *requirements)
-        self.root = build_env(self.requires, self.interp, self.indexes, self.cache, package=self.package)
+        self.root = build_env(
+            self.requires, self.interp, self.indexes, self.cache, self.net, package=self.package
+        )
 
 
 def build_env(
-    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, *, package: str
+    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, net: Network, *, package: str
 ) -> Path:
     """The root of a build environment with `requires` installed (made once, then reused).
 
-    Offline, the environment last made for the same requirements is used as it is (no index page
-    is asked); without one, they are resolved and installed from the cache or the build fails.
+    Offline (`net.offline`), the environment last made for the same requirements is used as it is
+    (no index page is asked); without one, they are resolved and installed from the cache or the
+    build fails.
     """
     from filelock import FileLock
 
-    from tasks.core.http import is_offline
-
     wanted = ".requires-" + digest(json.dumps([sorted(requires), interp.platform_key, interp.executable]))
-    if is_offline() and (made := _made_for(cache, wanted)) is not None:
+    if net.offline and (made := _made_for(cache, wanted)) is not None:
         return made
-    pins = _resolve_build_requires(requires, interp, indexes, cache, package)
+    pins = _resolve_build_requires(requires, interp, indexes, cache, net, package)
     key = digest(json.dumps([sorted(pins), interp.platform_key, interp.executable]))
     root = cache / layout.BUILD_ENVS.name / key
     if not (root / layout.COMPLETE).exists():
         root.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(root) + ".lock"):
             if not (root / layout.COMPLETE).exists():
-                _make_env(root, pins, interp, indexes, cache, package)
+                _make_env(root, pins, interp, indexes, cache, net, package)
     mark_used(root / layout.COMPLETE)  # `./doit prune days=N` keeps what was used lately
     (root / wanted).touch()  # these requirements were last resolved to this environment
     return root
@@ -90,7 +96,7 @@ def _made_for(cache: Path, wanted: str) -> Path | None:
 
 
 def _resolve_build_requires(
-    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, package: str
+    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, net: Network, package: str
 ) -> list[tuple[str, str]]:
     from tasks.inputs.reqline import Origin, parse_requirement_line
     from tasks.lock.resolve import resolve
@@ -98,14 +104,20 @@ def _resolve_build_requires(
     origin = Origin(Path(f"<build requirements of {package}>"), 0)
     try:
         lines = [parse_requirement_line(text, origin) for text in requires]
-        resolution = resolve(lines, interp=interp, indexes=indexes, cache=cache, allow_sdists=False)
+        resolution = resolve(lines, interp=interp, indexes=indexes, cache=cache, allow_sdists=False, net=net)
     except WheelwrightError as exc:
         raise BuildError(f"build requirements {list(requires)}: {exc}", package=package) from None
     return sorted((name, pin.version) for name, pin in resolution.pins.items())
 
 
 def _make_env(
-    root: Path, pins: list[tuple[str, str]], interp: Interpreter, indexes: Indexes, cache: Path, package: str
+    root: Path,
+    pins: list[tuple[str, str]],
+    interp: Interpreter,
+    indexes: Indexes,
+    cache: Path,
+    net: Network,
+    package: str,
 ) -> None:
     import shutil
 
@@ -124,6 +136,7 @@ def _make_env(
             indexes=indexes,
             interp=interp,
             cache=cache,
+            net=net,
         )
         wheels.append((Path(fetched.unpacked), fetched.filename, None))
     env = in_venv(interp, root)

@@ -138,7 +138,10 @@ class BuildEnvironment(Protocol):
         ...
 
 
-_asked: dict[tuple[str, ...], list[str]] = {}  # see Builder._dynamic_requires
+# (tree, backend, hook, config_settings, python) → what get_requires_for_build_<hook> answered, in this
+# process, for a tree in the cache (named by its revision: it never changes). Written and read by
+# `Builder._dynamic_requires` only, so a source whose metadata and wheel are built in one run asks once.
+_asked: dict[tuple[str, ...], list[str]] = {}
 
 
 @dataclass

@@ -68,19 +68,17 @@ def _lock(cache: Path, source: GitSource) -> AbstractContextManager[None]:
     return held(path, f"waiting for another fetch of {strip_credentials(source.url)}")
 
 
-def _refuse_offline(what: str, source: GitSource, package: str) -> None:
+def _refuse_offline(what: str, source: GitSource, package: str, offline: bool) -> None:
     """`offline=1`: a git command that would reach a remote is refused, naming it (a local repository
     needs no network and is used)."""
-    from tasks.core.http import is_offline
-
-    if is_offline() and not source.url.startswith(("file:", "/")):
+    if offline and not source.url.startswith(("file:", "/")):
         raise OfflineMissing(
             f"offline, and not in the cache: would run {what}", package=package, source=source.describe()
         )
 
 
-def resolve_ref(source: GitSource, *, package: str) -> str:
-    """The commit `source.ref` names upstream (a full sha is returned as it is).
+def resolve_ref(source: GitSource, *, package: str, offline: bool = False) -> str:
+    """The commit `source.ref` names upstream (a full sha is returned as it is; `offline`: refused).
 
     One `git ls-remote` subprocess: the check every rerun makes needs neither GitPython nor its
     import time (check_source has refused other transports and option-like refs first).
@@ -89,7 +87,7 @@ def resolve_ref(source: GitSource, *, package: str) -> str:
     ref = source.ref or "HEAD"
     if FULL_SHA.match(ref):
         return ref
-    _refuse_offline(f"git ls-remote {strip_credentials(source.url)} {ref}", source, package)
+    _refuse_offline(f"git ls-remote {strip_credentials(source.url)} {ref}", source, package, offline)
     import subprocess
 
     try:
@@ -148,8 +146,8 @@ def has_commit(source: GitSource, commit: str, cache: Path) -> bool:
     return _has_commit(git.Repo(repo_dir(cache, source)), commit)
 
 
-def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Path:
-    """A checkout of `commit`, fetched into the repository's bare clone when missing."""
+def checkout(source: GitSource, commit: str, cache: Path, *, package: str, offline: bool = False) -> Path:
+    """A checkout of `commit`, fetched into the repository's bare clone when missing (`offline`: refused)."""
     check_source(source, package=package)
     target = cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit
     if (target / layout.GIT_COMMIT).is_file():
@@ -160,7 +158,7 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str) -> Pa
         if (target / layout.GIT_COMMIT).is_file():
             return target
         repo = _bare_repo(cache, source)
-        _fetch_commit(repo, source, commit, package)
+        _fetch_commit(repo, source, commit, package, offline)
         try:
             _export(repo, commit, target)
         except (tarfile.TarError, OSError, ValueError) as exc:
@@ -190,12 +188,12 @@ def _has_commit(repo: object, commit: str) -> bool:
         return False
 
 
-def _fetch_commit(repo: object, source: GitSource, commit: str, package: str) -> None:
+def _fetch_commit(repo: object, source: GitSource, commit: str, package: str, offline: bool) -> None:
     import git
 
     if _has_commit(repo, commit):
         return
-    _refuse_offline(f"git fetch of commit {commit}", source, package)
+    _refuse_offline(f"git fetch of commit {commit}", source, package, offline)
     refspecs = [commit] if not source.ref or FULL_SHA.match(source.ref) else [source.ref]
     try:
         for spec in refspecs:

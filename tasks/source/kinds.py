@@ -13,6 +13,7 @@ on when a git remote or URL host is down (`tasks.run.degrade`).
 
 `build_source` is the one place that picks the kind; everything else asks the source. A revision
 computed once per run (for doit's `uptodate`) is handed to `tree`, so no source is checked twice.
+Each kind that reaches upstream is handed the run's `Network` (its sessions, and whether it is offline).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tasks.core import layout
+from tasks.core.http import Network
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import GitSource, PathSource, Source, UrlSource
 from tasks.source.trees import Tree
@@ -55,6 +57,7 @@ class RegistrySdist:
     file: DistFile
     hashes: frozenset[str]
     cache: Path
+    net: Network
 
     def revision(self) -> str:
         return self.file.sha256 or next(iter(sorted(self.hashes)), "")
@@ -63,7 +66,7 @@ class RegistrySdist:
         from tasks.inputs.config import pip_default_index
         from tasks.source.trees import registry_tree
 
-        return registry_tree(self.name, self.file, self.hashes, self.cache, pip_default_index())
+        return registry_tree(self.name, self.file, self.hashes, self.cache, pip_default_index(), self.net)
 
     def cached(self, revision: str) -> bool:
         return False  # never asked: an index file's revision needs no remote check
@@ -75,17 +78,17 @@ class UrlArchive:
     source: UrlSource
     hashes: frozenset[str]
     cache: Path
+    net: Network
 
     def revision(self) -> str:
         return self._revalidated().sha256
 
     def _revalidated(self) -> UrlState:
-        from tasks.core.http import file_session
         from tasks.source.url import revalidate
 
         expected = self.hashes | ({self.source.sha256.lower()} if self.source.sha256 else set())
         return revalidate(
-            file_session(), self.source.url, self.source.filename, self.cache,
+            self.net, self.source.url, self.source.filename, self.cache,
             package=self.name, expected=frozenset(expected),
         )  # fmt: skip
 
@@ -124,18 +127,19 @@ class GitRepository:
     name: str
     source: GitSource
     cache: Path
+    net: Network
 
     def revision(self) -> str:
         from tasks.source.git import resolve_ref
 
-        return resolve_ref(self.source, package=self.name)
+        return resolve_ref(self.source, package=self.name, offline=self.net.offline)
 
     def tree(self, revision: str) -> Tree:
         from tasks.source.git import checkout
         from tasks.source.trees import project_root
 
         source = self.source
-        root = checkout(source, revision, self.cache, package=self.name)
+        root = checkout(source, revision, self.cache, package=self.name, offline=self.net.offline)
         root = project_root(root, source.subdirectory, package=self.name, where=source.describe())
         info = {"url": source.describe(), "commit": revision}
         return Tree(root, revision, source.bucket(revision), info, source.direct_url(revision))
@@ -172,17 +176,19 @@ def build_source(
     name: str,
     source: Source,
     cache: Path,
+    net: Network,
     *,
     hashes: frozenset[str] = frozenset(),
     dist_file: DistFile | None = None,
 ) -> BuildSource:
-    """The one place a source's kind is looked at: the build side of `source`."""
+    """The one place a source's kind is looked at: the build side of `source`, reaching upstream
+    through `net`."""
     if dist_file is not None:
-        return RegistrySdist(name, dist_file, hashes, cache)
+        return RegistrySdist(name, dist_file, hashes, cache, net)
     if isinstance(source, UrlSource):
-        return UrlArchive(name, source, hashes, cache)
+        return UrlArchive(name, source, hashes, cache, net)
     if isinstance(source, GitSource):
-        return GitRepository(name, source, cache)
+        return GitRepository(name, source, cache, net)
     if isinstance(source, PathSource):
         return LocalPath(name, source, cache)
     raise TypeError(f"{name}: an index file needs the file the index chose")

@@ -3,7 +3,8 @@
 `metadata_of_tree` and `wheel_of_tree` are the same skeleton (`_through_cache`) with a different
 step: what a fresh entry gives, what the shared store gives, what a build makes and writes, and what
 is shared afterwards (wheels only). The build environment is made apart (`CachedEnv`) and handed to
-the `Builder`; the shared store is handed down too (by default this process's, `remote.shared()`).
+the `Builder`; the run's `Network` (for the build environment's backends) and its shared store
+(behind `Store`, made by the run layer from the configuration) are handed down too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tasks.core.coremeta import parse_core_metadata
 from tasks.core.errors import BuildError
 from tasks.core.eventkinds import Building, Built, Reused
 from tasks.core.events import emit
+from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
 from tasks.inputs.config import Indexes
 from tasks.source import remote
@@ -64,7 +66,8 @@ def _check_name(name: str, metadata: dict[str, Any], tree: Tree) -> dict[str, An
 
 
 class Store(Protocol):
-    """What the pipeline needs of the shared build cache (`tasks.source.remote.SharedCache`)."""
+    """What the pipeline needs of the shared build cache (`tasks.source.remote.SharedCache`; one with
+    no location when there is none)."""
 
     def pull(
         self, name: str, tree: Tree, interp: Interpreter, cache: Path, entry: BuiltEntry | None
@@ -82,10 +85,11 @@ class _Job:
     interp: Interpreter
     indexes: Indexes
     cache: Path
+    net: Network
     store: Store
 
     def builder(self) -> Builder:
-        env = CachedEnv(self.interp, self.indexes, self.cache, package=self.name)
+        env = CachedEnv(self.interp, self.indexes, self.cache, self.net, package=self.name)
         return Builder(self.tree.path, env, self.cache, self.name, _settings(self.tree))
 
 
@@ -169,17 +173,17 @@ class _Wheel:
 
 
 def metadata_of_tree(
-    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, store: Store | None = None
+    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, *, net: Network, store: Store
 ) -> dict[str, Any]:
     """Metadata for the tree's revision: from metadata.json when fresh, else prepared and stored."""
-    return _through_cache(_Job(name, tree, interp, indexes, cache, store or remote.shared()), _Metadata())
+    return _through_cache(_Job(name, tree, interp, indexes, cache, net, store), _Metadata())
 
 
 def wheel_of_tree(
-    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, store: Store | None = None
+    name: str, tree: Tree, interp: Interpreter, indexes: Indexes, cache: Path, *, net: Network, store: Store
 ) -> Path:
     """A built wheel for `interp`: reused when fresh, compatible and sound, else built (added or replaced)."""
-    return _through_cache(_Job(name, tree, interp, indexes, cache, store or remote.shared()), _Wheel())
+    return _through_cache(_Job(name, tree, interp, indexes, cache, net, store), _Wheel())
 
 
 def _settings(tree: Tree) -> dict[str, Any] | None:

@@ -12,6 +12,9 @@ its METADATA matches the entry's metadata; the wheel is uploaded before its entr
 points at a missing wheel. Any fault of the store (down, slow, denied, corrupt) is one `warning:` and
 a local build: the store is switched off for the rest of the run after its first failure. The store
 itself is any URL `tasks.core.objectstore` opens (s3://, file://, memory://).
+
+Nothing here is process-wide: the run layer makes one `SharedCache` from the configuration
+(`tasks.run.context.shared_store`) and hands it to the build pipeline (`tasks.source.pipeline`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from tasks.core import layout
 from tasks.core.errors import ConfigError
 from tasks.core.objectstore import SCHEMES, Missing, StoreFault
 
-if TYPE_CHECKING:  # configure() runs while the pipeline loads: nothing heavy at import
+if TYPE_CHECKING:  # parse_location runs while the pipeline loads: nothing heavy at import
     from tasks.envs.interpreter import Interpreter
     from tasks.source.builtcache import BuiltEntry
     from tasks.source.trees import Tree
@@ -105,11 +108,11 @@ class Pulled:
 class SharedCache:
     """One run's shared build cache: read-through (`pull`), write-behind (`push`), off after a failure.
 
-    The build pipeline is handed one (`tasks.source.pipeline.Store`). What stays process-wide is the one this
-    process uses (`shared()`, set by `configure` while the pipeline loads its configuration): doit
-    runs a run's builds as threads of one process, and the store's state belongs to the run, not to
-    one build: after its first failure it is off for every build (one warning, no second wait), a key
-    found missing is not asked again, and a rejected entry is overwritten by the next upload."""
+    Made once per run from the configuration (`location`; None: no store, or `offline=1`) and handed
+    to the build pipeline (`tasks.source.pipeline.Store`). One object serves every build of the run
+    (doit runs them as threads of one process), because its state is the run's, not one build's:
+    after its first failure it is off for every build (one warning, no second wait), a key found
+    missing is not asked again, and a rejected entry is overwritten by the next upload."""
 
     def __init__(self, location: Location | None = None) -> None:
         self.lock = threading.Lock()
@@ -118,18 +121,9 @@ class SharedCache:
         self.missed: set[str] = set()  # keys looked up and absent: not asked twice in a run
         self.corrupt: set[str] = set()  # keys whose objects were rejected: overwritten on upload
 
-    def configure(self, location: Location | None) -> None:
-        with self.lock:
-            if location != self.location:
-                self.location, self.store = location, None
-                self.missed.clear()
-                self.corrupt.clear()
-
     def configured(self) -> Location | None:
-        """The store in use: none while offline (`offline=1` opens no connection)."""
-        from tasks.core.http import is_offline
-
-        return None if is_offline() else self.location
+        """The store in use: None when there is none, or once it has failed this run."""
+        return self.location
 
     def pull(
         self,
@@ -218,27 +212,6 @@ class SharedCache:
         self.corrupt.add(key)
         self.missed.add(key)  # not fetched again this run
         warn(f"remote cache {location}: rejected {name} ({cause}); building it locally")
-
-
-_run = SharedCache()
-
-
-def shared() -> SharedCache:
-    """The shared build cache of this process's run (see `SharedCache` for why it is process-wide)."""
-    return _run
-
-
-def configure(value: str | None) -> None:
-    """Use the store at `value` (a store URL) for this process; None or `off` switches it off."""
-    _run.configure(parse_location(value))
-
-
-def configured() -> Location | None:
-    """The store this process uses: none while offline (`offline=1` opens no connection)."""
-    return _run.configured()
-
-
-pull = _run.pull  # `SharedCache.pull` on this process's store
 
 
 def _failures() -> tuple[type[BaseException], ...]:

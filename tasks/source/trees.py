@@ -18,7 +18,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
 from tasks.core.download import download_then, sha256_file
@@ -27,6 +27,9 @@ from tasks.core.files import publish_dir, temp_beside
 from tasks.core.urls import strip_credentials
 from tasks.index.pages import DistFile
 from tasks.inputs.sources import PathSource
+
+if TYPE_CHECKING:
+    from tasks.core.http import Network
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "build", "dist", ".eggs"}
 
@@ -88,7 +91,7 @@ def registry_bucket(file: DistFile, default_index: str) -> str:
 
 
 def registry_tree(
-    name: str, file: DistFile, expected: frozenset[str], cache: Path, default_index: str
+    name: str, file: DistFile, expected: frozenset[str], cache: Path, default_index: str, net: Network
 ) -> Tree:
     """An index sdist: immutable, so known by its sha256 and never revalidated; fetched once per
     cache under the same per-file lock as a wheel (concurrent runs wait, then reuse its tree)."""
@@ -100,21 +103,21 @@ def registry_tree(
     if not sha or not (extracted / layout.COMPLETE).exists():
         with download_lock(cache, sha or strip_credentials(file.url), filename):  # as a wheel's
             if sha and (extracted / layout.COMPLETE).exists():  # another process fetched it meanwhile
-                return registry_tree(name, file, expected, cache, default_index)
-            extracted = _download_sdist(name, file, expected, cache, filename)
+                return registry_tree(name, file, expected, cache, default_index, net)
+            extracted = _download_sdist(name, file, expected, cache, filename, net)
             sha = extracted.name
     root = project_root(extracted, None, package=name, where=strip_credentials(file.url))
     info = {"url": strip_credentials(file.url), "sha256": sha}
     return Tree(root, sha, registry_bucket(file, default_index), info)
 
 
-def _download_sdist(name: str, file: DistFile, expected: frozenset[str], cache: Path, filename: str) -> Path:
+def _download_sdist(
+    name: str, file: DistFile, expected: frozenset[str], cache: Path, filename: str, net: Network
+) -> Path:
     """Download an index sdist and extract it under sources-v0/<sha256> (the archive is not kept)."""
-    from tasks.core.http import file_session
-
     sha = file.sha256 or ""
     _, extracted = download_then(
-        file_session(), file.url, cache / layout.SDISTS.name, filename,
+        net, file.url, cache / layout.SDISTS.name, filename,
         lambda archive, got: extract_archive(archive, cache / layout.SOURCES.name / got, package=name),
         package=name, expected=set(expected) or ({sha} if sha else set()),
     )  # fmt: skip

@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tasks.core import layout
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import url_digest
+
+if TYPE_CHECKING:
+    from tasks.core.http import Network
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def _segment(filename: str, url: str) -> str:
 
 
 def revalidate(
-    session: Any,
+    net: Network,
     url: str,
     filename: str,
     cache: Path,
@@ -81,7 +84,7 @@ def revalidate(
         state = load_state(cache, url)
         known = state is not None and archive_path(cache, url, state.sha256, filename).is_file()
         headers = _conditional_headers(state) if known else {}
-        return _fetch(session, url, filename, cache, headers, state, package, expected)
+        return _fetch(net, url, filename, cache, headers, state, package, expected)
 
 
 def known_revision(
@@ -126,7 +129,7 @@ def _conditional_headers(state: UrlState | None) -> dict[str, str]:
 
 
 def _fetch(
-    session: Any,
+    net: Network,
     url: str,
     filename: str,
     cache: Path,
@@ -141,7 +144,7 @@ def _fetch(
     from tasks.core.download import fetch
 
     got = fetch(
-        session, url, url_dir(cache, url) / "incoming" / _segment(filename, url),
+        net, url, url_dir(cache, url) / "incoming" / _segment(filename, url),
         package=package, expected=expected, headers=headers,
         place=lambda sha: archive_path(cache, url, sha, filename), unreachable_is_final=True,
     )  # fmt: skip

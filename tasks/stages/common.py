@@ -1,8 +1,9 @@
 """What every stage shares: the run's start, its settings, clean one-line failures, and doit's task reporter.
 
 `start_run` (dodo.py) chooses the views, says which project the run works on, shares the cache (or,
-when it is read-only, moves doit's state and the mutexes to a per-user directory) and applies
-`timeout=`, `truststore=`, `offline=` and `verbose=`; `clean_failures` and `loading` turn errors
+when it is read-only, moves doit's state and the mutexes to a per-user directory), checks
+`timeout=` and applies `truststore=` and `verbose=` (the run's network, with `offline=` and the
+timeout, is made when an action needs it: `tasks.run.context`); `clean_failures` and `loading` turn errors
 into one `error:` line and an exit status (a machine fault in words, an internal error with its
 traceback in a log); `Reporter` turns doit's task callbacks into events and writes each failure's
 line (the console views live in `tasks/console`).
@@ -34,27 +35,18 @@ from tasks.run.outline import project_line
 
 
 def apply_network_settings() -> None:
-    """`timeout=SECONDS`: how long one read may wait for data, and so one file's retry budget;
-    `truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates;
-    `offline=1` (or PIP_NO_INDEX): no connection at all; the cache answers, or the run names what is
-    missing."""
+    """`truststore=1` (WHEELWRIGHT_TRUSTSTORE=1): TLS verified with the system's certificates, for the
+    whole process; `timeout=SECONDS` is checked now (a bad value is a usage error before anything runs).
+    The run's network itself (`offline=1`, the read timeout, the credentials) is made when an action
+    first needs it (`tasks.run.context.network`)."""
     from tasks.core import truststore_switch
 
     if truststore_switch.wanted(variable("truststore")):
         truststore_switch.use_system_trust_store()
-    if flag("offline"):
-        from tasks.core.http import go_offline
+    if variable("timeout"):
+        from tasks.run.context import read_timeout
 
-        go_offline()
-    value = variable("timeout")
-    if not value:
-        return
-    from tasks.core.download import set_read_timeout
-
-    try:
-        set_read_timeout(float(value))
-    except ValueError:
-        raise UsageError(f"timeout={value}: give a positive number of seconds") from None
+        read_timeout()
 
 
 def apply_output_settings() -> None:
@@ -231,6 +223,8 @@ class Outcome:
     read_only_said: bool = False
 
 
+# This process's run: counted by the `Reporter` (doit's callbacks) and read by `tasks.__main__` for the
+# exit status once doit returns (doit hands a reporter's state back to nobody).
 outcome = Outcome()
 
 

@@ -10,6 +10,7 @@ from packaging.utils import NormalizedName
 from tasks.core import layout
 from tasks.core.download import download_then, sha256_file
 from tasks.core.errors import HashMismatch, IncompatibleWheel
+from tasks.core.http import Network
 from tasks.core.safenames import dist_filename
 from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import wheel_rank
@@ -19,15 +20,21 @@ from tasks.wheels.unpacked import is_unpacked, unpack_wheel, unpacked_path
 
 
 def fetch_direct_wheel(
-    name: NormalizedName, source: Source, hashes: frozenset[str], interp: Interpreter, cache: Path
+    name: NormalizedName,
+    source: Source,
+    hashes: frozenset[str],
+    interp: Interpreter,
+    cache: Path,
+    net: Network | None = None,
 ) -> Fetched:
-    """The wheel a direct reference names (a URL or a local file), unpacked, with its PEP 610 record."""
+    """The wheel a direct reference names (a URL or a local file), unpacked, with its PEP 610 record;
+    a URL is fetched through `net` (the run's; by default a network of this call's own)."""
     if source.wheel_ref is None:
         raise ValueError(f"{name}: {source.describe()} is not a wheel")
     location = source.wheel_ref[1]
     if location.startswith("file:"):
         return _path_wheel(name, source, Path(unquote(urlsplit(location).path)), hashes, interp, cache)
-    return _url_wheel(name, source, hashes, interp, cache)
+    return _url_wheel(name, source, hashes, interp, cache, net or Network())
 
 
 def _check_tags(name: str, filename: str, interp: Interpreter, where: str) -> None:
@@ -36,7 +43,12 @@ def _check_tags(name: str, filename: str, interp: Interpreter, where: str) -> No
 
 
 def _url_wheel(
-    name: NormalizedName, source: Source, hashes: frozenset[str], interp: Interpreter, cache: Path
+    name: NormalizedName,
+    source: Source,
+    hashes: frozenset[str],
+    interp: Interpreter,
+    cache: Path,
+    net: Network,
 ) -> Fetched:
     assert source.wheel_ref is not None
     filename, url, sha256 = source.wheel_ref
@@ -49,7 +61,7 @@ def _url_wheel(
 
     with download_lock(cache, source.describe(), filename):
         # another process may have fetched it while this one waited
-        return _unpacked(name, source, expected, cache) or _download(name, source, expected, cache)
+        return _unpacked(name, source, expected, cache) or _download(name, source, expected, cache, net)
 
 
 def _unpacked(name: NormalizedName, source: Source, expected: set[str], cache: Path) -> Fetched | None:
@@ -57,13 +69,11 @@ def _unpacked(name: NormalizedName, source: Source, expected: set[str], cache: P
     return None if sha is None else _fetched(name, sha, cache, source)
 
 
-def _download(name: NormalizedName, source: Source, expected: set[str], cache: Path) -> Fetched:
-    from tasks.core.http import file_session
-
+def _download(name: NormalizedName, source: Source, expected: set[str], cache: Path, net: Network) -> Fetched:
     assert source.wheel_ref is not None
     filename, url, _ = source.wheel_ref
     sha, _unpacked = download_then(
-        file_session(), url, cache / layout.DOWNLOADS.name, filename, unpacker(cache, name, filename),
+        net, url, cache / layout.DOWNLOADS.name, filename, unpacker(cache, name, filename),
         package=name, expected=expected, shown=source.describe(),
     )  # fmt: skip
     return _fetched(name, sha, cache, source)

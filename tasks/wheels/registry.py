@@ -13,6 +13,7 @@ from tasks.core.download import download_then
 from tasks.core.errors import IndexUnavailable, NoMatchingDistribution
 from tasks.core.eventkinds import Warned
 from tasks.core.events import emit
+from tasks.core.http import Network
 from tasks.core.urls import strip_credentials
 from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import Choice, choose_wheel, matching_sdist
@@ -43,10 +44,20 @@ def fetch_registry_wheel(
     interp: Interpreter,
     cache: Path,
     get: PageGetter | None = None,
+    net: Network | None = None,
 ) -> Fetched:
-    """Make sure the wheel for `name==version` is unpacked in the cache (a wheel only: no builds)."""
+    """Make sure the wheel for `name==version` is unpacked in the cache (a wheel only: no builds),
+    fetched through `net` (the run's; by default a network of this call's own)."""
+    net = net or Network()
     file = registry_file(
-        name=name, version=version, hashes=hashes, indexes=indexes, interp=interp, cache=cache, get=get
+        name=name,
+        version=version,
+        hashes=hashes,
+        indexes=indexes,
+        interp=interp,
+        cache=cache,
+        net=net,
+        get=get,
     )
     if not file.is_wheel:
         raise NoMatchingDistribution(
@@ -54,7 +65,7 @@ def fetch_registry_wheel(
             package=f"{name}=={version}",
             source=_where([file]),
         )
-    return fetch_wheel_file(file, name, version, hashes, cache)
+    return fetch_wheel_file(file, name, version, hashes, cache, net)
 
 
 def registry_file(
@@ -65,10 +76,12 @@ def registry_file(
     indexes: Indexes,
     interp: Interpreter,
     cache: Path,
+    net: Network,
     get: PageGetter | None = None,
 ) -> DistFile:
-    """The file of `name==version` to use: the best wheel for `interp`, else a matching sdist."""
-    get = get or page_getter(cache)
+    """The file of `name==version` to use: the best wheel for `interp`, else a matching sdist (the
+    index pages through `get`, by default `net`'s index session)."""
+    get = get or page_getter(net, cache)
     files = candidate_files(get, indexes, name)
     if not files:
         shown = ", ".join(strip_credentials(u) for u in indexes.urls + indexes.find_links) or "no index"
@@ -93,7 +106,7 @@ def _where(files: list[DistFile]) -> str:
 
 
 def fetch_wheel_file(
-    file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path
+    file: DistFile, name: NormalizedName, version: str, hashes: frozenset[str], cache: Path, net: Network
 ) -> Fetched:
     from tasks.core.mutexes import download_lock
 
@@ -104,17 +117,15 @@ def fetch_wheel_file(
     with download_lock(cache, known or strip_credentials(file.url), file.filename):
         if known and is_unpacked(unpacked_path(cache, known)):  # another process fetched it meanwhile
             return Fetched(name, version, file.filename, known, str(unpacked_path(cache, known)))
-        return _download_file(file, name, version, expected, cache)
+        return _download_file(file, name, version, expected, cache, net)
 
 
 def _download_file(
-    file: DistFile, name: NormalizedName, version: str, expected: set[str], cache: Path
+    file: DistFile, name: NormalizedName, version: str, expected: set[str], cache: Path, net: Network
 ) -> Fetched:
-    from tasks.core.http import file_session
-
     scratch, unpack = cache / layout.DOWNLOADS.name, unpacker(cache, name, file.filename)
     sha256, unpacked = download_then(
-        file_session(), file.url, scratch, file.local_name(name), unpack, package=name, expected=expected
+        net, file.url, scratch, file.local_name(name), unpack, package=name, expected=expected
     )
     return Fetched(name, version, file.filename, sha256, str(unpacked))
 

@@ -41,6 +41,10 @@ MARKER = layout.WHEEL_MARKER
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _BIG = 64 << 20  # members above this are streamed rather than read whole
 
+# Process-wide on purpose: the worker processes that unpack downloaded wheels (forkserver), started by
+# the first `unpack_wheel_in_worker` (so a no-op starts none) and shared by every thread doit runs a
+# run's tasks in. Starting workers costs far more than one unpack, so one pool serves the process;
+# nothing configures it (its size is the machine's cores), so there is nothing to hand down.
 _pool_lock = threading.Lock()
 _pool: Executor | None = None
 
