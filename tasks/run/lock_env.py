@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -16,7 +16,7 @@ from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
-from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_index_options
+from tasks.inputs.config import EnvSpec, Indexes, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
 from tasks.inputs.pyproject import ProjectInput
@@ -26,7 +26,11 @@ from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_ex
 from tasks.lock.resolve import Resolution, resolve
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
-from tasks.source.build import MetadataProvider, Store
+
+if TYPE_CHECKING:
+    from tasks.index.pages import DistFile
+    from tasks.inputs.sources import Source
+    from tasks.source.build import Store
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -40,6 +44,50 @@ def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
 
 Mode = Literal["write", "dry", "check"]
 
+
+class Builds(Protocol):
+    """What needs a build, for the resolution (`tasks.source.build.MetadataProvider`), the revision
+    of each tree it built (a git commit the lock then names), and the network it fetches through."""
+
+    revisions: dict[NormalizedName, str]
+    net: Network
+
+    def __call__(
+        self,
+        name: NormalizedName,
+        source: Source,
+        interp: Interpreter,
+        cache: Path,
+        dist_file: DistFile | None,
+    ) -> dict[str, Any]: ...
+
+
+class LazyBuilds:
+    """`MetadataProvider(indexes, net, store)`, imported at the first build: a relock whose metadata is
+    all cached never loads the builder and the source kinds (80 to 120 ms of imports here)."""
+
+    def __init__(self, indexes: Indexes, net: Network | None = None, store: Store | None = None):
+        self.indexes, self.net, self.store = indexes, net or Network(), store
+        self.revisions: dict[NormalizedName, str] = {}
+        self._provider: Builds | None = None
+
+    def __call__(
+        self,
+        name: NormalizedName,
+        source: Source,
+        interp: Interpreter,
+        cache: Path,
+        dist_file: DistFile | None,
+    ) -> dict[str, Any]:
+        if self._provider is None:
+            from tasks.source.build import MetadataProvider
+
+            provider = MetadataProvider(self.indexes, self.net, self.store)
+            provider.revisions = self.revisions  # one record of revisions, whoever asks
+            self._provider = provider
+        return self._provider(name, source, interp, cache, dist_file)
+
+
 # lock tasks whose dry run found changes in this process: tasks.stages.lock saves no digest for them
 dry_changed: set[str] = set()
 
@@ -51,7 +99,7 @@ def lock_env(
     *,
     upgrade: str | None = None,
     hashes: bool = True,
-    source_metadata: MetadataProvider | None = None,
+    source_metadata: Builds | None = None,
     mode: Mode = "write",
     exclude_newer: str | None = None,
     net: Network | None = None,
@@ -75,7 +123,7 @@ def lock_env(
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     layers = [pip_index_options(), spec.index.merged(reqs.index)]
     indexes = effective_indexes(layers)
-    builds = source_metadata or MetadataProvider(indexes, net, store)
+    builds = source_metadata or LazyBuilds(indexes, net, store)
     builds.net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
@@ -160,7 +208,7 @@ def _lock_text(
     resolution: Resolution,
     hashes: bool,
     cutoff: datetime | None,
-    pylock: tuple[Path, MetadataProvider, dict[str, set[str]]],
+    pylock: tuple[Path, Builds, dict[str, set[str]]],
 ) -> str:
     """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds, roots)."""
     from tasks.lock.cutoff import format_cutoff
@@ -233,7 +281,7 @@ def pylock_out(
     spec: EnvSpec,
     interp: Interpreter,
     cache: Path,
-    builds: MetadataProvider,
+    builds: Builds,
     tool: dict[str, str],
     roots: dict[str, set[str]],
 ) -> str:
@@ -258,7 +306,7 @@ def pylock_out(
 
 
 def archive_hashes(
-    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: Builds
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
     digest, or the wheel fetched (once, into the cache, through the builds' network) and hashed."""
@@ -282,7 +330,7 @@ def archive_hashes(
 
 
 def with_project_lines(
-    reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: MetadataProvider
+    reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: Builds
 ) -> tuple[RequirementsFile, dict[str, set[str]]]:
     """A pyproject input's dynamic requirements (from its build backend) and, with `self=1`, the
     project itself as `-e .`; with what brings each root in ("" always, "extra:dev", "group:test")."""
@@ -313,7 +361,7 @@ def with_project_lines(
 
 
 def dynamic_lines(
-    project: ProjectInput, interp: Interpreter, cache: Path, builds: MetadataProvider
+    project: ProjectInput, interp: Interpreter, cache: Path, builds: Builds
 ) -> list[tuple[ReqLine, str]]:
     """The project's Requires-Dist for the target and the chosen extras, read through its backend
     (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
