@@ -55,19 +55,32 @@ def panel(ax: Any, section: dict[str, Any]) -> None:
     bar_panel(ax, section)
 
 
+MARKERS = ["o", "s", "^", "v", "D"]  # one a phase of the scale panel
+STYLES = {"wheelwright": "-", "uv": "--", "pip": ":"}
+
+
 def scale_panel(ax: Any, section: dict[str, Any]) -> None:
-    """Seconds against pins, one line a tool and phase (solid: wheelwright; dashed: the others)."""
+    """Seconds against pins, one line a tool and phase: the tool's colour and line, the phase's marker."""
     pins = section["pins"]
     for tool, by_phase in section["series"].items():
-        for phase, values in by_phase.items():
-            style = "-" if tool == "wheelwright" else "--"
-            ax.plot(pins, values, style, marker="o", markersize=3, label=f"{tool} {phase}")
+        for i, (phase, values) in enumerate(by_phase.items()):
+            style = STYLES.get(tool, "-.")
+            marker = MARKERS[i % len(MARKERS)]
+            ax.plot(
+                pins,
+                values,
+                style,
+                color=COLOURS.get(tool),
+                marker=marker,
+                markersize=3,
+                label=f"{tool} {phase}",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("pins")
     ax.set_ylabel("seconds (median, log scale)")
     ax.set_title(f"{section['title']}\nmedians of {section['runs']} runs", fontsize=9)
-    ax.legend(fontsize=5, frameon=False, ncol=2)
+    ax.legend(fontsize=5, frameon=False, ncol=len(section["series"]))
 
 
 def bar_panel(ax: Any, section: dict[str, Any]) -> None:
