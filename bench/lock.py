@@ -1,10 +1,14 @@
 """Benchmark (not a test): `./doit lock` beside `uv pip compile` and `pip-compile`.
 
-Usage: .wheelwright/env/bin/python bench/lock.py [--runs N] [SET ...]
+Usage: .wheelwright/env/bin/python bench/lock.py [--runs N] [--tools T ...] [--baseline CHECKOUT]
+       [--sets-dir DIR] [SET ...]
 Sets are names in ../shared/bench-requirements (default: black, trio, requirements without its
-git line). Every tool gets the same single index (pip's configured one) and the same Python.
-Cold: empty cache. Warm: the cache of the cold run, no previous lock (a full re-resolution).
-Prints medians (ratio to uv) and the pins that differ from uv's.
+git line) or paths to `.in` files. Every tool gets the same single index (pip's configured one)
+and the same Python. Cold: empty cache. Warm: the cache of the cold run, no previous lock (a full
+re-resolution). The tools take turns run by run (cold then warm each), so a change in the
+machine's load moves every tool alike; `--baseline` runs another checkout's `./doit` in the same
+turns (the code before a change). Prints medians (ratio to uv), each run's peak memory (RSS,
+median) and the pins that differ from uv's.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import configured_index  # noqa: E402
+from bench.sync import SHARED, configured_index  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
-SETS = ROOT.parent / "shared" / "bench-requirements"
+SETS = SHARED / "bench-requirements"
+PHASES = ("cold", "warm")
 
 
-def input_file(name: str, work: Path) -> Path:
-    """The set as a file (a name in SETS, or a path to a `.in`); git lines are dropped (their hosts
-    are out of reach here)."""
-    given = Path(name) if name.endswith(".in") else SETS / f"{name}.in"
+def input_file(name: str, sets: Path, work: Path) -> Path:
+    """The set as a file (a name in `sets`, or a path to a `.in`); git lines are dropped (their
+    hosts are out of reach here)."""
+    given = Path(name) if name.endswith(".in") else sets / f"{name}.in"
     text = given.read_text()
     kept = [line for line in text.splitlines() if "git+" not in line]
     path = work / given.name
@@ -40,10 +45,11 @@ def input_file(name: str, work: Path) -> Path:
     return path
 
 
-def commands(tool: str, req: Path, out: Path, cache: Path) -> list[str]:
+def commands(tool: str, req: Path, out: Path, cache: Path, baseline: Path | None = None) -> list[str]:
     tools = tool_env() / "bin"
-    if tool == "wheelwright":
-        return [str(ROOT / "doit"), "lock", f"req={req}", f"out={out}", f"cache={cache}"]
+    if tool in ("wheelwright", "baseline"):
+        doit = (baseline if tool == "baseline" and baseline else ROOT) / "doit"
+        return [str(doit), "lock", f"req={req}", f"out={out}", f"cache={cache}"]
     if tool == "uv":
         return [
             str(tools / "uv"),
@@ -71,12 +77,18 @@ def commands(tool: str, req: Path, out: Path, cache: Path) -> list[str]:
     ]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one run; `./doit` execs Python, so the process is the tool's."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err.read().decode()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def pins(path: Path) -> dict[str, str]:
@@ -88,17 +100,55 @@ def pins(path: Path) -> dict[str, str]:
     return found
 
 
-def measure(tool: str, req: Path, work: Path, env: dict[str, str], runs: int) -> tuple[float, float, Path]:
-    cold, warm = [], []
+def measure_once(
+    tool: str, req: Path, work: Path, env: dict[str, str], run: int, baseline: Path | None
+) -> dict[str, tuple[float, float]]:
+    """One cold run (empty cache) then one warm run (its cache, no lock) of `tool`: (seconds, MB) each."""
     out = work / f"{tool}-{req.stem}.txt"
+    cache = work / f"{tool}-{req.stem}-cache-{run}"
+    found = {}
+    for phase in PHASES:
+        out.unlink(missing_ok=True)
+        found[phase] = timed(commands(tool, req, out, cache, baseline), env)
+    shutil.rmtree(cache, ignore_errors=True)
+    return found
+
+
+def measure(
+    tools: list[str], req: Path, work: Path, env: dict[str, str], runs: int, baseline: Path | None
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Medians (seconds, MB) per tool and phase, the tools taking turns run by run."""
+    samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for run in range(runs):
-        cache = work / f"{tool}-{req.stem}-cache-{run}"
-        out.unlink(missing_ok=True)
-        cold.append(timed(commands(tool, req, out, cache), env))
-        out.unlink(missing_ok=True)
-        warm.append(timed(commands(tool, req, out, cache), env))
-        shutil.rmtree(cache, ignore_errors=True)
-    return statistics.median(cold), statistics.median(warm), out
+        for tool in tools:
+            for phase, got in measure_once(tool, req, work, env, run, baseline).items():
+                samples.setdefault(tool, {}).setdefault(phase, []).append(got)
+    return {
+        tool: {
+            phase: (statistics.median(s for s, _ in got), statistics.median(m for _, m in got))
+            for phase, got in by_phase.items()
+        }
+        for tool, by_phase in samples.items()
+    }
+
+
+def rows(name: str, medians: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
+    uv = medians["uv"]
+    found = []
+    for tool, by_phase in medians.items():
+        cells = [f"{by_phase[p][0]:.2f}s ({by_phase[p][0] / uv[p][0]:.2f}x)" for p in PHASES]
+        memory = [f"{by_phase[p][1]:.0f} MB" for p in PHASES]
+        found.append(f"| {name} | {tool} | " + " | ".join(cells + memory) + " |")
+    return found
+
+
+def differences(name: str, ours: Path, theirs: Path) -> list[str]:
+    mine, uv = pins(ours), pins(theirs)
+    return [
+        f"{name}: {pkg}: wheelwright {mine.get(pkg)}, uv {uv.get(pkg)}"
+        for pkg in sorted(set(mine) | set(uv))
+        if mine.get(pkg) != uv.get(pkg)
+    ]
 
 
 def main() -> None:
@@ -106,31 +156,31 @@ def main() -> None:
     parser.add_argument("sets", nargs="*", default=["black", "trio", "requirements"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", nargs="*", default=["wheelwright", "uv", "pip-tools"])
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout's ./doit, run beside")
+    parser.add_argument("--sets-dir", type=Path, default=SETS)
     args = parser.parse_args()
+    tools = list(args.tools)
+    if args.baseline is not None:
+        tools.insert(1, "baseline")
     index = configured_index()
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index, "UV_INDEX_URL": index}
     for key in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
         env.pop(key, None)
-    rows, diffs = [], []
+    table, diffs = [], []
     work_root = ROOT / "bench" / ".work"
     work_root.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as tmp:
         work = Path(tmp)
         for name in args.sets:
-            req = input_file(name, work)
-            results = {tool: measure(tool, req, work, env, args.runs) for tool in args.tools}
-            uv_cold, uv_warm, uv_out = results["uv"]
-            for tool, (cold, warm, _) in results.items():
-                ratios = f"{cold:.2f}s ({cold / uv_cold:.2f}x) | {warm:.2f}s ({warm / uv_warm:.2f}x)"
-                rows.append(f"| {name} | {tool} | {ratios} |")
-            ours, theirs = pins(results["wheelwright"][2]), pins(uv_out)
-            for pkg in sorted(set(ours) | set(theirs)):
-                if ours.get(pkg) != theirs.get(pkg):
-                    diffs.append(f"{name}: {pkg}: wheelwright {ours.get(pkg)}, uv {theirs.get(pkg)}")
+            req = input_file(name, args.sets_dir, work)
+            baseline = args.baseline.resolve() if args.baseline else None
+            medians = measure(tools, req, work, env, args.runs, baseline)
+            table += rows(req.stem, medians)
+            diffs += differences(req.stem, work / f"wheelwright-{req.stem}.txt", work / f"uv-{req.stem}.txt")
             print(f"{name}: done", file=sys.stderr)
     print(f"medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
-    print("| set | tool | cold | warm relock |\n|---|---|---|---|")
-    print("\n".join(rows))
+    print("| set | tool | cold | warm relock | cold peak RSS | warm peak RSS |\n|---|---|---|---|---|---|")
+    print("\n".join(table))
     print("\npins that differ from uv's:" if diffs else "\npins agree with uv's on every set")
     print("\n".join(diffs))
 

@@ -4,7 +4,8 @@ Usage: .wheelwright/env/bin/python bench/sync.py [--requirements FILE] [--runs N
        [--baseline CHECKOUT]  (another checkout's ./doit beside, e.g. the code before a change)
 Every tool gets the same single index: the one pip's configuration names (PIP_INDEX_URL,
 pip.conf), else pip's default. Cold: empty cache, new venv. Warm: warm cache, new venv.
-No-op: the venv already synced. Prints medians and ratios to uv as a markdown table.
+No-op: the venv already synced. Prints medians and ratios to uv as a markdown table, and each
+phase's peak memory (RSS of the tool's process, median).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ sys.path.insert(0, str(ROOT))
 from bench.results import record  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
-DEFAULT_REQS = ROOT.parent / "shared" / "bench-requirements" / "requirements-large.txt"
+# ../shared beside the checkout, or ../../shared from a worktree (/work/wt/NAME)
+SHARED = (
+    next((p for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent) / "shared"
+)
+DEFAULT_REQS = SHARED / "bench-requirements" / "requirements-large.txt"
 
 
 def configured_index() -> str:
@@ -36,13 +41,17 @@ def configured_index() -> str:
     return effective_indexes([pip_index_options()]).urls[0]
 
 
-def run(cmd: list[str], env: dict[str, str]) -> float:
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one run (`./doit` execs Python: the process is the tool's)."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return elapsed
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            out.seek(0)
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{out.read().decode(errors='replace')[-4000:]}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def new_venv(path: Path, with_pip: bool = False) -> None:
@@ -99,35 +108,48 @@ def baseline_tool(checkout: Path, reqs: Path) -> Tool:
     return Tool("baseline", lambda venv, cache: [doit, *words, f"venv={venv}", f"cache={cache}"])
 
 
-def measure_once(tool: Tool, work: Path, env: dict[str, str]) -> dict[str, float]:
+Phases = dict[str, tuple[float, float]]  # phase → (seconds, peak RSS in MB)
+
+
+def measure_once(tool: Tool, work: Path, env: dict[str, str]) -> Phases:
     """One run of each phase: cold, then warm (new venv), then no-op."""
     cache, venv = work / f"{tool.name}-cache", work / f"{tool.name}-venv"
     shutil.rmtree(cache, ignore_errors=True)
     new_venv(venv, tool.with_pip)
-    times = {"cold": run(tool.sync(venv, cache), env)}
+    times = {"cold": run_measured(tool.sync(venv, cache), env)}
     new_venv(venv, tool.with_pip)
-    times["warm"] = run(tool.sync(venv, cache), env)
-    times["no-op"] = run(tool.sync(venv, cache), env)
+    times["warm"] = run_measured(tool.sync(venv, cache), env)
+    times["no-op"] = run_measured(tool.sync(venv, cache), env)
     return times
 
 
-def measure(chosen: list[Tool], work: Path, env: dict[str, str], runs: int) -> dict[str, dict[str, float]]:
+def measure(chosen: list[Tool], work: Path, env: dict[str, str], runs: int) -> dict[str, Phases]:
     """Medians per tool and phase; the tools take turns run by run, so a change in the machine's
     load between runs moves every tool's figures alike, not one tool's block of runs."""
-    samples: dict[str, dict[str, list[float]]] = {}
+    samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for _ in range(runs):
         for tool in chosen:
-            for phase, seconds in measure_once(tool, work, env).items():
-                samples.setdefault(tool.name, {}).setdefault(phase, []).append(seconds)
-    return {name: {p: statistics.median(v) for p, v in by.items()} for name, by in samples.items()}
+            for phase, got in measure_once(tool, work, env).items():
+                samples.setdefault(tool.name, {}).setdefault(phase, []).append(got)
+    return {
+        name: {
+            p: (statistics.median(s for s, _ in v), statistics.median(m for _, m in v)) for p, v in by.items()
+        }
+        for name, by in samples.items()
+    }
 
 
-def table(results: dict[str, dict[str, float]]) -> str:
-    lines = ["| tool | cold | warm | no-op |", "|---|---|---|---|"]
+def table(results: dict[str, Phases]) -> str:
+    phases = ("cold", "warm", "no-op")
+    lines = [
+        "| tool | cold | warm | no-op | peak RSS cold / warm / no-op |",
+        "|---|---|---|---|---|",
+    ]
     uv = results["uv"]
-    for name, phases in results.items():
-        cells = [f"{phases[p]:.2f}s ({phases[p] / uv[p]:.2f}x)" for p in ("cold", "warm", "no-op")]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for name, by in results.items():
+        cells = [f"{by[p][0]:.2f}s ({by[p][0] / uv[p][0]:.2f}x)" for p in phases]
+        memory = " / ".join(f"{by[p][1]:.0f}" for p in phases) + " MB"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {memory} |")
     return "\n".join(lines)
 
 
@@ -153,6 +175,7 @@ def main() -> None:
         results = measure(chosen, Path(tmp), env, args.runs)
     for name, phases in results.items():
         print(f"{name}: {phases}", file=sys.stderr)
+    seconds = {name: {p: got[0] for p, got in phases.items()} for name, phases in results.items()}
     print(f"{args.requirements.name}, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print(table(results) if "uv" in results else results)
     if not args.only and args.baseline is None:
@@ -160,7 +183,7 @@ def main() -> None:
             "sync",
             f"{len(args.requirements.read_text().splitlines())} pins, {args.requirements.name}",
             ["cold", "warm", "no-op"],
-            results,
+            seconds,
             args.runs,
         )
 

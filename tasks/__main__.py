@@ -165,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def command() -> None:
     """The `wheelwright` console script."""
+    import atexit
+    import gc
+
+    # Registered first, so it runs after every other exit handler: what is still alive then is
+    # frozen, and the interpreter's final garbage collections skip it instead of walking it all
+    # again (0.15 s after a small lock, 0.5 s after a 191-pin one). Files are closed by the code
+    # that opened them, never by the collector; the memory goes back with the process.
+    atexit.register(gc.freeze)
     sys.exit(main())
 
 

@@ -113,7 +113,7 @@ def test_the_default_index_has_no_digest_level() -> None:
 
 def test_families_are_unique_and_each_says_how_a_prune_treats_it() -> None:
     names = [f.name for f in layout.FAMILIES]
-    assert len(names) == len(set(names)) == 19
+    assert len(names) == len(set(names)) == 20
     assert all(f.what for f in layout.FAMILIES)
     assert {f.name for f in layout.FAMILIES if f.kept} == {
         "interpreters-v0",

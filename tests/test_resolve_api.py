@@ -98,3 +98,31 @@ def test_a_project_page_makes_files_only_for_the_versions_looked_at() -> None:
     assert made == []
     assert [f.filename for f in found.files(Version("1.0"))] == ["lib-1.0-py3-none-any.whl", "lib-1.0.tar.gz"]
     assert made == ["lib-1.0-py3-none-any.whl", "lib-1.0.tar.gz"]
+
+
+def test_an_sdist_only_dependency_is_built_for_its_metadata_while_the_resolver_is_elsewhere(
+    index: Any, wheelhouse: Path, tmp_path: Path, interp: Interpreter
+) -> None:
+    import threading
+
+    from tasks.core.http import Network
+    from tasks.lock.resolve import make_finder
+
+    make_wheel(wheelhouse, "app", "1.0", requires_dist=["srconly"])
+    make_sdist(wheelhouse, "srconly", "1.0")
+    asked = threading.Event()
+
+    def source_metadata(
+        name: NormalizedName, source: Source, interp: Interpreter, cache: Path, dist_file: DistFile | None
+    ) -> dict[str, Any]:
+        asked.set()
+        return {"name": "srconly", "version": "1.0", "requires-dist": []}
+
+    indexes = Indexes((index.url,), ())
+    cache = tmp_path / "cache"
+    finder = make_finder(interp, indexes, cache, source_metadata, allow_sdists=True, net=Network())
+    try:
+        finder.prefetch([(NormalizedName("app"), frozenset())])  # app's page, its metadata, then srconly's
+        assert asked.wait(30), "srconly's sdist was not built ahead of the resolver"
+    finally:
+        finder.close()

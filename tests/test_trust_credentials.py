@@ -213,3 +213,31 @@ def test_error_line_of_a_failing_credentialed_index_hides_the_token(
     assert any("missing" in line for line in run.errors), run.err
     assert TOKEN not in run.out + run.err
     assert leaks(cache, home, venv, secret=wrong) == [] and leaks(cache, home, venv) == []
+
+
+def test_netrc_is_read_once_per_host_not_at_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests.utils
+
+    from tasks.core.auth import Credentials
+
+    netrc = tmp_path / "home" / ".netrc"  # HOME of isolated_env
+    netrc.write_text(f"machine 127.0.0.1 login {USER} password {TOKEN}\n")
+    netrc.chmod(0o600)
+    reads: list[str] = []
+    original = requests.utils.get_netrc_auth
+
+    def counting(url: str, raise_errors: bool = False) -> tuple[str, str] | None:
+        reads.append(url)
+        return original(url, raise_errors)
+
+    monkeypatch.setattr(requests.utils, "get_netrc_auth", counting)
+    credentials = Credentials()
+    for page in ("app", "lib", "app"):
+        assert credentials.for_url(f"http://127.0.0.1:1/simple/{page}/") == (USER, TOKEN)
+    assert credentials.for_url("http://localhost:1/simple/app/") is None
+    assert len(reads) == 2  # one look-up per host
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))  # another ~/.netrc: looked up again
+    assert credentials.for_url("http://127.0.0.1:1/simple/app/") is None
+    assert len(reads) == 3

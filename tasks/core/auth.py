@@ -3,7 +3,8 @@
 A run makes one `Credentials` from its configuration (`from_urls`: the index and find-links URLs as
 written, `user:password@` and all) and hands it to its `tasks.core.http.Network`, whose sessions send
 them through `HostAuth`. A request's own `user:password@` is sent with it and kept for its host (pip
-does the same); `~/.netrc` (or `$NETRC`) answers for a host nothing else knows, at request time.
+does the same); `~/.netrc` (or `$NETRC`) answers for a host nothing else knows, read at the host's
+first request (not at every one: three `stat`s each, on a cold lock's seven hundred requests).
 Credentials are kept per netloc (host and port) and sent to that netloc only: an index's credentials
 go with its own files (absolute URLs on the same host), never to another host. Nothing here is ever
 written to disk, and nothing is process-wide: two `Credentials` never see each other's.
@@ -47,6 +48,7 @@ class Credentials:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._known: dict[str, tuple[str, str]] = {}
+        self._netrc: dict[tuple[str | None, str, str], tuple[str, str] | None] = {}  # (NETRC, ~, host)
 
     @classmethod
     def from_urls(cls, urls: Iterable[str]) -> Credentials:
@@ -83,14 +85,23 @@ class Credentials:
             known = self._known.get(netloc_key(clean))
         if known is not None:
             return known
-        return _from_netrc(clean)
+        return self._from_netrc(clean)
 
+    def _from_netrc(self, url: str) -> tuple[str, str] | None:
+        """`.netrc`'s credentials for the URL's host, looked up once per host (and netrc location)."""
+        import os
 
-def _from_netrc(url: str) -> tuple[str, str] | None:
-    from requests.utils import get_netrc_auth
+        key = (os.environ.get("NETRC"), os.path.expanduser("~"), urlsplit(url).hostname or "")
+        with self._lock:
+            if key in self._netrc:
+                return self._netrc[key]
+        from requests.utils import get_netrc_auth
 
-    found = get_netrc_auth(url)
-    return (found[0], found[1]) if found else None
+        found = get_netrc_auth(url)
+        credentials = (found[0], found[1]) if found else None
+        with self._lock:
+            self._netrc[key] = credentials
+        return credentials
 
 
 def basic_header(user: str, password: str) -> str:

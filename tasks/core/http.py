@@ -2,8 +2,9 @@
 
 Index pages are cached by CacheControl (the implementation pip uses) in `cache/http-v0/`;
 archives go through a session without that cache, streamed to disk by `tasks.core.download`.
-Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule); the HTTP
-cache never stores a credential (a response that varies on Authorization keeps only its hash).
+Both sessions send credentials by host through `tasks.core.auth.HostAuth` (pip's rule), and parse
+their CA bundle once per process, not per connection (`tasks.core.tls`); the HTTP cache never
+stores a credential (a response that varies on Authorization keeps only its hash).
 
 Offline (`Network(offline=True)`, for `offline=1`), no session opens a socket: the index session
 answers from its HTTP cache however old the entry is, and anything else is one `OfflineMissing`
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 
 from tasks.core import layout
 from tasks.core.auth import Credentials, HostAuth
+from tasks.core.tls import Trust
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection, at most (never more than the read timeout)
 DEFAULT_READ_TIMEOUT = 15.0  # seconds one read may wait for data (`timeout=` changes it)
@@ -57,6 +59,7 @@ class Network:
         self.read_timeout = read_timeout
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], Any] = {}
+        self.trust = Trust()  # its sessions' CA bundles, each parsed once
 
     def timeouts(self) -> tuple[float, float]:
         """(connect, read) timeouts for one request, as requests takes them."""
@@ -124,10 +127,13 @@ def _make_index_session(directory: Path, net: Network) -> Any:
     from cachecontrol import CacheControlAdapter
     from cachecontrol.caches import FileCache
 
+    from tasks.core.tls import shared_trust
+
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth(net.credentials)
-    kind = _offline_adapter() if net.offline else CacheControlAdapter
+    online = shared_trust(_storing_adapter(CacheControlAdapter), net.trust)
+    kind = _offline_adapter() if net.offline else online
     adapter = kind(
         cache=FileCache(str(directory)),  # headers and body in one file, replaced atomically
         serializer=_secret_free_serializer(),
@@ -144,14 +150,45 @@ def _make_file_session(net: Network) -> Any:
     import requests
     from requests.adapters import HTTPAdapter
 
+    from tasks.core.tls import shared_trust
+
     session = requests.Session()
     session.headers["User-Agent"] = _user_agent()
     session.auth = HostAuth(net.credentials)
-    kind = _refusing_adapter() if net.offline else HTTPAdapter
+    kind = _refusing_adapter() if net.offline else shared_trust(HTTPAdapter, net.trust)
     adapter = kind(max_retries=_retry(read=0), pool_connections=8, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def storable(headers: Any) -> bool:
+    """Whether CacheControl could store a response with these headers, or must see it to drop an
+    entry (`no-store`): it stores only what has an ETag, an Expires or a Cache-Control max-age."""
+    return any(name in headers for name in ("etag", "expires", "cache-control"))
+
+
+def _storing_adapter(base: Any) -> Any:
+    """CacheControl's adapter, except that a response it can never store is read straight through.
+
+    CacheControl spools every response body to a temporary file while it is read, to store it at
+    the end; an index that sends no validators and no max-age (some mirrors) paid that disk write
+    for every page, to throw it away. A 304 (which refreshes a stored entry) and the permanent
+    redirects it always stores still go through CacheControl.
+    """
+    from cachecontrol.controller import PERMANENT_REDIRECT_STATUSES
+    from requests.adapters import HTTPAdapter
+
+    class StoringAdapter(base):  # type: ignore[misc]
+        def build_response(self, request: Any, response: Any, from_cache: bool = False, **kw: Any) -> Any:
+            direct = not from_cache and response.status != 304 and not storable(response.headers)
+            if direct and response.status not in PERMANENT_REDIRECT_STATUSES:
+                built = HTTPAdapter.build_response(self, request, response)
+                built.from_cache = False  # type: ignore[attr-defined]  # as CacheControl marks its own
+                return built
+            return super().build_response(request, response, from_cache, **kw)
+
+    return StoringAdapter
 
 
 def _offline_adapter() -> Any:

@@ -83,6 +83,7 @@ URL_ARCHIVES = Family(
 )
 DOWNLOADS = Family("downloads-v0", "wheels being downloaded", transient=True)
 HTTP = Family("http-v0", "HTTP-cached index pages", "files", aged=True)
+INDEX_PAGES = Family("index-pages-v0", "index pages' files by version (locking)", "files", aged=True)
 INTERPRETERS = Family("interpreters-v0", "interpreter facts (tags, paths)", kept=True)
 LOCKS = Family("locks-v0", "lock files", lock_entries=True)
 BUILD_LOGS = Family("build-logs-v0", "build backends' output, the last build of each", "files", aged=True)
@@ -108,6 +109,7 @@ FAMILIES = (  # the cache's families, shown in this order; anything else found i
     URL_ARCHIVES,
     DOWNLOADS,
     HTTP,
+    INDEX_PAGES,
     INTERPRETERS,
     LOCKS,
     BUILD_LOGS,

@@ -262,7 +262,10 @@ class HttpPageGetter:
             return None
         if response.status_code >= 400:
             raise NetworkError(f"index answered HTTP {response.status_code}", source=strip_credentials(url))
-        return response.url, response.headers.get("Content-Type", "text/html"), response.text
+        content_type = response.headers.get("Content-Type", "text/html")
+        if response.encoding is None and content_type.split(";")[0].strip() == JSON_TYPE:
+            response.encoding = "utf-8"  # JSON is UTF-8 (RFC 8259), not a guess over 2 MB of text
+        return response.url, content_type, response.text
 
 
 def _short(exc: Exception) -> str:

@@ -19,6 +19,7 @@ from tasks.core.errors import HashMismatch, InvalidWheel, NetworkError
 from tasks.core.files import atomic_write_text
 from tasks.core.urls import strip_credentials, url_digest
 from tasks.index.pages import DistFile
+from tasks.index.zipmeta import metadata_member
 
 if TYPE_CHECKING:
     from tasks.core.http import Network
@@ -113,6 +114,9 @@ def _metadata_from_zip(source: Any, file: DistFile) -> str:
 
 def metadata_text(source: Any, label: str) -> str:
     """The METADATA text of a wheel (a path or a seekable file), read without extracting it."""
+    found = _member_only(source)
+    if found is not None:
+        return found.decode("utf-8", errors="replace")
     try:
         with zipfile.ZipFile(source) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
@@ -121,6 +125,20 @@ def metadata_text(source: Any, label: str) -> str:
             return zf.read(names[0]).decode("utf-8", errors="replace")
     except zipfile.BadZipFile as exc:
         raise InvalidWheel(f"not a wheel: {exc}", package=label) from None
+
+
+def _member_only(source: Any) -> bytes | None:
+    """METADATA read directly (`tasks.index.zipmeta`); None: let zipfile read the wheel."""
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, "rb") as wheel:
+                return metadata_member(wheel)
+        except OSError:
+            return None
+    try:
+        return metadata_member(source)
+    finally:
+        source.seek(0)
 
 
 class RangeFile(io.RawIOBase):

@@ -93,7 +93,8 @@ class Finder:
     def _page(self, name: NormalizedName) -> Future[Project]:
         with self._lock:
             if name not in self._pages:
-                self._pages[name] = self._pool.submit(project, self._getter(name), self.indexes, name)
+                get = self._getter(name)
+                self._pages[name] = self._pool.submit(project, get, self.indexes, name, self.cache)
             return self._pages[name]
 
     def _after_page(self, name: NormalizedName, extras: frozenset[str], _: object) -> None:
@@ -101,7 +102,12 @@ class Finder:
             self._pool.submit(self._look_ahead, name, extras)
 
     def _look_ahead(self, name: NormalizedName, extras: frozenset[str]) -> None:
-        """Read the likeliest release's metadata and prefetch its dependencies (never builds)."""
+        """Read the likeliest release's metadata and prefetch its dependencies.
+
+        A likeliest release with only an sdist is built for its metadata here, when builds are
+        allowed: the resolver would otherwise reach it last and wait for the whole build at the
+        end of the resolution (3.5 s of a cold 191-pin lock's 7.5 s).
+        """
         try:
             release = self._likeliest(name)
             if release is None:
@@ -119,8 +125,14 @@ class Finder:
         for version in ordered:
             release = self.release(name, version)
             if release is not None and not release.yanked and not version.is_prerelease:
-                return release if release.metadata_wheel(self.interp) is not None else None
+                return release if self._readable(release) else None
         return None
+
+    def _readable(self, release: Release) -> bool:
+        """Its metadata comes from a wheel, or from its sdist when this resolution may build."""
+        if release.metadata_wheel(self.interp) is not None:
+            return True
+        return self._source_metadata is not None and release.sdist() is not None
 
     def _getter(self, name: NormalizedName) -> PageGetter:
         """Pages of names being upgraded are revalidated even within their max-age."""

@@ -1,17 +1,19 @@
 """A project's releases on the indexes: its files grouped by version (parsed lazily), and which fit.
 
-`project` reads `name`'s files from the first index that lists it (plus find-links); a `Project`
-turns its entries into `DistFile`s only for the versions the resolver looks at, and
-`usable_release` keeps the files of one version that the target can install (pure).
+`project` reads `name`'s files from the first index that lists it (plus find-links), a JSON page
+entry by entry (`tasks.index.jsonpage`) or, while its body is unchanged, from its memo
+(`tasks.index.pagememo`); a `Project` turns its entries into `DistFile`s only for the versions
+the resolver looks at, and `usable_release` keeps the files of one version that the target can
+install (pure).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import json
-import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName
@@ -21,6 +23,8 @@ from tasks.core.errors import IndexUnavailable
 from tasks.core.urls import strip_credentials
 from tasks.envs.interpreter import Interpreter
 from tasks.index.choice import file_version, python_ok, wheel_rank
+from tasks.index.jsonpage import entry_at, filename_offsets
+from tasks.index.pagememo import PageMemo, memo_path, page_digest, read_memo, write_memo
 from tasks.index.pages import (
     JSON_TYPE,
     DistFile,
@@ -73,28 +77,19 @@ class Project:
 
     A PEP 691 page lists every file ever released (tens of thousands for some projects); the
     resolver looks at a few versions, so entries become DistFiles only when their version is
-    first looked at.
+    first looked at. `groups` (version → entries) is given when already known (a page's memo).
     """
 
     def __init__(
-        self, entries: Iterable[Any], make: Callable[[Any], DistFile], filename: Callable[[Any], str]
+        self,
+        entries: Iterable[Any],
+        make: Callable[[Any], DistFile],
+        filename: Callable[[Any], str],
+        *,
+        groups: dict[Version, list[Any]] | None = None,
     ):
-        by_text: dict[str, list[Any]] = {}
-        for entry in entries:
-            text = _version_text(filename(entry))
-            if text in by_text:
-                by_text[text].append(entry)
-            else:
-                by_text[text] = [entry]
-        groups: dict[Version, list[Any]] = {}
-        for text, group in by_text.items():
-            version = _parse_version(text) if text else None
-            if version is not None:
-                groups.setdefault(version, []).extend(group)
-                continue
-            for entry in group:  # not a name-version filename we know: ask the careful parser
-                if (parsed := file_version(filename(entry))) is not None:
-                    groups.setdefault(parsed, []).append(entry)
+        if groups is None:
+            groups = by_version((filename(entry), entry) for entry in entries)
         self.versions = sorted(groups, reverse=True)
         self._groups, self._make = groups, make
 
@@ -106,11 +101,37 @@ class Project:
         return tuple(self._make(entry) for entry in self._groups.get(version, ()))
 
 
-def project(get: PageGetter, indexes: Indexes, name: NormalizedName) -> Project:
-    """`name`'s files on the first index that has it (no dependency confusion), plus find-links."""
+def by_version(named: Iterable[tuple[str, Any]]) -> dict[Version, list[Any]]:
+    """(filename, entry) pairs grouped by the version their filename gives, in the order given;
+    an entry whose filename gives no version is left out."""
+    by_text: dict[str, list[tuple[str, Any]]] = {}
+    for filename, entry in named:
+        text = _version_text(filename)
+        if text in by_text:
+            by_text[text].append((filename, entry))
+        else:
+            by_text[text] = [(filename, entry)]
+    groups: dict[Version, list[Any]] = {}
+    for text, group in by_text.items():
+        version = _parse_version(text) if text else None
+        if version is not None:
+            groups.setdefault(version, []).extend(entry for _, entry in group)
+            continue
+        for filename, entry in group:  # not a name-version filename we know: ask the careful parser
+            if (parsed := file_version(filename)) is not None:
+                groups.setdefault(parsed, []).append(entry)
+    return groups
+
+
+def project(get: PageGetter, indexes: Indexes, name: NormalizedName, cache: Path | None = None) -> Project:
+    """`name`'s files on the first index that has it (no dependency confusion), plus find-links.
+
+    With `cache`, what each JSON page taught is kept there (`tasks.index.pagememo`) and used again
+    while the page's body stays the same.
+    """
     found: Project | None = None
     for url in indexes.urls:
-        if (found := _index_project(get, url, name)) is not None:
+        if (found := _index_project(get, url, name, cache)) is not None:
             break
     extra = [f for location in indexes.find_links for f in find_links_files(get, location, name)]
     if extra:  # find-links are few: all files join eagerly
@@ -119,11 +140,12 @@ def project(get: PageGetter, indexes: Indexes, name: NormalizedName) -> Project:
     return found or Project.of([])
 
 
-def _index_project(get: PageGetter, url: str, name: NormalizedName) -> Project | None:
+def _index_project(get: PageGetter, url: str, name: NormalizedName, cache: Path | None) -> Project | None:
     if url.startswith("file:"):
         files = project_files(get, url, name)
         return None if files is None else Project.of(files)
-    page = get(f"{url.rstrip('/')}/{name}/")
+    page_url = f"{url.rstrip('/')}/{name}/"
+    page = get(page_url)
     if page is None:
         return None
     final_url, content_type, text = page
@@ -131,18 +153,45 @@ def _index_project(get: PageGetter, url: str, name: NormalizedName) -> Project |
         if content_type.split(";")[0].strip() != JSON_TYPE:
             with reported_for(name):
                 return Project.of(parse_html_page(text, final_url, url))
-        entries = json.loads(text)["files"]
-        return Project(
-            entries, functools.partial(_json_entry, final_url, url, name), operator.itemgetter("filename")
-        )
+        make = functools.partial(_json_entry_at, text, final_url, url, name)
+        memo = memo_path(cache, page_url) if cache is not None else None
+        return Project((), make, str, groups=_json_groups(text, memo))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _unreadable(exc, url, name) from None
 
 
-def _json_entry(page_url: str, index: str, name: NormalizedName, entry: Any) -> DistFile:
+def _json_groups(text: str, memo: Path | None) -> dict[Version, list[int]]:
+    """The page's entries (their offsets) by version: from the page's memo when it was made from this
+    very text, else by reading the page (and the memo written again)."""
+    if memo is None:
+        return by_version(filename_offsets(text))
+    digest = page_digest(text)
+    known = read_memo(memo)
+    if known is not None and known.fits(text, digest) and (groups := _memo_groups(known)) is not None:
+        return groups
+    groups = by_version(filename_offsets(text))
+    newest_first = sorted(groups, reverse=True)
+    versions, starts = tuple(map(str, newest_first)), tuple(tuple(groups[v]) for v in newest_first)
+    with contextlib.suppress(OSError):  # only a memo: a read-only cache costs the next run a read
+        write_memo(memo, PageMemo(digest, len(text), versions, starts))
+    return groups
+
+
+def _memo_groups(memo: PageMemo) -> dict[Version, list[int]] | None:
+    groups: dict[Version, list[int]] = {}
+    for text, starts in zip(memo.versions, memo.starts, strict=True):
+        version = _parse_version(text)
+        if version is None or version in groups:
+            return None  # not a memo this code wrote
+        groups[version] = list(starts)
+    return groups
+
+
+def _json_entry_at(text: str, page_url: str, index: str, name: NormalizedName, start: int) -> DistFile:
+    """The DistFile of the entry at `start` in the page's text (checked as it is made)."""
     try:
         with reported_for(name):
-            return json_file(entry, page_url, index)
+            return json_file(entry_at(text, start), page_url, index)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _unreadable(exc, index, name) from None
 

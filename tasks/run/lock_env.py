@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -16,17 +16,20 @@ from tasks.core.events import emit
 from tasks.core.files import atomic_write_text
 from tasks.core.http import Network
 from tasks.envs.interpreter import Interpreter
-from tasks.inputs.config import EnvSpec, effective_indexes, index_urls, pip_index_options
+from tasks.inputs.config import EnvSpec, Indexes, effective_indexes, index_urls, pip_index_options
 from tasks.inputs.project import command_name, user_cwd
 from tasks.inputs.pylock import is_pylock_path
-from tasks.inputs.pyproject import ProjectInput
-from tasks.inputs.reqline import ReqLine
 from tasks.inputs.requirements import IndexOptions, RequirementsFile
 from tasks.lock.lockfile import existing_pins, lock_changes, pinned, recorded_exclude_newer, render_lock
 from tasks.lock.resolve import Resolution, resolve
+from tasks.run.lock_project import Builds, with_project_lines
 from tasks.run.model import read_requirements
 from tasks.run.travel import relative_find_links, relative_paths
-from tasks.source.build import MetadataProvider, Store
+
+if TYPE_CHECKING:
+    from tasks.index.pages import DistFile
+    from tasks.inputs.sources import Source
+    from tasks.source.build import Store
 
 
 def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
@@ -40,6 +43,33 @@ def parse_upgrade(value: str | None) -> bool | frozenset[NormalizedName]:
 
 Mode = Literal["write", "dry", "check"]
 
+
+class LazyBuilds:
+    """`MetadataProvider(indexes, net, store)`, imported at the first build: a relock whose metadata is
+    all cached never loads the builder and the source kinds (80 to 120 ms of imports here)."""
+
+    def __init__(self, indexes: Indexes, net: Network | None = None, store: Store | None = None):
+        self.indexes, self.net, self.store = indexes, net or Network(), store
+        self.revisions: dict[NormalizedName, str] = {}
+        self._provider: Builds | None = None
+
+    def __call__(
+        self,
+        name: NormalizedName,
+        source: Source,
+        interp: Interpreter,
+        cache: Path,
+        dist_file: DistFile | None,
+    ) -> dict[str, Any]:
+        if self._provider is None:
+            from tasks.source.build import MetadataProvider
+
+            provider = MetadataProvider(self.indexes, self.net, self.store)
+            provider.revisions = self.revisions  # one record of revisions, whoever asks
+            self._provider = provider
+        return self._provider(name, source, interp, cache, dist_file)
+
+
 # lock tasks whose dry run found changes in this process: tasks.stages.lock saves no digest for them
 dry_changed: set[str] = set()
 
@@ -51,7 +81,7 @@ def lock_env(
     *,
     upgrade: str | None = None,
     hashes: bool = True,
-    source_metadata: MetadataProvider | None = None,
+    source_metadata: Builds | None = None,
     mode: Mode = "write",
     exclude_newer: str | None = None,
     net: Network | None = None,
@@ -75,7 +105,7 @@ def lock_env(
     reqs = read_requirements(spec.sources, spec.extras, spec.groups)
     layers = [pip_index_options(), spec.index.merged(reqs.index)]
     indexes = effective_indexes(layers)
-    builds = source_metadata or MetadataProvider(indexes, net, store)
+    builds = source_metadata or LazyBuilds(indexes, net, store)
     builds.net.credentials.add(index_urls(layers))  # the lock's own inputs may name a credentialed index
     reqs, roots = with_project_lines(reqs, spec, interp, cache, builds)
     resolution = resolve(
@@ -160,7 +190,7 @@ def _lock_text(
     resolution: Resolution,
     hashes: bool,
     cutoff: datetime | None,
-    pylock: tuple[Path, MetadataProvider, dict[str, set[str]]],
+    pylock: tuple[Path, Builds, dict[str, set[str]]],
 ) -> str:
     """The lock's text: requirements syntax, or PEP 751 for `pylock.toml` (`pylock`: cache, builds, roots)."""
     from tasks.lock.cutoff import format_cutoff
@@ -233,7 +263,7 @@ def pylock_out(
     spec: EnvSpec,
     interp: Interpreter,
     cache: Path,
-    builds: MetadataProvider,
+    builds: Builds,
     tool: dict[str, str],
     roots: dict[str, set[str]],
 ) -> str:
@@ -258,7 +288,7 @@ def pylock_out(
 
 
 def archive_hashes(
-    resolution: Resolution, interp: Interpreter, cache: Path, builds: MetadataProvider
+    resolution: Resolution, interp: Interpreter, cache: Path, builds: Builds
 ) -> dict[str, str]:
     """sha256 of each direct archive whose reference gives none: the build's revision, a local file's
     digest, or the wheel fetched (once, into the cache, through the builds' network) and hashed."""
@@ -279,69 +309,6 @@ def archive_hashes(
         elif source.wheel_ref is not None:
             found[name] = fetch_direct_wheel(name, source, frozenset(), interp, cache, builds.net).sha256
     return found
-
-
-def with_project_lines(
-    reqs: RequirementsFile, spec: EnvSpec, interp: Interpreter, cache: Path, builds: MetadataProvider
-) -> tuple[RequirementsFile, dict[str, set[str]]]:
-    """A pyproject input's dynamic requirements (from its build backend) and, with `self=1`, the
-    project itself as `-e .`; with what brings each root in ("" always, "extra:dev", "group:test")."""
-    from dataclasses import replace
-
-    from tasks.inputs.pyproject import is_pyproject, read_project
-
-    added: list[ReqLine] = []
-    labels: dict[str, set[str]] = {}
-    for path in spec.sources:
-        if not is_pyproject(path):
-            continue
-        project = read_project(path, spec.extras, spec.groups)
-        found = list(project.labels)
-        if project.dynamic:
-            dynamic = dynamic_lines(project, interp, cache, builds)
-            added += list({id(line): line for line, _ in dynamic}.values())
-            found += [(line.name, label) for line, label in dynamic]
-        if spec.with_self:
-            added.append(project.self_line())
-            found.append((added[-1].name, ""))
-        for name, label in found:
-            labels.setdefault(name, set()).add(label)
-    for line in reqs.requirements:  # a requirements file's line is always wanted
-        if not is_pyproject(line.origin.path):
-            labels.setdefault(line.name, set()).add("")
-    return (replace(reqs, requirements=reqs.requirements + tuple(added)) if added else reqs), labels
-
-
-def dynamic_lines(
-    project: ProjectInput, interp: Interpreter, cache: Path, builds: MetadataProvider
-) -> list[tuple[ReqLine, str]]:
-    """The project's Requires-Dist for the target and the chosen extras, read through its backend
-    (`prepare_metadata_for_build_wheel`, cached like any path source's metadata)."""
-    from packaging.requirements import Requirement
-
-    from tasks.inputs.reqline import Origin, parse_requirement_line
-    from tasks.inputs.sources import PathSource
-
-    if project.name is None:
-        raise WheelwrightError(f"{project.path}: a dynamic dependency list needs [project] name")
-    metadata = builds(project.name, PathSource(project.root), interp, cache, None)
-    provided = {canonicalize_name(e) for e in metadata.get("provides-extra", [])}
-    if missing := [e for e in project.extras if e not in provided]:
-        have = ", ".join(sorted(provided)) or "none"
-        raise WheelwrightError(
-            f"{project.path}: no extra {missing[0]!r} in the project's metadata (has: {have})"
-        )
-    lines = []
-    for text in metadata.get("requires-dist", []):
-        req = Requirement(text)
-        if canonicalize_name(req.name) == project.name:
-            continue  # `me[dev]; extra == "all"`: the backend already listed dev's requirements
-        marker, req.marker = req.marker, None
-        line = parse_requirement_line(str(req), Origin(project.path, 0))
-        for extra in ("", *project.extras):
-            if marker is None or marker.evaluate({**interp.markers, "extra": extra}):
-                lines.append((line, f"extra:{extra}" if extra else ""))
-    return lines
 
 
 def as_written(sources: tuple[Path, ...], expanded: RequirementsFile) -> tuple[IndexOptions, dict[str, str]]:

@@ -105,6 +105,7 @@ class _Hold:
 class _State:
     root: Path
     max_age: int = 600
+    validators: bool = True  # False: pages come with no ETag, Last-Modified or Cache-Control (some mirrors)
     files_max_age: int = 0  # Cache-Control of /files/ (archives for direct URL tests)
     metadata_files: bool = True
     json_api: bool = True
@@ -167,6 +168,7 @@ class IndexServer:
         lambda s: s.state.metadata_files, lambda s, v: setattr(s.state, "metadata_files", v)
     )
     json_api = property(lambda s: s.state.json_api, lambda s, v: setattr(s.state, "json_api", v))
+    validators = property(lambda s: s.state.validators, lambda s, v: setattr(s.state, "validators", v))
     ranges = property(lambda s: s.state.ranges, lambda s, v: setattr(s.state, "ranges", v))
 
     @property
@@ -314,6 +316,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._cached(body, kind)
 
     def _cached(self, body: bytes, kind: str) -> None:
+        if not self.state.validators:
+            self._send(200, body, kind)
+            return
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         control = f"max-age={self.state.max_age}" if self.state.max_age else "max-age=0, must-revalidate"
         headers = {
