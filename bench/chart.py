@@ -1,6 +1,7 @@
 """Draw bench/results.json as bench/results.svg: wheelwright, uv and pip side by side, one panel a benchmark.
 
 Usage: .wheelwright/env/bin/python bench/chart.py [--results FILE] [--out FILE.svg|FILE.png]
+       [--only SECTION ...]  (the README draws `--only scale --out bench/scale.svg`)
 matplotlib comes from the benchmarks' own environment (bench/.tools, bench/requirements.txt): when
 this Python lacks it, the script runs itself again with that environment's Python.
 """
@@ -22,6 +23,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     parser.add_argument("--out", type=Path, default=HERE / "results.svg")
+    parser.add_argument(
+        "--only", nargs="*", help="the sections to draw (e.g. scale), each a panel; default all"
+    )
     args = parser.parse_args()
     try:
         import matplotlib
@@ -32,7 +36,8 @@ def main() -> None:
         python = str(tool_env() / "bin" / "python")
         os.execv(python, [python, __file__, *sys.argv[1:]])
     matplotlib.use("Agg")
-    draw(json.loads(args.results.read_text()), args.out)
+    results = json.loads(args.results.read_text())
+    draw({k: v for k, v in results.items() if not args.only or k in args.only}, args.out)
     print(f"wrote {args.out}")
 
 
@@ -55,19 +60,32 @@ def panel(ax: Any, section: dict[str, Any]) -> None:
     bar_panel(ax, section)
 
 
+MARKERS = ["o", "s", "^", "v", "D"]  # one a phase of the scale panel
+STYLES = {"wheelwright": "-", "uv": "--", "pip": ":"}
+
+
 def scale_panel(ax: Any, section: dict[str, Any]) -> None:
-    """Seconds against pins, one line a tool and phase (solid: wheelwright; dashed: the others)."""
+    """Seconds against pins, one line a tool and phase: the tool's colour and line, the phase's marker."""
     pins = section["pins"]
     for tool, by_phase in section["series"].items():
-        for phase, values in by_phase.items():
-            style = "-" if tool == "wheelwright" else "--"
-            ax.plot(pins, values, style, marker="o", markersize=3, label=f"{tool} {phase}")
+        for i, (phase, values) in enumerate(by_phase.items()):
+            style = STYLES.get(tool, "-.")
+            marker = MARKERS[i % len(MARKERS)]
+            ax.plot(
+                pins,
+                values,
+                style,
+                color=COLOURS.get(tool),
+                marker=marker,
+                markersize=3,
+                label=f"{tool} {phase}",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("pins")
     ax.set_ylabel("seconds (median, log scale)")
     ax.set_title(f"{section['title']}\nmedians of {section['runs']} runs", fontsize=9)
-    ax.legend(fontsize=5, frameon=False, ncol=2)
+    ax.legend(fontsize=5, frameon=False, ncol=len(section["series"]))
 
 
 def bar_panel(ax: Any, section: dict[str, Any]) -> None:

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import configured_index  # noqa: E402
+from bench.sync import SHARED, configured_index  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
-SETS = ROOT.parent / "shared" / "bench-requirements"
+SETS = SHARED / "bench-requirements"
 PHASES = ("cold", "warm")
 
 

@@ -1,12 +1,13 @@
 """Benchmark (not a test): twenty sources built from source, `./doit sync` beside `uv pip sync`.
 
-Usage: .wheelwright/env/bin/python bench/sources.py [--runs N] [--timings FILE.html]
+Usage: .wheelwright/env/bin/python bench/sources.py [--runs N] [--timings FILE.html] [--baseline CHECKOUT]
 The set is made here, on loopback: 12 index sdists, 4 direct URL sdists and 4 git repositories
 (file://), all flit projects, served with the pinned build backends (this script runs
 `./doit test_wheels` first, which downloads them once). Medians go to bench/results.json.
 Phases: cold (empty cache, new venv), warm (warm cache, new venv), no-op (synced venv), and
 one stale (a new commit in one git repository: only that one may rebuild). `--timings` keeps the
-timings page of wheelwright's first cold run.
+timings page of wheelwright's first cold run. `--baseline` runs another checkout's ./doit in the same
+turns (the code before a change: before and after in one run, uv beside both).
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ def make_set(work: Path, house: Path, files_url: str, index_url: str) -> tuple[P
     return lock, repos
 
 
+BASELINE: list[Path] = []  # --baseline: the other checkout
+
+
 def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str, *extra: str) -> list[str]:
-    if tool == "wheelwright":
-        return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}", *extra]
+    if tool in ("wheelwright", "baseline"):
+        doit = (BASELINE[0] if tool == "baseline" else ROOT) / "doit"
+        return [str(doit), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}", *extra]
     uv = str(tool_env() / "bin" / "uv")
     return [
         uv,
@@ -133,7 +138,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timings", help="write the timings page of wheelwright's first cold run here")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose ./doit runs beside")
     args = parser.parse_args()
+    BASELINE[:] = [args.baseline.resolve()] if args.baseline else []
+    chosen = ("wheelwright", "baseline", "uv") if args.baseline else ("wheelwright", "uv")
     (ROOT / "bench" / ".work").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sources-", dir=ROOT / "bench" / ".work") as tmp:
         work = Path(tmp)
@@ -143,7 +151,7 @@ def main() -> None:
             lock, repos = make_set(work, house, server.files_url, server.url)
             results: dict[str, dict[str, list[float]]] = {}
             for run in range(args.runs):
-                for tool in ("wheelwright", "uv"):
+                for tool in chosen:
                     for phase, seconds in measure(
                         tool, work, lock, repos, server.url, run, args.timings
                     ).items():
@@ -152,7 +160,8 @@ def main() -> None:
     print(f"20 sources built from source, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print("| tool | " + " | ".join(phases) + " |\n|---|" + "---|" * len(phases))
     medians = {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in results.items()}
-    record("sources", "20 sources built from source (bench/sources.py)", phases, medians, args.runs)
+    if not args.baseline:
+        record("sources", "20 sources built from source (bench/sources.py)", phases, medians, args.runs)
     uv = medians["uv"]
     for tool, by_phase in results.items():
         cells = [

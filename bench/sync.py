@@ -27,7 +27,11 @@ sys.path.insert(0, str(ROOT))
 from bench.results import record  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
-DEFAULT_REQS = ROOT.parent / "shared" / "bench-requirements" / "requirements-large.txt"
+# ../shared beside the checkout, or ../../shared from a worktree (/work/wt/NAME)
+SHARED = (
+    next((p for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent) / "shared"
+)
+DEFAULT_REQS = SHARED / "bench-requirements" / "requirements-large.txt"
 
 
 def configured_index() -> str:

@@ -1,9 +1,10 @@
 """The `wheelwright` command (and `python -m tasks`, what `./doit` runs): doit on tasks/dodo.py.
 
 Before doit starts: `--version`, `help [TASK]` / `TASK --help` from the variable registry,
-`init`, and a misspelt variable refused (exit 3). Exit statuses as pip's: doit exits 2 when a
-task is not run because one it depends on failed, so a run whose failures are all project
-errors exits 1; an internal error stays 2, a bad command 3; Ctrl-C says one line, exits 130.
+`init`, a misspelt variable refused (exit 3), and a sync with nothing to do (tasks/run/early_noop.py).
+Exit statuses as pip's: doit exits 2 when a task is not run because one it depends on failed, so a
+run whose failures are all project errors exits 1; an internal error stays 2, a bad command 3;
+Ctrl-C says one line, exits 130.
 """
 
 from __future__ import annotations
@@ -127,10 +128,33 @@ def quiet_words(argv: list[str]) -> list[str]:
     return ["quiet=1" if arg in ("-q", "--quiet") else arg for arg in argv]
 
 
+def no_op(argv: list[str]) -> int | None:
+    """0 when a plain sync has nothing to do, decided before doit is even imported (tasks/run/early_noop.py):
+    the run's views report it as doit's no-op would. None lets doit run."""
+    from tasks.inputs.variables import read_before_doit
+
+    read_before_doit(argv)
+    try:
+        from tasks.run.early_noop import nothing_to_do
+
+        decided = nothing_to_do(argv)
+        if decided is None:
+            return None
+        from tasks.console.choose import choose_views
+
+        choose_views()
+        decided.report()
+        return 0
+    finally:
+        read_before_doit(None)  # from here on, doit reads the command line
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = quiet_words(sys.argv[1:] if argv is None else argv)
     try:
         early = before_doit(argv)
+        if early is None:
+            early = no_op(argv)
         return early if early is not None else run_doit(argv)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted; the next run picks up where this one stopped\n")

@@ -321,3 +321,50 @@ def test_lock_pins_git_refs_to_their_commit(index, backends: Path, repo: Path, t
     assert run.code == 0, run.err
     commit = git(repo, "rev-parse", "HEAD")
     assert f"gitpkg @ git+{repo.as_uri()}@{commit}" in (tmp_path / "out.txt").read_text()
+
+
+HOOK_LOGGING_BACKEND = '''
+"""An in-tree backend that logs each hook it runs, around flit_core's."""
+import os
+from flit_core import buildapi
+
+
+def _logged(name):
+    def hook(*args, **kwargs):
+        with open({log!r}, "a") as log:
+            log.write(name + "\\n")
+        return getattr(buildapi, name)(*args, **kwargs)
+    return hook
+
+
+for _name in ("get_requires_for_build_wheel", "prepare_metadata_for_build_wheel", "build_wheel"):
+    globals()[_name] = _logged(_name)
+'''
+
+
+def hook_logging_project(root: Path, name: str, log: Path) -> Path:
+    project = make_sdist_dir(root, name, "1.0", backend="flit")
+    pyproject = project / "pyproject.toml"
+    flit, ours = 'build-backend = "flit_core.buildapi"', 'build-backend = "hooklog"\nbackend-path = ["."]'
+    pyproject.write_text(pyproject.read_text().replace(flit, ours))
+    (project / "hooklog.py").write_text(HOOK_LOGGING_BACKEND.format(log=str(log)))
+    return project
+
+
+@pytest.mark.parametrize("where", ["git", "path"])
+def test_a_tree_in_the_cache_is_asked_its_build_requirements_once_per_run(
+    index, backends: Path, tmp_path: Path, where: str
+) -> None:
+    log = tmp_path / "hooks.log"
+    project = hook_logging_project(tmp_path / "logged", "logged", log)
+    if where == "git":
+        git(project, "init", "-q", "-b", "main")
+        git(project, "add", "-A")
+        git(project, "commit", "-q", "-m", "one")
+    line = f"logged @ git+{project.as_uri()}@main" if where == "git" else f"logged @ {project.as_uri()}"
+    lock = lock_file(tmp_path / "lock.txt", index.url, line)
+    run = sync(lock, tmp_path / "venv", tmp_path / "cache")
+    assert run.code == 0, run.err
+    assert installed(tmp_path / "venv") == {"logged": "1.0"}
+    asked = log.read_text().splitlines().count("get_requires_for_build_wheel")
+    assert asked == (1 if where == "git" else 2), log.read_text()  # a local project may change meanwhile

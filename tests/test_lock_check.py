@@ -36,6 +36,7 @@ def test_check_and_dry_write_nothing_and_list_the_changes(index, wheelhouse: Pat
     written = out.read_text()
     same = lock(req, out, cache, "check=1")  # inputs unchanged: doit's own file digests answer
     assert same.code == 0 and "lock:cli" not in same.ran, same.err
+    assert "cli: up to date (its inputs are as they were locked" in same.out  # said, not silent
     req.write_text(f"-i {index.url}\nrich\ncolorama\n# a comment only\n")
     resolved = lock(req, out, cache, "check=1")  # an input changed: resolved, and the same lock
     assert resolved.code == 0 and "lock:cli" in resolved.ran, resolved.err

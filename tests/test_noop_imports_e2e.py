@@ -1,8 +1,9 @@
 """What a no-op may load: no planner, no packaging parsers, no requests, GitPython, boto3 or yaml.
 
-A no-op `./doit sync` reads the memoized outline (`tasks.run.outline`) and the quick check; it
-parses no lock. Each run here goes through `python -m tasks`, as `./doit` does, with a
-sitecustomize that writes the names of the modules loaded when the process exits.
+A no-op `./doit sync` is decided before doit starts (`tasks.run.early_noop`): it parses no lock, and makes
+the remote checks of its URL and git sources with `http.client` and `git ls-remote`. Each run here
+goes through `python -m tasks`, as `./doit` does, with a sitecustomize that writes the names of the
+modules loaded when the process exits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import pytest
 
 from tests.e2e import Run, doit
 from tests.support.index_server import IndexServer
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_sdist, make_wheel
+from tests.test_build_e2e import backends, lock_file, repo
+
+__all__ = ["backends", "repo"]  # fixtures, used by name
 
 FORBIDDEN = (
     "tasks.run.model",  # the planner
@@ -68,5 +72,25 @@ def test_no_op_loads_no_planner_or_heavy_library(
         run, modules = run_logging_modules(tmp_path, *words)
         assert run.code == 0 and not any(t.startswith("fetch") for t in run.ran), (which, run.err)
         assert "Audited 1 package" in run.out, run.out
-        assert "tasks.stages.common" in modules  # the run itself was seen
+        assert "tasks.run.early_noop" in modules  # the run itself was seen
+        assert "doit" not in modules, which  # decided before doit started
+        assert loaded_forbidden(modules) == [], which
+
+
+def test_sources_no_op_asks_upstream_without_requests_or_gitpython(
+    index: IndexServer, backends: Path, repo: Path, tmp_path: Path
+) -> None:
+    make_sdist(backends, "urlpkg", "1.0", backend="flit")
+    make_wheel(backends, "pkga", "1.0")
+    url, git = f"{index.files_url}/urlpkg-1.0.tar.gz", f"git+{repo.as_uri()}@main"
+    lock = lock_file(tmp_path / "lock.txt", index.url, f"urlpkg @ {url}", f"gitpkg @ {git}", "pkga==1.0")
+    words = ["sync", f"req={lock}", f"venv={tmp_path / 'venv'}", f"cache={tmp_path / 'cache'}"]
+    cold, _ = run_logging_modules(tmp_path, *words)
+    assert cold.code == 0, cold.err
+    for which in ("first no-op after the sync", "steady no-op"):
+        index.clear_log()
+        run, modules = run_logging_modules(tmp_path, *words)
+        assert run.code == 0 and "Audited 3 packages" in run.out, (which, run.out, run.err)
+        assert [(r.path, r.status) for r in index.requests] == [("/files/urlpkg-1.0.tar.gz", 304)], which
+        assert "tasks.run.early_noop" in modules and "doit" not in modules, which
         assert loaded_forbidden(modules) == [], which

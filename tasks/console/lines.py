@@ -22,6 +22,7 @@ from tasks.core.eventkinds import (
     ProjectUsed,
     Pruned,
     PruneDone,
+    SkippedCheck,
     SkippedOffline,
     SyncSummary,
     Unverified,
@@ -79,6 +80,9 @@ def console_lines(e: Event) -> list[str]:
             return [f"Would {e.message} {e.package}{version} ({e.source})"]
         case SkippedOffline():
             return [f"Offline: skipped {e.message}"]
+        case SkippedCheck() if e.task.startswith("lock:"):  # a lock whose inputs have not changed
+            return [f"{e.task.removeprefix('lock:')}: up to date (its inputs are as they were locked; "
+                    "upgrade=1 resolves again)"]  # fmt: skip
     return []
 
 

@@ -70,6 +70,11 @@ class Credentials:
                 self._known[netloc_key(clean)] = credentials
         return clean
 
+    def learned_for_host(self, url: str) -> bool:
+        """Whether credentials were learned for `url`'s host (from a URL or an index; `.netrc` not read)."""
+        with self._lock:
+            return netloc_key(split_credentials(url)[0]) in self._known
+
     def for_url(self, url: str) -> tuple[str, str] | None:
         """What to send with a request for `url`: its own, its host's, or `.netrc`'s; else None."""
         clean, own = split_credentials(url)

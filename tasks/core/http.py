@@ -115,8 +115,11 @@ def _retry(read: int = 5) -> Any:
     )
 
 
+USER_AGENT = "wheelwright/0.1"  # every request's (the light revalidation's too: tasks.core.conditional)
+
+
 def _user_agent() -> str:
-    return "wheelwright/0.1"
+    return USER_AGENT
 
 
 def _make_index_session(directory: Path, net: Network) -> Any:

@@ -123,6 +123,7 @@ BY_NAME = {f.name: f for f in FAMILIES}
 
 # Outside the cache directory:
 OUTLINES = Family("outlines-v0", "the no-op path's memo of each run's outline (in WHEELWRIGHT_HOME)")
+NO_OPS = Family("noops-v0", "what each environment's last sync left, for a no-op decided before doit starts")
 REMOTE_BUILT = Family("built-v0", "the shared store's key prefix of built wheels and their metadata")
 
 

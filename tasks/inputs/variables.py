@@ -87,13 +87,30 @@ BY_NAME: dict[str, Variable] = {v.name: v for v in VARIABLES}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 
+_before_doit: dict[str, str] | None = None  # the words read by `read_before_doit`, until doit reads them
+
+
+def read_before_doit(argv: Sequence[str] | None) -> None:
+    """Take the variables from `argv` as doit will (a word not starting with `-` that holds `=`), for
+    what runs before doit starts (a no-op decided early: tasks/run/early_noop.py); None hands back to doit."""
+    global _before_doit
+    if argv is None:
+        _before_doit = None
+        return
+    words = [arg.split("=", 1) for arg in argv if arg and arg[0] != "-" and "=" in arg]
+    _before_doit = {name: text for name, text in words}
+
+
 def value(name: str) -> str | None:
     """The variable `name` from the command line (None when not given); `name` must be declared."""
-    from doit import get_var
-
     if name not in BY_NAME:
         raise KeyError(f"variable {name!r} is not declared in tasks/inputs/variables.py")
-    got = get_var(name, None)
+    if _before_doit is not None:
+        got: object = _before_doit.get(name)
+    else:
+        from doit import get_var
+
+        got = get_var(name, None)
     return str(got) if got else None
 
 

@@ -95,6 +95,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.direct = dict(direct or {})
         self.required_by: dict[NormalizedName, set[str]] = {}  # for explaining conflicts
         self._satisfied: dict[tuple[int, Version], tuple[Req, bool]] = {}
+        self._names: dict[str, NormalizedName] = {}
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         return requirement_or_candidate.key
@@ -102,11 +103,14 @@ class Provider(AbstractProvider[Req, Candidate, str]):
     def get_preference(
         self, identifier: str, resolutions: Any, candidates: Any, information: Any, backtrack_causes: Any
     ) -> Any:
-        name = canonicalize_name(identifier.split("[")[0])
-        infos = list(information[identifier])
-        pinned = any(s.operator in ("==", "===") for i in infos for s in i.requirement.specifier)
-        causes = {c.requirement.name for c in backtrack_causes}
-        return (name not in self.direct, not pinned, name not in causes, identifier)
+        name = self._names.get(identifier) or self._names.setdefault(
+            identifier, canonicalize_name(identifier.split("[")[0])
+        )  # resolvelib asks every round for every requirement not yet pinned
+        pinned = any(
+            s.operator in ("==", "===") for i in information[identifier] for s in i.requirement.specifier
+        )
+        caused = bool(backtrack_causes) and name in {c.requirement.name for c in backtrack_causes}
+        return (name not in self.direct, not pinned, not caused, identifier)
 
     def find_matches(
         self,

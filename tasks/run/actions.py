@@ -164,12 +164,16 @@ def run_sync(env: str, outlined: Sequence[PinOutline], **pins: Any) -> None:
         from tasks.run.dry import dry_sync
 
         return dry_sync(env_job(env), cache_root(), summary.sites, check=flag("check"))
+    from tasks.run.early_noop import remember  # for the next run: a no-op decided before doit starts
+
     if already_synced(summary.name, summary.path, summary.sites, pins):
+        remember(summary, outlined, pins)
         return
     from tasks.run.sync_env import sync_env
 
     sync_env(env_job(env), cache_root(), link=link, **pins)
     refresh_memo()
+    remember(summary, outlined, pins)
 
 
 FETCHED = "_fetched"  # sync's getargs suffix: an index pin's fetch values, beside its build_wheel's

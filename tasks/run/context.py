@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from tasks.core import layout
 from tasks.inputs.variables import NAMES, value
-from tasks.run.outline import Outline, load_memo, save_memo, without_credentials
+from tasks.run.outline import Outline, Stamps, load_memo, load_stamped_memo, save_memo, without_credentials
 
 if TYPE_CHECKING:
     from tasks.core.errors import SourceUnreachable
@@ -86,6 +86,13 @@ def _shaping() -> dict[str, str]:
     return {k: v for k, v in variables().items() if k not in MODES} | where
 
 
+def memo_key() -> str:
+    """The key of this run's memos (its outline, its no-op record): what shapes the run."""
+    from tasks.run.outline import outline_key
+
+    return outline_key(_shaping())
+
+
 @functools.cache
 def pipeline() -> Pipeline:
     from tasks.inputs.config import load_pipeline
@@ -99,19 +106,29 @@ def pipeline() -> Pipeline:
 @functools.cache
 def outline() -> Outline:
     """The task outline: from the memo when its inputs are unchanged, else planned afresh."""
-    memo = load_memo(_shaping())
+    memo = load_stamped_memo(_shaping())
     if memo is not None:
-        return memo
+        _planned_from[:] = memo[1]
+        return memo[0]
     from tasks.run.model import outline_of  # parses the locks: off the no-op path
 
     planned, inputs = outline_of(pipeline(), list(full_jobs()))
     fresh = without_credentials(planned)  # the same keys whether planned or read from the memo
     if not any(env.error for env in fresh.envs):
-        save_memo(_shaping(), fresh, inputs)
+        _planned_from[:] = save_memo(_shaping(), fresh, inputs)
         import atexit
 
         atexit.register(refresh_memo)
     return fresh
+
+
+_planned_from: Stamps = []  # the stamps of the files this run's outline was read from
+
+
+def outline_stamps() -> Stamps:
+    """The files this run's outline was planned from, as they were then (empty: it was not memoized)."""
+    outline()
+    return list(_planned_from)
 
 
 def refresh_memo() -> None:
@@ -263,8 +280,7 @@ def current_revisions() -> dict[str, str | None]:
     from concurrent.futures import ThreadPoolExecutor
 
     from tasks.core.errors import SourceUnreachable
-    from tasks.run.degrade import confirm
-    from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
+    from tasks.run.degrade import confirm, confirmed_this_run
 
     pins = {job.task_names[p.name]: p for job in full_jobs() for p in job.pins if p.known_kind == "sdist"}
     offline, net = flag("offline"), network()
@@ -272,6 +288,11 @@ def current_revisions() -> dict[str, str | None]:
     def check(task: str, pin: PinJob) -> str | None:
         if offline and pin.line.source.kind != "path":  # a local tree's digest needs no network
             return pin.line.source.offline_revision(pin.line.sha256s())
+        known = confirmed_this_run(pin.line.source.describe()) if pin.line.source.remote_url else None
+        if known is not None:
+            return known  # asked before doit started (tasks.run.early_noop)
+        from tasks.source.kinds import build_source  # not tasks.source.build: a check needs no builder
+
         try:
             revision = build_source(
                 pin.name, pin.line.source, cache_root(), net, hashes=pin.line.sha256s()

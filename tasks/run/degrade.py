@@ -32,6 +32,11 @@ RECORDS = layout.CONFIRMED.name
 # `stand_in`, read by `raise_refused`, both called by the run layer only.
 _lock = threading.Lock()
 _refused: dict[str, SourceUnreachable] = {}
+# source (as described) → the revision its remote answered earlier in this process. Carried from the
+# checks made before doit starts (tasks/run/early_noop.py) to the run's own checks
+# (`tasks.run.context.current_revisions`), so that no remote is asked twice in one run: written by
+# `confirm`, read by `confirmed_this_run`.
+_this_run: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,17 @@ def _record_path(state: Path, source: str) -> Path:
 def confirm(state: Path, source: str, revision: str) -> None:
     """Record that `source` was at `revision` upstream just now (a failure to record is not the run's)."""
     data = {"source": scrub_text(source), "revision": revision, "at": time.time()}
+    with _lock:
+        _this_run[scrub_text(source)] = revision
     with contextlib.suppress(OSError):
         atomic_write_text(_record_path(state, source), json.dumps(data))
+
+
+def confirmed_this_run(source: str) -> str | None:
+    """The revision `source`'s remote answered earlier in this process (the checks made before doit
+    started, tasks/run/early_noop.py), so that no source is asked twice in one run."""
+    with _lock:
+        return _this_run.get(scrub_text(source))
 
 
 def last_confirmed(state: Path, source: str) -> Confirmed | None:

@@ -126,15 +126,24 @@ def stamps(paths: Iterable[Path]) -> list[tuple[str, str]]:
     return [(str(p), stamp(p)) for p in sorted(set(paths))]
 
 
+Stamps = list[tuple[str, str]]  # (path, stamp) of each file an outline was read from
+
+
 def load_memo(variables: Mapping[str, str]) -> Outline | None:
     """The memoized outline, when every file it was read from is unchanged."""
+    loaded = load_stamped_memo(variables)
+    return loaded[0] if loaded is not None else None
+
+
+def load_stamped_memo(variables: Mapping[str, str]) -> tuple[Outline, Stamps] | None:
+    """The memoized outline and the stamps of the files it was read from, when all are unchanged."""
     try:
         data = json.loads((memo_dir() / f"{outline_key(variables)}.json").read_text())
     except (OSError, ValueError):
         return None
     if any(stamp(Path(p)) != s for p, s in data["stamps"]):
         return None
-    return _from_json(data["outline"])
+    return _from_json(data["outline"]), [(p, s) for p, s in data["stamps"]]
 
 
 def without_credentials(outline: Outline) -> Outline:
@@ -142,9 +151,27 @@ def without_credentials(outline: Outline) -> Outline:
     return _from_json(scrub(asdict(outline)))
 
 
-def save_memo(variables: Mapping[str, str], outline: Outline, inputs: Iterable[Path]) -> None:
-    data = {"outline": scrub(asdict(outline)), "stamps": stamps(inputs)}
+def save_memo(variables: Mapping[str, str], outline: Outline, inputs: Iterable[Path]) -> Stamps:
+    """Memoize `outline`; the stamps of `inputs` it was saved with."""
+    stamped = stamps(inputs)
+    data = {"outline": scrub(asdict(outline)), "stamps": stamped}
     atomic_write_text(memo_dir() / f"{outline_key(variables)}.json", json.dumps(data))
+    return stamped
+
+
+def project_line(memo: Outline) -> str:
+    """The run's first line: the project, the pipeline.yaml it read (or the defaults), lock -> environment."""
+    project = Path(memo.project) if memo.project else None
+
+    def shown(path: str) -> str:
+        if project is None or not path:
+            return path
+        relative = os.path.relpath(path, project)
+        return path if relative.startswith("..") else relative
+
+    envs = "; ".join(f"{e.name}: {shown(e.lock)} -> {shown(e.path) or '(lock only)'}" for e in memo.envs)
+    where = memo.config or f"{memo.project} (no pipeline.yaml: defaults; `init` writes one)"
+    return f"{where}: {envs or 'no environments'}"
 
 
 def _from_json(data: dict[str, Any]) -> Outline:

@@ -138,6 +138,12 @@ class BuildEnvironment(Protocol):
         ...
 
 
+# (tree, backend, hook, config_settings, python) → what get_requires_for_build_<hook> answered, in this
+# process, for a tree in the cache (named by its revision: it never changes). Written and read by
+# `Builder._dynamic_requires` only, so a source whose metadata and wheel are built in one run asks once.
+_asked: dict[tuple[str, ...], list[str]] = {}
+
+
 @dataclass
 class Builder:
     """Calls one source tree's backend hooks in the build environment it is handed."""
@@ -176,11 +182,26 @@ class Builder:
         self.last_log = self.log_path(build)
         runner = _Runner(self.last_log, self.package)
         hooks = self._hooks(system, runner)
-        extra = self._call(lambda: getattr(hooks, f"get_requires_for_build_{hook}")(self._settings), runner)
+        extra = self._dynamic_requires(hooks, hook, system, runner)
         if extra:
             self.env.install(extra)
             hooks = self._hooks(system, runner)
         return hooks, runner
+
+    def _dynamic_requires(self, hooks: Any, hook: str, system: BuildSystem, runner: _Runner) -> list[str]:
+        """get_requires_for_build_<hook>, asked once per process for a tree in the cache: a tree there is
+        named by its revision and never changes, so a sync that prepares its metadata and then builds its
+        wheel starts the backend three times, not four. A tree outside the cache (a local project, which
+        may change meanwhile) is asked every time."""
+        settings = json.dumps(self._settings, sort_keys=True, default=str)
+        key = (str(self.tree), system.backend, hook, settings, self.env.python)
+        if (known := _asked.get(key)) is not None:
+            return known
+        ask = getattr(hooks, f"get_requires_for_build_{hook}")
+        extra = list(self._call(lambda: ask(self._settings), runner))
+        if self.tree.is_relative_to(self.cache):
+            _asked[key] = extra
+        return extra
 
     def _call(self, call: Any, runner: _Runner) -> Any:
         from pyproject_hooks import BackendUnavailable, HookMissing

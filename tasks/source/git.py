@@ -8,7 +8,6 @@ is fetched into `git-v0/db/<repo>` when missing and checked out once into
 from __future__ import annotations
 
 import re
-import tarfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -153,6 +152,8 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str, offli
     target = cache / layout.GIT.name / layout.GIT_CHECKOUTS / source.repo_digest / commit
     if (target / layout.GIT_COMMIT).is_file():
         return target
+    import tarfile  # not at the top: a no-op's `ls-remote` needs none of it
+
     with _lock(cache, source):
         if (target / layout.GIT_COMMIT).is_file():
             return target
@@ -218,6 +219,7 @@ def _fetch_commit(repo: object, source: GitSource, commit: str, package: str, of
 
 def _export(repo: object, commit: str, target: Path) -> None:
     """The commit's tree through `git archive`, extracted with the sdist rules (links stay inside)."""
+    import tarfile
     from io import BytesIO
 
     from tasks.source.extract import extract_tar

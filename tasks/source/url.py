@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +85,26 @@ def revalidate(
         known = state is not None and archive_path(cache, url, state.sha256, filename).is_file()
         headers = _conditional_headers(state) if known else {}
         return _fetch(net, url, filename, cache, headers, state, package, expected)
+
+
+def known_revision(
+    cache: Path,
+    url: str,
+    filename: str,
+    expected: frozenset[str],
+    not_modified: Callable[[str, dict[str, str]], bool | None],
+) -> str | None:
+    """The URL's revision when it is known without a download: the cached state when it needs no request
+    (as `revalidate`), or when `not_modified(url, validators)` says a conditional GET answered 304.
+    None when only a fetch can tell (new content, no validators, no answer): `revalidate` then.
+    Nothing is written: a no-op leaves the state as it is."""
+    if (state := _usable(cache, url, filename, expected, since=None)) is not None:
+        return state.sha256
+    state = load_state(cache, url)
+    if state is None or not archive_path(cache, url, state.sha256, filename).is_file():
+        return None
+    headers = _conditional_headers(state)
+    return state.sha256 if headers and not_modified(url, headers) is True else None
 
 
 def _usable(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ExecutedOnlyReporter
@@ -31,9 +31,7 @@ from tasks.core.events import emit
 from tasks.core.urls import scrub_text as scrub
 from tasks.inputs.variables import value as variable
 from tasks.run.context import flag
-
-if TYPE_CHECKING:
-    from tasks.run.outline import Outline
+from tasks.run.outline import project_line
 
 
 def apply_network_settings() -> None:
@@ -293,18 +291,3 @@ def start_run() -> str:
         apply_network_settings()
         apply_output_settings()
     return str(state)
-
-
-def project_line(memo: Outline) -> str:
-    """The run's first line: the project, the pipeline.yaml it read (or the defaults), lock -> environment."""
-    project = Path(memo.project) if memo.project else None
-
-    def shown(path: str) -> str:
-        if project is None or not path:
-            return path
-        relative = os.path.relpath(path, project)
-        return path if relative.startswith("..") else relative
-
-    envs = "; ".join(f"{e.name}: {shown(e.lock)} -> {shown(e.path) or '(lock only)'}" for e in memo.envs)
-    where = memo.config or f"{memo.project} (no pipeline.yaml: defaults; `init` writes one)"
-    return f"{where}: {envs or 'no environments'}"
