@@ -4,7 +4,7 @@ dynamic requirements read through its backend, `self=1`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -15,27 +15,15 @@ from tasks.inputs.config import EnvSpec
 from tasks.inputs.pyproject import ProjectInput
 from tasks.inputs.reqline import ReqLine
 from tasks.inputs.requirements import RequirementsFile
-
-if TYPE_CHECKING:
-    from tasks.index.pages import DistFile
-    from tasks.inputs.sources import Source
+from tasks.lock.finder import SourceMetadata
 
 
-class Builds(Protocol):
+class Builds(SourceMetadata, Protocol):
     """What needs a build, for the resolution (`tasks.source.build.MetadataProvider`), the revision
     of each tree it built (a git commit the lock then names), and the network it fetches through."""
 
     revisions: dict[NormalizedName, str]
     net: Network
-
-    def __call__(
-        self,
-        name: NormalizedName,
-        source: Source,
-        interp: Interpreter,
-        cache: Path,
-        dist_file: DistFile | None,
-    ) -> dict[str, Any]: ...
 
 
 def with_project_lines(
