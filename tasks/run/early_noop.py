@@ -19,7 +19,8 @@ packaging's parsers, requests and GitPython are never imported.
 Anything else lets doit run exactly as before: a changed stamp, a new commit, a 200, a remote that did
 not answer, a source this path does not check (a local path, credentials in a URL, a proxy, `.netrc`),
 a variable that changes what a run does (dry, check, offline, report, timings, verbose, shard,
-truststore), a doit option, another task, a read-only cache, doit's task state damaged (the full path
+truststore), a doit option, another task, doit's task state changed by `forget`, `reset-dep`,
+`ignore` or `clean` (each removes the records), a read-only cache, doit's task state damaged (the full path
 removes it, with its warning). The revisions the checks did learn are
 recorded as confirmed (`tasks.run.degrade.confirm`), and doit's checks take them instead of asking
 again; so a new commit, or a sync into a new environment, costs no second round of checks and imports
@@ -53,6 +54,8 @@ VERSION = "noop-v1"
 # What a no-op cannot honour without doit: any of these given sends the run down the full path.
 DECLINED = ("dry", "check", "offline", "verbose", "report", "timings", "shard", "remote", "dir", "days",
             "ci", "max-size")  # fmt: skip
+# doit's commands that change its task state: the records rest on that state, so they go with it.
+STATE_COMMANDS = ("forget", "reset-dep", "ignore", "clean")
 FLAGS = ("dry", "check", "offline", "verbose")  # yes/no variables (`offline` also PIP_NO_INDEX)
 DIST_FILES = ("METADATA", "RECORD", "direct_url.json")  # what the quick check reads of a distribution
 
@@ -116,7 +119,7 @@ def _record(
     checks = checks_of(outlined, pins)
     if count is None or checks is None:
         return None
-    tasks = [f"{step}:{pin.task}" for pin in outlined for step in _steps(pin)]
+    tasks = [f"{step}:{pin.task}" for pin in outlined for step in _steps(Path(memo.cache), pin)]
     inputs = _lock_side(planned, memo)
     return EnvRecord(env.name, env.path, list(sites), inputs, stamped, count, tasks, checks)
 
@@ -147,8 +150,12 @@ def _equal_count(sites: Sequence[str], pins: Mapping[str, Any]) -> int | None:
     return len(plan.keep) if plan.is_empty else None
 
 
-def _steps(pin: PinOutline) -> tuple[str, ...]:
-    return ("fetch", "build_meta", "build_wheel") if pin.built else ("fetch",)
+def _steps(cache: Path, pin: PinOutline) -> tuple[str, ...]:
+    """The pin's tasks as the next run plans them: an index pin planned before its first fetch (kind
+    unknown) has build tasks in this run's outline, and none once its recorded file is a wheel."""
+    from tasks.run.pinkind import kind_of
+
+    return ("fetch",) if kind_of(cache, pin) == "wheel" else ("fetch", "build_meta", "build_wheel")
 
 
 def _lock_side(planned: Stamps, memo: Outline) -> Stamps:
@@ -229,6 +236,10 @@ def nothing_to_do(argv: Sequence[str]) -> NoOp | None:
     The command line's variables must already be readable (`tasks.inputs.variables.read_before_doit`)."""
     words = [arg for arg in argv if "=" not in arg or arg.startswith("-")]
     target = words[0] if len(words) == 1 else "sync" if not words else ""
+    if words and words[0] in STATE_COMMANDS:
+        with contextlib.suppress(OSError):
+            _memo_path().unlink(missing_ok=True)  # the next sync goes through doit and records again
+        return None
     if (target != "sync" and not target.startswith("sync:")) or declined():
         return None
     data = _read(_memo_path())
