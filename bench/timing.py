@@ -2,7 +2,10 @@
 
 `run_measured` runs one command to its end: wall-clock seconds from its start to its reaping, and
 its peak memory as the kernel accounts it (`wait4`'s ru_maxrss: the process and the children it
-waited for; `./doit` execs Python, so the process is the tool's). A command that fails ends the
+waited for; `./doit` execs Python, so the process is the tool's). That peak is never below this
+process's own peak: the child starts on its memory (vfork, then exec keeps the high-water mark),
+so a benchmark keeps large data out of the process that runs the tools (about 22 MB for lock and
+sync, which import the project's configuration reader). A command that fails ends the
 benchmark with the tail of its output. `take_turns` runs every tool once per run, in order, so a
 change in the machine's load between runs moves every tool's figures alike, not one tool's block of
 runs. `medians` and `measured_medians` reduce the samples to one figure per tool and phase.
