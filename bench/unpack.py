@@ -121,7 +121,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="unpack-", dir=ROOT / "bench" / ".work") as tmp:
         work = Path(tmp)
         wheels = made_apart(work / "house", args.member_mb)
-        samples = take_turns(args.runs, tools, lambda tool, _run: once(tool, wheels, work, baseline))
+        samples = take_turns(
+            args.runs,
+            tools,
+            lambda tool, _run: once(tool, wheels, work, baseline),
+            lambda run, got: print(f"run {run + 1}: {got}", file=sys.stderr, flush=True),
+        )
     print(f"unpacking one wheel, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print(table(measured_medians(samples), list(wheels)))
 
