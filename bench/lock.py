@@ -17,17 +17,15 @@ import argparse
 import os
 import re
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sync import SHARED, configured_index  # noqa: E402
+from bench.timing import Measured, measured_medians, run_measured, take_turns  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
 SETS = SHARED / "bench-requirements"
@@ -77,20 +75,6 @@ def commands(tool: str, req: Path, out: Path, cache: Path, baseline: Path | None
     ]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one run; `./doit` execs Python, so the process is the tool's."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            err.seek(0)
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{err.read().decode()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024
-
-
 def pins(path: Path) -> dict[str, str]:
     found = {}
     for line in path.read_text().splitlines():
@@ -102,37 +86,27 @@ def pins(path: Path) -> dict[str, str]:
 
 def measure_once(
     tool: str, req: Path, work: Path, env: dict[str, str], run: int, baseline: Path | None
-) -> dict[str, tuple[float, float]]:
+) -> dict[str, Measured]:
     """One cold run (empty cache) then one warm run (its cache, no lock) of `tool`: (seconds, MB) each."""
     out = work / f"{tool}-{req.stem}.txt"
     cache = work / f"{tool}-{req.stem}-cache-{run}"
     found = {}
     for phase in PHASES:
         out.unlink(missing_ok=True)
-        found[phase] = timed(commands(tool, req, out, cache, baseline), env)
+        found[phase] = run_measured(commands(tool, req, out, cache, baseline), env)
     shutil.rmtree(cache, ignore_errors=True)
     return found
 
 
 def measure(
     tools: list[str], req: Path, work: Path, env: dict[str, str], runs: int, baseline: Path | None
-) -> dict[str, dict[str, tuple[float, float]]]:
+) -> dict[str, dict[str, Measured]]:
     """Medians (seconds, MB) per tool and phase, the tools taking turns run by run."""
-    samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for run in range(runs):
-        for tool in tools:
-            for phase, got in measure_once(tool, req, work, env, run, baseline).items():
-                samples.setdefault(tool, {}).setdefault(phase, []).append(got)
-    return {
-        tool: {
-            phase: (statistics.median(s for s, _ in got), statistics.median(m for _, m in got))
-            for phase, got in by_phase.items()
-        }
-        for tool, by_phase in samples.items()
-    }
+    samples = take_turns(runs, tools, lambda tool, run: measure_once(tool, req, work, env, run, baseline))
+    return measured_medians(samples)
 
 
-def rows(name: str, medians: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
+def rows(name: str, medians: dict[str, dict[str, Measured]]) -> list[str]:
     uv = medians["uv"]
     found = []
     for tool, by_phase in medians.items():

@@ -20,10 +20,8 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.results import RESULTS  # noqa: E402
 from bench.sync import new_venv  # noqa: E402
+from bench.timing import medians, run_seconds, take_turns  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_wheel  # noqa: E402
@@ -106,11 +105,7 @@ def timed(cmd: list[str]) -> float:
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
     for key in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "UV_INDEX_URL"):
         env.pop(key, None)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return time.perf_counter() - start
+    return run_seconds(cmd, env)
 
 
 def measure(tool: str, work: Path, req: Path) -> dict[str, float]:
@@ -139,15 +134,17 @@ def run_size(pins: int, runs: int, work_root: Path, tools: list[str]) -> dict[st
         house = work / "house"
         names = make_index(house, pins)
         req = work / "input.in"
-        samples: dict[str, dict[str, list[float]]] = {}
         with IndexServer(house) as server:
             req.write_text("\n".join([f"--index-url {server.url}", *names]) + "\n")
-            for _ in range(runs):
-                for tool in tools:  # wheelwright first: its lock is the one every tool syncs
-                    for phase, seconds in measure(tool, work, req).items():
-                        samples.setdefault(tool, {}).setdefault(phase, []).append(seconds)
-                print(f"{pins} pins, a run: {json.dumps(samples)}", file=sys.stderr, flush=True)
-        return {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in samples.items()}
+            samples = take_turns(  # wheelwright first: its lock is the one every tool syncs
+                runs,
+                tools,
+                lambda tool, _run: measure(tool, work, req),
+                lambda _run, got: print(
+                    f"{pins} pins, a run: {json.dumps(got)}", file=sys.stderr, flush=True
+                ),
+            )
+        return medians(samples)
 
 
 def fitted_slope(sizes: list[int], values: list[float]) -> float:

@@ -13,18 +13,18 @@ turns (the code before a change: before and after in one run, uv beside both).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
+from bench.timing import medians, run_seconds, take_turns  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_sdist, make_sdist_dir  # noqa: E402
@@ -99,14 +99,7 @@ def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str, *ext
 
 
 def timed(cmd: list[str]) -> float:
-    import os
-
-    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return time.perf_counter() - start
+    return run_seconds(cmd, {**os.environ, "PIP_CONFIG_FILE": os.devnull})
 
 
 def new_venv(path: Path) -> Path:
@@ -149,25 +142,20 @@ def main() -> None:
         house.mkdir()
         with IndexServer(house) as server:
             lock, repos = make_set(work, house, server.files_url, server.url)
-            results: dict[str, dict[str, list[float]]] = {}
-            for run in range(args.runs):
-                for tool in chosen:
-                    for phase, seconds in measure(
-                        tool, work, lock, repos, server.url, run, args.timings
-                    ).items():
-                        results.setdefault(tool, {}).setdefault(phase, []).append(seconds)
+            results = take_turns(
+                args.runs,
+                chosen,
+                lambda tool, run: measure(tool, work, lock, repos, server.url, run, args.timings),
+            )
     phases = ["cold", "warm", "no-op", "1 of 20 stale"]
     print(f"20 sources built from source, medians of {args.runs} runs, Python {sys.version.split()[0]}\n")
     print("| tool | " + " | ".join(phases) + " |\n|---|" + "---|" * len(phases))
-    medians = {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in results.items()}
+    found = medians(results)
     if not args.baseline:
-        record("sources", "20 sources built from source (bench/sources.py)", phases, medians, args.runs)
-    uv = medians["uv"]
-    for tool, by_phase in results.items():
-        cells = [
-            f"{statistics.median(by_phase[p]):.2f}s ({statistics.median(by_phase[p]) / uv[p]:.2f}x)"
-            for p in phases
-        ]
+        record("sources", "20 sources built from source (bench/sources.py)", phases, found, args.runs)
+    uv = found["uv"]
+    for tool, by_phase in found.items():
+        cells = [f"{by_phase[p]:.2f}s ({by_phase[p] / uv[p]:.2f}x)" for p in phases]
         print(f"| {tool} | " + " | ".join(cells) + " |")
 
 

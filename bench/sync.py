@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
+from bench.timing import Measured, measured_medians, run_measured, take_turns  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
 # ../shared beside the checkout, or ../../shared from a worktree (/work/wt/NAME)
@@ -39,19 +38,6 @@ def configured_index() -> str:
     from tasks.inputs.config import effective_indexes, pip_index_options
 
     return effective_indexes([pip_index_options()]).urls[0]
-
-
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one run (`./doit` execs Python: the process is the tool's)."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{out.read().decode(errors='replace')[-4000:]}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def new_venv(path: Path, with_pip: bool = False) -> None:
@@ -108,7 +94,7 @@ def baseline_tool(checkout: Path, reqs: Path) -> Tool:
     return Tool("baseline", lambda venv, cache: [doit, *words, f"venv={venv}", f"cache={cache}"])
 
 
-Phases = dict[str, tuple[float, float]]  # phase → (seconds, peak RSS in MB)
+Phases = dict[str, Measured]  # phase → (seconds, peak RSS in MB)
 
 
 def measure_once(tool: Tool, work: Path, env: dict[str, str]) -> Phases:
@@ -124,19 +110,10 @@ def measure_once(tool: Tool, work: Path, env: dict[str, str]) -> Phases:
 
 
 def measure(chosen: list[Tool], work: Path, env: dict[str, str], runs: int) -> dict[str, Phases]:
-    """Medians per tool and phase; the tools take turns run by run, so a change in the machine's
-    load between runs moves every tool's figures alike, not one tool's block of runs."""
-    samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for _ in range(runs):
-        for tool in chosen:
-            for phase, got in measure_once(tool, work, env).items():
-                samples.setdefault(tool.name, {}).setdefault(phase, []).append(got)
-    return {
-        name: {
-            p: (statistics.median(s for s, _ in v), statistics.median(m for _, m in v)) for p, v in by.items()
-        }
-        for name, by in samples.items()
-    }
+    """Medians per tool and phase, the tools taking turns run by run (bench/timing.py)."""
+    by_name = {tool.name: tool for tool in chosen}
+    samples = take_turns(runs, by_name, lambda name, _run: measure_once(by_name[name], work, env))
+    return measured_medians(samples)
 
 
 def table(results: dict[str, Phases]) -> str:

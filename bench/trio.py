@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -27,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.lock import SETS, commands, input_file, timed  # noqa: E402
+from bench.lock import SETS, commands, input_file  # noqa: E402
 from bench.results import record  # noqa: E402
 from bench.sync import configured_index, new_venv  # noqa: E402
+from bench.timing import medians, run_seconds, take_turns  # noqa: E402
 from bench.tools import tool_env  # noqa: E402
 
 PHASES = ["install cold", "install warm", "resolve cold", "resolve warm"]
@@ -72,9 +72,9 @@ def resolve(tool: str, req: Path, work: Path, env: dict[str, str]) -> tuple[dict
     shutil.rmtree(cache, ignore_errors=True)
     out.unlink(missing_ok=True)
     name = "pip-tools" if tool == "pip" else tool  # bench/lock.py's name for pip-compile
-    times = {"resolve cold": timed(commands(name, req, out, cache), env)}
+    times = {"resolve cold": run_seconds(commands(name, req, out, cache), env)}
     out.unlink()
-    times["resolve warm"] = timed(commands(name, req, out, cache), env)
+    times["resolve warm"] = run_seconds(commands(name, req, out, cache), env)
     shutil.rmtree(cache, ignore_errors=True)
     return times, out
 
@@ -84,9 +84,9 @@ def install(tool: str, lock: Path, work: Path, env: dict[str, str]) -> dict[str,
     cache, venv = work / f"{tool}-install-cache", work / f"{tool}-venv"
     shutil.rmtree(cache, ignore_errors=True)
     new_venv(venv, with_pip=tool == "pip")
-    times = {"install cold": timed(install_command(tool, lock, venv, cache), env)}
+    times = {"install cold": run_seconds(install_command(tool, lock, venv, cache), env)}
     new_venv(venv, with_pip=tool == "pip")
-    times["install warm"] = timed(install_command(tool, lock, venv, cache), env)
+    times["install warm"] = run_seconds(install_command(tool, lock, venv, cache), env)
     shutil.rmtree(cache, ignore_errors=True)
     return times
 
@@ -94,17 +94,17 @@ def install(tool: str, lock: Path, work: Path, env: dict[str, str]) -> dict[str,
 def measure(
     tools: list[str], req: Path, work: Path, env: dict[str, str], runs: int
 ) -> dict[str, dict[str, float]]:
-    samples: dict[str, dict[str, list[float]]] = {}
-    for run in range(runs):
-        lock = None
-        for tool in tools:  # wheelwright first: its lock is the one every tool installs
-            times, out = resolve(tool, req, work, env)
-            lock = lock or out
-            times |= install(tool, lock, work, env)
-            for phase, seconds in times.items():
-                samples.setdefault(tool, {}).setdefault(phase, []).append(seconds)
-        print(f"run {run + 1}: {samples}", file=sys.stderr, flush=True)
-    return {tool: {p: statistics.median(v) for p, v in by.items()} for tool, by in samples.items()}
+    locks: dict[int, Path] = {}  # run → the lock every tool installs in that run
+
+    def once(tool: str, run: int) -> dict[str, float]:
+        times, out = resolve(tool, req, work, env)
+        lock = locks.setdefault(run, out)  # wheelwright first: its lock is the one every tool installs
+        return times | install(tool, lock, work, env)
+
+    samples = take_turns(
+        runs, tools, once, lambda run, got: print(f"run {run + 1}: {got}", file=sys.stderr, flush=True)
+    )
+    return medians(samples)
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -130,7 +130,7 @@ def main() -> None:
     work_root.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trio-", dir=work_root) as tmp:
         work = Path(tmp)
-        req = input_file(args.input, work)
+        req = input_file(args.input, SETS, work)
         results = measure(tools, req, work, env, args.runs)
         pins = sum(1 for line in (work / "wheelwright-lock.txt").read_text().splitlines() if "==" in line)
     print(f"{req.name} ({pins} pins), medians of {args.runs} runs, Python {sys.version.split()[0]}\n")

@@ -7,6 +7,11 @@ marker, or a file edited in place through a hard link in some environment) is fo
 `entry_damage`: one stat per file, and only a file whose size or mtime moved is hashed again
 against RECORD. A damaged entry is removed by `evict`, so the caller can fetch it again.
 
+A member is written in chunks of at most `_CHUNK` bytes (a member that fits in one is read whole), so
+an unpacking process holds about one chunk whatever the wheel (torch's 60 MB shared objects
+included). A member whose size in the archive is not its RECORD size is refused before a byte of it
+is written: a small RECORD cannot hide a member that inflates to fill the disk.
+
 Unpacking is file-system bound and, in threads, fights over the GIL (one release per syscall);
 so fetch tasks, which run in doit's threads, hand it to a small pool of worker processes.
 """
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
 
 MARKER = layout.WHEEL_MARKER
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-_BIG = 64 << 20  # members above this are streamed rather than read whole
+_CHUNK = 1 << 20  # a member up to this is read whole (one read, one write); a larger one is streamed
 
 # Process-wide on purpose: the worker processes that unpack downloaded wheels (forkserver), started by
 # the first `unpack_wheel_in_worker` (so a no-op starts none) and shared by every thread doit runs a
@@ -286,6 +291,7 @@ def _extract_member(
     if info.is_dir():
         _makedirs(target, made)
         return False
+    _check_declared_size(record, info, package)
     _makedirs(os.path.dirname(target), made)
     mode = info.external_attr >> 16
     executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
@@ -306,6 +312,20 @@ def _hasher(record: RecordEntry | None, member: str, package: str) -> hashlib._H
     if record.hash_.name not in hashlib.algorithms_guaranteed or record.hash_.name in ("md5", "sha1"):
         raise InvalidWheel(f"RECORD uses hash {record.hash_.name!r} for {member}", package=package)
     return hashlib.new(record.hash_.name)
+
+
+def _check_declared_size(record: RecordEntry | None, info: zipfile.ZipInfo, package: str) -> None:
+    """Refuse a member whose size in the archive is not its RECORD size, before it is written.
+
+    zipfile reads no more than the archive's size (and checks the CRC at its end), so what is
+    written is bounded by what RECORD promised.
+    """
+    if record is not None and record.size is not None and record.size != info.file_size:
+        raise InvalidWheel(
+            f"wheel member {info.filename} does not match its RECORD: {info.file_size} bytes in the "
+            f"archive, RECORD says {record.size}",
+            package=package,
+        )
 
 
 def _check_member(
@@ -336,14 +356,15 @@ def _makedirs(path: str, made: set[str]) -> None:
 def _copy_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, fd: int, hashed: hashlib._Hash | None
 ) -> tuple[hashlib._Hash | None, int]:
-    """Copy one member into `fd`, hashing what is written; the hash and the byte count."""
-    if info.file_size <= _BIG:
+    """Copy one member into `fd` in chunks of at most `_CHUNK`, hashing what is written; the hash and
+    the byte count (a member that fits in one chunk is read whole: one read, one write)."""
+    if info.file_size <= _CHUNK:
         data = zf.read(info)
         _write_all(fd, data, hashed)
         return hashed, len(data)
     size = 0
     with zf.open(info) as src:
-        while chunk := src.read(1 << 20):
+        while chunk := src.read(_CHUNK):
             _write_all(fd, chunk, hashed)
             size += len(chunk)
     return hashed, size
