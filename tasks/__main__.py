@@ -103,32 +103,35 @@ def locking(argv: list[str]) -> bool:
     return any(word.partition(":")[0] == "lock" for word in words)
 
 
-def dodo_members(argv: list[str]) -> dict[str, Any]:
-    """tasks/dodo.py's members, for doit; importing it plans the run (it reads the command line's
-    variables). A lock then starts loading its TLS trust in a thread (tasks/run/warmup.py)."""
+def dodo_members() -> dict[str, Any]:
+    """tasks/dodo.py's members, for doit; importing it plans the run (it reads the command line's words)."""
     import inspect
 
     from tasks import dodo
 
-    if locking(argv):
-        warm_up_lock()
     return dict(inspect.getmembers(dodo))
 
 
-def warm_up_lock() -> None:
-    """A failure is left to the lock itself, which meets it again and reports it."""
+def warm_up_lock(argv: list[str]) -> None:
+    """A lock's TLS trust, loaded in a thread from now on (tasks/run/warmup.py). A failure is left to
+    the lock itself, which meets it again and reports it."""
+    from tasks.inputs.variables import read_before_doit
+
+    read_before_doit(argv)
     try:
         from tasks.run.warmup import warm_up_lock
 
         warm_up_lock()
     except Exception:
         pass
+    finally:
+        read_before_doit(None)  # from here on, doit reads the command line
 
 
 def run_doit(argv: list[str]) -> int:
     from tasks.stages.doitmain import PipelineLoader, doit_main
 
-    loader = PipelineLoader(lambda: dodo_members(argv), start_collecting)
+    loader = PipelineLoader(dodo_members, start_collecting)
     backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
     code = int(doit_main(loader, program(), backends).run(argv) or 0)  # forget, info: None
 
@@ -182,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = quiet_words(sys.argv[1:] if argv is None else argv)
     try:
         early = before_doit(argv)
-        if early is None and not locking(argv):  # a lock is never a no-op sync: early_noop not loaded
+        if early is None and locking(argv):  # never a no-op sync: early_noop is not loaded
+            warm_up_lock(argv)
+        elif early is None:
             start_collecting()
             early = no_op(argv)
         return early if early is not None else run_doit(argv)

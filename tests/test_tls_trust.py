@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -177,20 +176,26 @@ def test_warming_up_a_missing_bundle_leaves_the_error_to_the_trust(
 
 def test_tls_is_warmed_up_only_for_an_https_index_online(monkeypatch: pytest.MonkeyPatch) -> None:
     from tasks.core import tls
+    from tasks.inputs.variables import read_before_doit
     from tasks.run import warmup
 
     calls: list[object] = []
     monkeypatch.setattr(tls, "warm_up", calls.append)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/some/bundle.pem")
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setattr(warmup, "pipeline", lambda: SimpleNamespace(envs=[]))  # no pipeline.yaml index
-    for index, offline, expected in [
-        ("https://index.invalid/simple", False, ["/some/bundle.pem"]),
-        ("http://127.0.0.1:1/simple", False, []),
-        ("https://index.invalid/simple", True, []),
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.delenv("WHEELWRIGHT_TRUSTSTORE", raising=False)
+    for index, words, expected in [
+        ("https://index.invalid/simple", [], ["/some/bundle.pem"]),
+        ("http://127.0.0.1:1/simple", [], []),
+        ("https://index.invalid/simple", ["offline=1"], []),
+        ("https://index.invalid/simple", ["truststore=1"], []),
     ]:
         calls.clear()
         monkeypatch.setenv("PIP_INDEX_URL", index)
-        monkeypatch.setattr(warmup, "flag", lambda name, offline=offline: name == "offline" and offline)
-        warmup.warm_up_lock()
-        assert calls == expected, (index, offline)
+        read_before_doit(["lock", *words])
+        try:
+            warmup.warm_up_lock()
+        finally:
+            read_before_doit(None)
+        assert calls == expected, (index, words)
