@@ -95,29 +95,61 @@ def init_project() -> int:
     return 0
 
 
+def locking(argv: list[str]) -> bool:
+    """Whether doit will run a `lock` task (`lock`, `lock:ENV`)."""
+    words, _ = _words(argv)
+    if words and words[0] in DOIT_COMMANDS and words[0] != "run":
+        return False
+    return any(word.partition(":")[0] == "lock" for word in words)
+
+
+def dodo_members() -> dict[str, Any]:
+    """tasks/dodo.py's members, for doit; importing it plans the run (it reads the command line's words)."""
+    import inspect
+
+    from tasks import dodo
+
+    return dict(inspect.getmembers(dodo))
+
+
+def warm_up_lock(argv: list[str]) -> None:
+    """A lock's TLS trust, loaded in a thread from now on (tasks/run/warmup.py). A failure is left to
+    the lock itself, which meets it again and reports it."""
+    from tasks.inputs.variables import read_before_doit
+
+    read_before_doit(argv)
+    try:
+        from tasks.run.warmup import warm_up_lock
+
+        warm_up_lock()
+    except Exception:
+        pass
+    finally:
+        read_before_doit(None)  # from here on, doit reads the command line
+
+
 def run_doit(argv: list[str]) -> int:
-    from doit.cmd_base import NamespaceTaskLoader
-    from doit.doit_cmd import DoitMain
+    from tasks.stages.doitmain import PipelineLoader, doit_main
 
-    class Loader(NamespaceTaskLoader):  # type: ignore[misc]
-        """The pipeline from the installed package (not a dodo.py in the current directory)."""
-
-        def setup(self, opt_values: dict[str, Any]) -> None:
-            import inspect
-
-            from tasks import dodo  # plans the run (reads the command line's variables)
-
-            self.namespace = dict(inspect.getmembers(dodo))
-
-    class Main(DoitMain):  # type: ignore[misc]
-        BIN_NAME = program()  # in doit's own messages ("Type wheelwright list ...")
+    loader = PipelineLoader(dodo_members, start_collecting)
+    backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
+    code = int(doit_main(loader, program(), backends).run(argv) or 0)  # forget, info: None
 
     from tasks.stages.common import outcome
 
-    backends = {"BACKEND": {"wheelwright-sqlite": "tasks.stages.state:CacheStateDB"}}
-    loader = Loader()
-    code = int(Main(loader, config_filenames=(), extra_config=backends).run(argv) or 0)  # forget, info: None
     return 1 if code == 2 and outcome.failed and not outcome.errors else code
+
+
+def start_collecting() -> None:
+    """Garbage collection on again, from the work on: `command` starts without it, because the start
+    (the modules, doit, the plan) makes objects that live to the end of the run, and walking them
+    over and over is a few percent of a small lock's CPU. What is alive now is frozen, so later
+    collections skip it too."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def quiet_words(argv: list[str]) -> list[str]:
@@ -153,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = quiet_words(sys.argv[1:] if argv is None else argv)
     try:
         early = before_doit(argv)
-        if early is None:
+        if early is None and locking(argv):  # never a no-op sync: early_noop is not loaded
+            warm_up_lock(argv)
+        elif early is None:
+            start_collecting()
             early = no_op(argv)
         return early if early is not None else run_doit(argv)
     except KeyboardInterrupt:
@@ -173,6 +208,7 @@ def command() -> None:
     # again (0.15 s after a small lock, 0.5 s after a 191-pin one). Files are closed by the code
     # that opened them, never by the collector; the memory goes back with the process.
     atexit.register(gc.freeze)
+    gc.disable()  # while the modules load: see start_collecting
     sys.exit(main())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -129,3 +130,72 @@ def test_a_server_the_bundle_does_not_trust_is_refused(
     monkeypatch.setattr(http, "_retry", lambda read=5: 0)  # refused at once, not after five backoffs
     with pytest.raises(requests.exceptions.SSLError):
         http.Network().file_session().get(url, timeout=10)
+
+
+def test_a_warmed_up_bundle_serves_the_first_network_and_is_parsed_once(
+    https_url: tuple[str, Path], loads: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.core import tls
+
+    url, bundle = https_url
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setattr(tls, "_warm", {})
+    tls.warm_up(tls.requests_verify())
+    first, second = http.Network(), http.Network()
+    assert first.file_session().get(url, timeout=10).status_code == 200
+    assert loads == [str(bundle)]  # the warmed-up context: no second parse
+    assert second.file_session().get(url, timeout=10).status_code == 200
+    assert loads == [str(bundle)] * 2  # another network makes its own
+
+
+def test_a_warmed_up_context_of_another_class_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`truststore=1` replaces urllib3's SSLContext class: a context made before it is left alone."""
+    from urllib3.util import ssl_
+
+    from tasks.core import tls
+
+    monkeypatch.setattr(tls, "_warm", {})
+    tls.warm_up(True)
+    replaced = type("Replaced", (ssl.SSLContext,), {})
+    monkeypatch.setattr(ssl_, "SSLContext", replaced)
+    assert isinstance(tls.Trust().context(True), replaced)
+
+
+def test_warming_up_a_missing_bundle_leaves_the_error_to_the_trust(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tasks.core import tls
+
+    monkeypatch.setattr(tls, "_warm", {})
+    missing = str(tmp_path / "nowhere.pem")
+    tls.warm_up(missing)
+    assert tls._warm == {}
+    with pytest.raises(OSError, match="invalid path"):
+        tls.Trust().context(missing)
+
+
+def test_tls_is_warmed_up_only_for_an_https_index_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.core import tls
+    from tasks.inputs.variables import read_before_doit
+    from tasks.run import warmup
+
+    calls: list[object] = []
+    monkeypatch.setattr(tls, "warm_up", calls.append)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/some/bundle.pem")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.delenv("WHEELWRIGHT_TRUSTSTORE", raising=False)
+    for index, words, expected in [
+        ("https://index.invalid/simple", [], ["/some/bundle.pem"]),
+        ("http://127.0.0.1:1/simple", [], []),
+        ("https://index.invalid/simple", ["offline=1"], []),
+        ("https://index.invalid/simple", ["truststore=1"], []),
+    ]:
+        calls.clear()
+        monkeypatch.setenv("PIP_INDEX_URL", index)
+        read_before_doit(["lock", *words])
+        try:
+            warmup.warm_up_lock()
+        finally:
+            read_before_doit(None)
+        assert calls == expected, (index, words)

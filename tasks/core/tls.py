@@ -8,12 +8,17 @@ the first index page by most of a second; and requests looks the path up on disk
 bundle instead, kept in the run's `Trust` (made with urllib3's own defaults, the bundle loaded
 into it once, the path looked at once), and leaves every other case as requests does it:
 `verify=False`, a client certificate, plain HTTP.
+
+`warm_up(verify)` starts that parse ahead, in a thread, while the run is still starting (OpenSSL
+reads the bundle without holding the GIL, so on a second core it costs the start nothing): the
+first `Trust` to need a context for the same bundle takes it instead of parsing the bundle itself.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -39,10 +44,73 @@ class Trust:
         with self._lock:  # one load even when sixteen threads open their first connection together
             context = self._contexts.get(key)
             if context is None:
-                context = ssl_.create_urllib3_context()
-                context.load_verify_locations(*_bundle(verify))
+                context = _take_warm(verify, ssl_.SSLContext) or _new_context(_bundle(verify))
                 self._contexts[key] = context
             return context
+
+
+def _new_context(bundle: tuple[str | None, str | None]) -> Any:
+    """urllib3's default client context, trusting `bundle` (cafile, capath)."""
+    from urllib3.util import ssl_
+
+    context = ssl_.create_urllib3_context()
+    context.load_verify_locations(*bundle)
+    return context
+
+
+def requests_verify() -> bool | str:
+    """The `verify` requests' sessions use here (ours set none): REQUESTS_CA_BUNDLE, else
+    CURL_CA_BUNDLE, else True (certifi's bundle)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+@dataclass
+class _Warming:
+    """A context being made ahead for one `verify`: `done` once it is made (or failed: None)."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    context: Any = None
+
+
+_warm_lock = threading.Lock()
+_warm: dict[bool | str, _Warming] = {}
+
+
+def warm_up(verify: bool | str) -> None:
+    """Start making the context for `verify`'s bundle in a thread, for the first `Trust` that needs
+    one (the process's other `Trust`s make their own). Nothing when the bundle is missing: the
+    `Trust` then says so, as it would have."""
+    from urllib3.util import ssl_  # noqa: F401  # imported here: the thread imports nothing
+
+    try:
+        bundle = _bundle(verify)  # the path looked up here: the thread only parses
+    except OSError:
+        return
+    with _warm_lock:
+        if verify in _warm:
+            return
+        slot = _warm[verify] = _Warming()
+    threading.Thread(target=_fill, args=(slot, bundle), name="tls-warm-up", daemon=True).start()
+
+
+def _fill(slot: _Warming, bundle: tuple[str | None, str | None]) -> None:
+    try:
+        slot.context = _new_context(bundle)
+    except Exception:  # the `Trust` makes it again, and reports the failure then
+        slot.context = None
+    finally:
+        slot.done.set()
+
+
+def _take_warm(verify: bool | str, context_class: Any) -> Any:
+    """The context warmed up for `verify` (waiting for it), once; None when there is none, or when it
+    was made with another SSLContext class than `context_class` (`truststore=1` came after it)."""
+    with _warm_lock:
+        slot = _warm.pop(verify, None)
+    if slot is None:
+        return None
+    slot.done.wait()
+    return slot.context if type(slot.context) is context_class else None
 
 
 def _bundle(verify: bool | str) -> tuple[str | None, str | None]:

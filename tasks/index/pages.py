@@ -10,12 +10,12 @@ Whether a file belongs to the project it is fetched for is checked where it beco
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -105,33 +105,40 @@ def _checked_hash(algo: str, value: str, filename: str, page_url: str) -> str:
     return value.lower()
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.base: str | None = None
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
+@functools.cache
+def _anchor_parser() -> type[Any]:
+    """The parser of anchors in an HTML page (html.parser imported at the first: JSON pages need none)."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        if tag == "a":
-            self._open, self._text = dict(attrs), []
+    class _AnchorParser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.anchors: list[tuple[dict[str, str | None], str]] = []
+            self.base: str | None = None
+            self._open: dict[str, str | None] | None = None
+            self._text: list[str] = []
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "base" and self.base is None:
+                self.base = dict(attrs).get("href")
+            if tag == "a":
+                self._open, self._text = dict(attrs), []
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text).strip()))
-            self._open = None
+        def handle_data(self, data: str) -> None:
+            if self._open is not None:
+                self._text.append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a" and self._open is not None:
+                self.anchors.append((self._open, "".join(self._text).strip()))
+                self._open = None
+
+    return _AnchorParser
 
 
 def parse_html_page(text: str, page_url: str, index: str = "") -> list[DistFile]:
     """A PEP 503 project page (or a find-links page): one DistFile per anchor."""
-    parser = _AnchorParser()
+    parser = _anchor_parser()()
     parser.feed(text)
     base = urljoin(page_url, parser.base) if parser.base else page_url
     return [f for attrs, _ in parser.anchors if (f := _html_file(attrs, base, index))]
