@@ -104,7 +104,20 @@ def sync_new(records: Sequence[EnvRecord], cache: Path, link: str) -> dict[str, 
         finally:
             set_reporter(previous)
         done[record.name] = Synced(held, _recorded(record))
+        _restamp_outline(record)
     return done
+
+
+def _restamp_outline(record: EnvRecord) -> None:
+    """The outline memo watches the environment's pyvenv.cfg and python: made again from the same
+    interpreter, they plan the same outline (so the next full run need not plan again)."""
+    from tasks.run.context import memo_key
+    from tasks.run.outline import restamp
+
+    if base_of(record.path) == record.base:
+        restamp(
+            memo_key(), [os.path.join(record.path, "pyvenv.cfg"), os.path.join(record.path, "bin", "python")]
+        )
 
 
 def _recorded(record: EnvRecord) -> EnvRecord | None:
