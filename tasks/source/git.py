@@ -212,13 +212,15 @@ def _fetch_commit(repo: Path, source: GitSource, commit: str, package: str, offl
     try:
         for spec in refspecs:
             _git(repo, "fetch", "--tags", "--force", "--", source.url, spec)
-        if not _has_commit(repo, commit):
+        found = _has_commit(repo, commit)
+        if not found:
             _git(repo, "fetch", "--tags", "--", source.url, "+refs/heads/*:refs/remotes/origin/*")
+            found = _has_commit(repo, commit)
     except _Failed as exc:
         raise NetworkError(
             f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
         ) from None
-    if not _has_commit(repo, commit):
+    if not found:
         raise GitRefNotFound(
             commit,
             cause=f"commit {commit} is not in the repository",
