@@ -47,7 +47,7 @@ from tasks.run.noop_checks import Check, all_unchanged, check_timeout, checks_of
 from tasks.run.outline import Stamps, memo_dir, stamp
 
 if TYPE_CHECKING:
-    from tasks.run.early_sync import Synced
+    from tasks.run.early_sync import Held
     from tasks.run.outline import EnvOutline, Outline, PinOutline
 
 VERSION = "noop-v2"
@@ -314,19 +314,47 @@ def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> 
 def _all_new(records: list[EnvRecord]) -> bool:
     from tasks.run.early_sync import entries_sound, is_new
 
-    return all(is_new(record) and entries_sound(record) for record in records)
+    return all(is_new(r.path, r.sites, r.base) and entries_sound(r.pins) for r in records)
+
+
+@dataclass(frozen=True)
+class Synced:
+    """An environment synced before doit: its events, and its record as it now stands (None: none)."""
+
+    events: Held
+    record: EnvRecord | None
 
 
 def _synced_new(records: list[EnvRecord], cache: Path) -> dict[str, Synced] | None:
+    """Each new environment synced from the cache (tasks/run/early_sync.py); None when one failed."""
     from tasks.core.errors import ConfigError
     from tasks.plan.noop import link_mode
-    from tasks.run.early_sync import sync_new
+    from tasks.run.early_sync import sync_from_cache
 
     try:
         link = link_mode(variables().get("link"))
     except ConfigError:
         return None  # the full path says what is wrong with it
-    return sync_new(records, cache, link)
+    done = {}
+    for record in records:
+        held = sync_from_cache(record.name, record.path, record.base, cache, record.pins, link)
+        if held is None:
+            return None
+        done[record.name] = Synced(held, _synced_record(record))
+    return done
+
+
+def _synced_record(record: EnvRecord) -> EnvRecord | None:
+    """`record` with the environment as the sync left it, when it equals the pins."""
+    from dataclasses import replace
+
+    from tasks.run.early_sync import base_of
+
+    stamped = env_stamps(record.path, record.sites)  # before the environment is read: a later change shows
+    count = _equal_count(record.sites, record.pins)
+    if count is None or base_of(record.path) != record.base:
+        return None
+    return replace(record, env=stamped, count=count)
 
 
 def _store_synced(data: dict[str, Any], synced: Mapping[str, Synced]) -> None:

@@ -16,17 +16,13 @@ events and lets doit run, which heals it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tasks.core.eventkinds import Event
 from tasks.core.events import emit, set_reporter
 from tasks.run.outline import stamp
-
-if TYPE_CHECKING:
-    from tasks.run.early_noop import EnvRecord
 
 
 class Held:
@@ -54,11 +50,11 @@ def base_of(path: str) -> list[str]:
     return [real, stamp(Path(real))]
 
 
-def is_new(record: EnvRecord) -> bool:
-    """The environment exists, made from the interpreter recorded, and holds no distribution yet."""
-    if not record.base or base_of(record.path) != record.base:
+def is_new(path: str, sites: Sequence[str], base: Sequence[str]) -> bool:
+    """The environment exists, made from the interpreter `base` names, and holds no distribution yet."""
+    if not base or base_of(path) != list(base):
         return False
-    for site in record.sites:
+    for site in sites:
         try:
             if any(e.name.endswith(".dist-info") for e in os.scandir(site)):
                 return False
@@ -69,63 +65,42 @@ def is_new(record: EnvRecord) -> bool:
     return True
 
 
-def entries_sound(record: EnvRecord) -> bool:
+def entries_sound(pins: Mapping[str, Mapping[str, Any]]) -> bool:
     """Every pin's unpacked wheel is in the cache and unchanged since it was unpacked."""
     from tasks.wheels.unpacked import entry_damage
 
     try:
-        entries = [Path(values["unpacked"]) for values in record.pins.values()]
+        entries = [Path(values["unpacked"]) for values in pins.values()]
     except (KeyError, TypeError):
         return False
     return bool(entries) and all(entry_damage(entry) is None for entry in entries)
 
 
-@dataclass(frozen=True)
-class Synced:
-    """An environment synced before doit: its events, and its record as it now stands (None: none)."""
-
-    events: Held
-    record: EnvRecord | None
-
-
-def sync_new(records: Sequence[EnvRecord], cache: Path, link: str) -> dict[str, Synced] | None:
-    """Sync each of `records`' new environments from the cache; None when one failed (doit runs then)."""
+def sync_from_cache(
+    name: str, path: str, base: Sequence[str], cache: Path, pins: Mapping[str, Mapping[str, Any]], link: str
+) -> Held | None:
+    """Sync the new environment `name` to `pins` (tasks.run.sync_env.sync_into), its events held; None when
+    it failed (doit runs then, and heals what it can)."""
     from tasks.core.errors import WheelwrightError
     from tasks.run.sync_env import sync_into
 
-    done: dict[str, Synced] = {}
-    for record in records:
-        held = Held()
-        previous = set_reporter(held)
-        try:
-            sync_into(record.name, Path(record.path), record.base[0], cache, record.pins, link)
-        except (WheelwrightError, OSError):
-            return None
-        finally:
-            set_reporter(previous)
-        done[record.name] = Synced(held, _recorded(record))
-        _restamp_outline(record)
-    return done
+    held = Held()
+    previous = set_reporter(held)
+    try:
+        sync_into(name, Path(path), base[0], cache, pins, link)
+    except (WheelwrightError, OSError):
+        return None
+    finally:
+        set_reporter(previous)
+    _restamp_outline(path, base)
+    return held
 
 
-def _restamp_outline(record: EnvRecord) -> None:
+def _restamp_outline(path: str, base: Sequence[str]) -> None:
     """The outline memo watches the environment's pyvenv.cfg and python: made again from the same
     interpreter, they plan the same outline (so the next full run need not plan again)."""
     from tasks.run.context import memo_key
     from tasks.run.outline import restamp
 
-    if base_of(record.path) == record.base:
-        restamp(
-            memo_key(), [os.path.join(record.path, "pyvenv.cfg"), os.path.join(record.path, "bin", "python")]
-        )
-
-
-def _recorded(record: EnvRecord) -> EnvRecord | None:
-    """`record` with the environment as this sync left it, when it equals the pins."""
-    from tasks.run.early_noop import _equal_count, env_stamps
-
-    stamped = env_stamps(record.path, record.sites)  # before the environment is read: a later change shows
-    count = _equal_count(record.sites, record.pins)
-    if count is None or base_of(record.path) != record.base:
-        return None
-    return replace(record, env=stamped, count=count)
+    if base_of(path) == list(base):
+        restamp(memo_key(), [os.path.join(path, "pyvenv.cfg"), os.path.join(path, "bin", "python")])
