@@ -28,6 +28,8 @@ def unmet(
     markers: Mapping[str, str],
 ) -> list[str]:
     """One line per requirement an installed distribution has that the environment does not meet."""
+    if not any(requires.get(name) for name in installed):
+        return []  # nothing required: no requirement parser to load
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 

@@ -35,7 +35,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,16 +48,26 @@ from tasks.run.noop_checks import Check, all_unchanged, check_timeout, checks_of
 from tasks.run.outline import Stamps, memo_dir, stamp
 
 if TYPE_CHECKING:
+    from tasks.run.early_sync import Held
     from tasks.run.outline import EnvOutline, Outline, PinOutline
 
-VERSION = "noop-v1"
+VERSION = "noop-v2"
 # What a no-op cannot honour without doit: any of these given sends the run down the full path.
 DECLINED = ("dry", "check", "offline", "verbose", "report", "timings", "shard", "remote", "dir", "days",
             "ci", "max-size")  # fmt: skip
 # doit's commands that change its task state: the records rest on that state, so they go with it.
 STATE_COMMANDS = ("forget", "reset-dep", "ignore", "clean")
 FLAGS = ("dry", "check", "offline", "verbose")  # yes/no variables (`offline` also PIP_NO_INDEX)
-DIST_FILES = ("METADATA", "RECORD", "direct_url.json")  # what the quick check reads of a distribution
+DIST_FILES = ("METADATA", "RECORD", "direct_url.json")
+PIN_VALUES = (
+    "name",
+    "version",
+    "filename",
+    "sha256",
+    "unpacked",
+    "direct_url",
+    "revision",
+)  # what a sync installs  # what the quick check reads of a distribution
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,8 @@ class EnvRecord:
     count: int  # the distributions it audits
     tasks: list[str]  # the pin tasks doit would find up to date
     checks: list[Check]
+    pins: dict[str, Any]  # their values, as the sync task was handed them (`pin0`, `pin1`, …)
+    base: list[str]  # the interpreter the environment was made from, and its stamp (tasks.run.early_sync)
 
 
 # --- the record, written by the sync action (doit running) -----------------------------------------
@@ -119,9 +131,14 @@ def _record(
     checks = checks_of(outlined, pins)
     if count is None or checks is None:
         return None
+    from tasks.run.early_sync import base_of
+
     tasks = [f"{step}:{pin.task}" for pin in outlined for step in _steps(Path(memo.cache), pin)]
     inputs = _lock_side(planned, memo)
-    return EnvRecord(env.name, env.path, list(sites), inputs, stamped, count, tasks, checks)
+    values = {key: {k: v for k, v in value.items() if k in PIN_VALUES} for key, value in pins.items()}
+    return EnvRecord(
+        env.name, env.path, list(sites), inputs, stamped, count, tasks, checks, values, base_of(env.path)
+    )
 
 
 def _sites_now(name: str) -> list[str]:
@@ -208,22 +225,27 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class NoOp:
-    """A run with nothing to do: what it says."""
+    """A run with nothing for doit to do: what it says. An environment in `synced` was new and has been
+    synced from the cache before doit (tasks/run/early_sync.py): its held events are shown instead."""
 
     project: str
     records: list[EnvRecord]
     seconds: list[float]  # each environment's check
     group: bool  # `sync` (the group task) rather than `sync:<env>`
+    synced: Mapping[str, Synced] = field(default_factory=dict)
 
     def report(self) -> None:
-        """The events a doit no-op reports: the project, the fresh tasks, each environment's summary."""
+        """The events a doit run reports: the project, the fresh tasks, each environment's sync."""
         emit(ProjectUsed(self.project))
         for record, seconds in zip(self.records, self.seconds, strict=True):
             for task in record.tasks:
                 emit(SkippedCheck(task=task))
             emit(Started(task=f"sync:{record.name}"))
-            emit(SyncSummary(task=record.name, path=record.path, count=record.count, created=False,
-                             seconds=seconds))  # fmt: skip
+            if record.name in self.synced:
+                self.synced[record.name].events.replay()
+            else:
+                emit(SyncSummary(task=record.name, path=record.path, count=record.count, created=False,
+                                 seconds=seconds))  # fmt: skip
             emit(Finished(task=f"sync:{record.name}"))
         if self.group:
             emit(Started(task="sync"))
@@ -274,13 +296,15 @@ def _from_json(data: dict[str, Any]) -> EnvRecord:
 
 def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> NoOp | None:
     """The no-op when nothing changed. While the lock is the same, the remote checks are made even when
-    an environment changed (a new one, say): the full path takes their answers."""
+    an environment changed (a new one, say): a new environment is then synced from the cache here
+    (tasks/run/early_sync.py), and anything else goes to the full path, which takes their answers."""
     if not records or any(_changed(record.inputs) for record in records):
         return None
-    seconds, same = [], True
+    seconds, changed = [], []
     for record in records:
         started = time.perf_counter()
-        same = same and env_stamps(record.path, record.sites) == record.env
+        if env_stamps(record.path, record.sites) != record.env:
+            changed.append(record)
         seconds.append(time.perf_counter() - started)
     cache, state = Path(data["cache"]), Path(data["state"])
     if not _cache_writable(cache, state):
@@ -288,7 +312,74 @@ def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> 
     if not _state_readable(cache / state):
         return None  # the full path removes it, and says so
     unchanged = all_unchanged([check for record in records for check in record.checks], cache)
-    return NoOp(str(data["project"]), records, seconds, group) if same and unchanged else None
+    if not unchanged or (changed and not _all_new(changed)):
+        return None
+    synced = _synced_new(changed, cache) if changed else {}
+    if synced is None:
+        return None
+    if synced:
+        _store_synced(data, synced)
+    return NoOp(str(data["project"]), records, seconds, group, synced)
+
+
+def _all_new(records: list[EnvRecord]) -> bool:
+    from tasks.run.early_sync import entries_sound, is_new
+
+    return all(is_new(r.path, r.sites, r.base) and entries_sound(r.pins) for r in records)
+
+
+@dataclass(frozen=True)
+class Synced:
+    """An environment synced before doit: its events, and its record as it now stands (None: none)."""
+
+    events: Held
+    record: EnvRecord | None
+
+
+def _synced_new(records: list[EnvRecord], cache: Path) -> dict[str, Synced] | None:
+    """Each new environment synced from the cache (tasks/run/early_sync.py); None when one failed."""
+    from tasks.core.errors import ConfigError
+    from tasks.plan.noop import link_mode
+    from tasks.run.early_sync import sync_from_cache
+
+    try:
+        link = link_mode(variables().get("link"))
+    except ConfigError:
+        return None  # the full path says what is wrong with it
+    done = {}
+    for record in records:
+        held = sync_from_cache(record.name, record.path, record.base, cache, record.pins, link)
+        if held is None:
+            return None
+        done[record.name] = Synced(held, _synced_record(record))
+    return done
+
+
+def _synced_record(record: EnvRecord) -> EnvRecord | None:
+    """`record` with the environment as the sync left it, when it equals the pins."""
+    from dataclasses import replace
+
+    from tasks.run.early_sync import base_of
+
+    stamped = env_stamps(record.path, record.sites)  # before the environment is read: a later change shows
+    count = _equal_count(record.sites, record.pins)
+    if count is None or base_of(record.path) != record.base:
+        return None
+    return replace(record, env=stamped, count=count)
+
+
+def _store_synced(data: dict[str, Any], synced: Mapping[str, Synced]) -> None:
+    """The records of the environments synced here, as they now stand (or gone), for the next no-op."""
+    from tasks.core.urls import scrub
+
+    records = dict(data["records"])
+    for name, done in synced.items():
+        if done.record is None:
+            records.pop(name, None)
+        else:
+            records[name] = scrub(json.loads(json.dumps(asdict(done.record))))
+    with contextlib.suppress(OSError):  # a memo: without it, the next run takes the full path
+        atomic_write_text(_memo_path(), json.dumps({**data, "records": records}))
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

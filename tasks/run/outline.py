@@ -12,6 +12,7 @@ memo is a file, so both use index URLs with user:password@ removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -144,6 +145,25 @@ def load_stamped_memo(variables: Mapping[str, str]) -> tuple[Outline, Stamps] | 
     if any(stamp(Path(p)) != s for p, s in data["stamps"]):
         return None
     return _from_json(data["outline"]), [(p, s) for p, s in data["stamps"]]
+
+
+def restamp(key: str, paths: Iterable[str]) -> None:
+    """Take the memo's stamps of `paths` again when they alone changed and none was missing: files a run
+    replaced with their equals (a new environment made from the same interpreter: tasks/run/early_sync.py)
+    leave the outline as it was planned."""
+    own = set(paths)
+    memo = memo_dir() / f"{key}.json"  # key: outline_key(the run's variables)
+    try:
+        data = json.loads(memo.read_text())
+        stamped = [(p, s) for p, s in data["stamps"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    changed = {p for p, s in stamped if stamp(Path(p)) != s}
+    if not changed or not changed <= own or any(s == "missing" for p, s in stamped if p in own):
+        return
+    data["stamps"] = [(p, stamp(Path(p)) if p in own else s) for p, s in stamped]
+    with contextlib.suppress(OSError):  # a memo: without it, the next full run plans again
+        atomic_write_text(memo, json.dumps(data))
 
 
 def without_credentials(outline: Outline) -> Outline:

@@ -4,15 +4,20 @@ Holding the environment's mutex (one sync of it at a time, `tasks.core.mutexes`)
 needed, plan (`tasks.plan.planner`), remove then install, and report the summary; then, when anything
 changed, warn about unmet requirements. A cache entry found damaged, before or while installing, is
 evicted, fetched again (`tasks.run.fetch_pin`) and installed in the same run.
+
+`sync_into` is that sync with no plan of the run behind it: the environment's name, path and
+interpreter, and what fetches a pin again (None: nothing can be fetched here, so a damaged entry fails
+it). `sync_env` (doit's action) and the warm sync decided before doit (`tasks.run.early_noop`) both
+go through it; neither the run model nor the fetchers are imported until an entry needs fetching.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.core import layout
 from tasks.core.errors import InstallError
@@ -24,26 +29,62 @@ from tasks.envs.interpreter import probe_env
 from tasks.envs.venv import ensure_venv, installed_distributions, venv_python
 from tasks.plan.noop import applied, report
 from tasks.plan.planner import Plan, Wanted, plan_sync, wanted_from_values
-from tasks.run.fetch_pin import fetch_pin
-from tasks.run.model import EnvJob
-from tasks.run.values import to_values
+
+if TYPE_CHECKING:
+    from tasks.run.model import EnvJob
+
+# What fetches a pin again after its damaged entry was evicted: the pin's name → its task's values
+# (None: the run has no such pin).
+Refetch = Callable[[NormalizedName], Mapping[str, Any] | None]
 
 
 def sync_env(job: EnvJob, cache: Path, link: str = "hardlink", **pins: Mapping[str, Any]) -> None:
     """Make the environment equal the lock; emits what changed. `link`: hardlink, copy or symlink."""
-    started = time.perf_counter()
-    wanted = wanted_from_values(pins)
     path = job.spec.path
     assert job.interp is not None and path is not None
+    sync_into(
+        job.spec.name,
+        path,
+        job.interp.executable,
+        cache,
+        pins,
+        link,
+        lambda name: _fetch_again(job, cache, name),
+    )
+
+
+def sync_into(
+    name: str,
+    path: Path,
+    python: str,
+    cache: Path,
+    pins: Mapping[str, Mapping[str, Any]],
+    link: str = "hardlink",
+    refetch: Refetch | None = None,
+) -> Plan:
+    """Make the environment `name` at `path` (made from `python` when missing) equal `pins` (the pin tasks'
+    values); emits what changed and returns the plan it applied. `refetch`: see the module's docstring."""
+    started = time.perf_counter()
+    wanted = wanted_from_values(pins)
     with venv_lock(cache, path):  # one sync of an environment at a time, across processes
-        created = ensure_venv(path, Path(job.interp.executable))
-        interp = probe_env(path, job.interp.executable, cache / layout.INTERPRETERS.name)
+        created = ensure_venv(path, Path(python))
+        interp = probe_env(path, python, cache / layout.INTERPRETERS.name)
         sites = [Path(interp.paths["purelib"]), Path(interp.paths["platlib"])]
         target = _Target(interp.scheme(), str(venv_python(path)), path, link)
-        plan, phases = _install_healing(job, cache, wanted, sites, target, started)
-    report(job.spec.name, path, plan, created, time.perf_counter() - started, phases)
+        plan, phases = _install_healing(refetch, wanted, sites, target, started)
+    report(name, path, plan, created, time.perf_counter() - started, phases)
     if not plan.is_empty:  # only a changed environment can have lost a requirement
         warn_unmet(sites, interp.markers)
+    return plan
+
+
+def _fetch_again(job: EnvJob, cache: Path, name: NormalizedName) -> Mapping[str, Any] | None:
+    """The values of the job's pin `name`, fetched again (its cache entry was evicted)."""
+    from tasks.run.fetch_pin import fetch_pin
+    from tasks.run.values import to_values
+
+    pin = next((p for p in job.pins if p.name == name), None)
+    return None if pin is None else to_values(fetch_pin(pin, cache))
 
 
 def warn_unmet(sites: list[Path], markers: Mapping[str, str]) -> list[str]:
@@ -92,8 +133,7 @@ class _Target:
 
 
 def _install_healing(
-    job: EnvJob,
-    cache: Path,
+    refetch: Refetch | None,
     wanted: dict[NormalizedName, Wanted],
     sites: list[Path],
     target: _Target,
@@ -109,7 +149,7 @@ def _install_healing(
     resolved = (("resolve", time.perf_counter() - started),)
     if first.is_empty:
         return first, resolved
-    wanted = _refetched(job, cache, wanted, _damaged([*first.install, *(n for _, n in first.replace)]))
+    wanted = _refetched(refetch, wanted, _damaged([*first.install, *(n for _, n in first.replace)]))
     for retry in (False, True):
         plan = plan_sync(installed_distributions(sites), wanted)
         try:
@@ -119,7 +159,7 @@ def _install_healing(
             hit = [w for w in wanted.values() if w.unpacked == exc.entry]
             if retry or not hit:
                 raise
-            wanted = _refetched(job, cache, wanted, [(w, exc.cause) for w in hit])
+            wanted = _refetched(refetch, wanted, [(w, exc.cause) for w in hit])
     return first, resolved + phases
 
 
@@ -135,7 +175,7 @@ def _damaged(todo: list[Wanted]) -> list[tuple[Wanted, str]]:
 
 
 def _refetched(
-    job: EnvJob, cache: Path, wanted: dict[NormalizedName, Wanted], damaged: list[tuple[Wanted, str]]
+    refetch: Refetch | None, wanted: dict[NormalizedName, Wanted], damaged: list[tuple[Wanted, str]]
 ) -> dict[NormalizedName, Wanted]:
     """`wanted` after evicting each damaged entry and fetching its pin again.
 
@@ -145,10 +185,14 @@ def _refetched(
 
     healed = dict(wanted)
     for want, damage in damaged:
+        if refetch is None:
+            raise InstallError(
+                f"damaged cache entry ({damage}) and nothing here to fetch it", package=want.name
+            )
         if entry_damage(Path(want.unpacked)) is not None:
             evict(Path(want.unpacked), damage)
-        pin = next((p for p in job.pins if p.name == want.name), None)
-        if pin is None:
+        values = refetch(want.name)
+        if values is None:
             raise InstallError(f"damaged cache entry ({damage}) with no pin to fetch", package=want.name)
-        healed.update(wanted_from_values({want.name: to_values(fetch_pin(pin, cache))}))
+        healed.update(wanted_from_values({want.name: values}))
     return healed

@@ -12,6 +12,7 @@ resolved by our resolver (wheels only), through the run's `Network`, and install
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,26 @@ def _made_for(cache: Path, wanted: str) -> Path | None:
     return None
 
 
+# (requirements, interpreter, indexes, cache, network) → the pins they resolved to, in this process (one run):
+# a source whose metadata and wheel are built in one run resolves its backend's requirements once, not twice.
+_resolved: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+_resolving = threading.Lock()
+
+
 def _resolve_build_requires(
+    requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, net: Network, package: str
+) -> list[tuple[str, str]]:
+    key = (tuple(sorted(requires)), interp.platform_key, interp.executable, indexes, str(cache), id(net))
+    with _resolving:
+        known = _resolved.get(key)
+    if known is None:
+        known = _resolve_now(requires, interp, indexes, cache, net, package)
+        with _resolving:
+            _resolved[key] = known
+    return list(known)
+
+
+def _resolve_now(
     requires: Sequence[str], interp: Interpreter, indexes: Indexes, cache: Path, net: Network, package: str
 ) -> list[tuple[str, str]]:
     from tasks.inputs.reqline import Origin, parse_requirement_line

@@ -62,12 +62,19 @@ def build_system(tree: Path, *, package: str) -> BuildSystem:
 class _Runner:
     """pyproject-hooks runner: every hook's output (stdout, stderr, the warnings it raised) goes to the
     build's log file (and with verbose=1 to `output` events, line by line, which the console shows);
-    the last lines are kept for the error message."""
+    the last lines are kept for the error message.
+
+    `then` (a hook and its input): when pyproject-hooks asks for get_requires_for_build_*, the backend
+    process runs that hook too if the answer is that nothing more is needed (tasks/source/hook_chain.py),
+    and the later call of the same hook with the same input takes its answer instead of starting the
+    backend again. A chain that fails runs nothing ahead: the hook is then run on its own, as ever."""
 
     def __init__(self, log: Path, package: str) -> None:
         self.log, self.package, self.hook = log, package, ""
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.live = is_verbose()  # verbose=1: every line as an event too, for the console to stream
+        self.then: tuple[str, dict[str, Any]] | None = None
+        self.ahead: dict[str, Path] = {}  # hook → the control directory of its answer, run ahead
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("", encoding="utf-8")  # one log per build: this build's output only
 
@@ -79,13 +86,54 @@ class _Runner:
         env["PYTHONNOUSERSITE"] = "1"
         env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleaved in the log as they were written
         self.hook = cmd[-2]  # pyproject-hooks calls: python _in_process.py <hook> <control dir>
+        if self._answered_ahead(cmd):
+            return
         self.tail.clear()
+        chained = self._chained(cmd)
         with self.log.open("a", encoding="utf-8") as out:
             out.write(f"--- {self.hook}\n")
-            code = self._run(cmd, cwd, env, out)
+            code = self._run(chained or cmd, cwd, env, out)
             self._warnings(Path(cmd[-1]) / "output.json", out)
+        if chained and not (Path(cmd[-1]) / "output.json").is_file():
+            self.ahead.clear()
+        elif chained and code != 0:
+            self.ahead.clear()  # the first hook answered; the next one fails again on its own, and says so
+            code = 0
         if code != 0:
             raise subprocess.CalledProcessError(code, cmd)
+
+    def _chained(self, cmd: Sequence[str]) -> list[str] | None:
+        """The command that runs `cmd`'s get_requires hook and the hook in `then` in one process."""
+        import shutil
+
+        if self.then is None or not self.hook.startswith("get_requires_for_build_"):
+            return None
+        hook, kwargs = self.then
+        self.then = None
+        control = self.log.with_name(f"{self.log.stem}.{hook}")  # beside the log: one per build and hook
+        shutil.rmtree(control, ignore_errors=True)
+        control.mkdir(parents=True)
+        (control / "input.json").write_text(json.dumps({"kwargs": kwargs}), encoding="utf-8")
+        self.ahead = {hook: control}
+        return [cmd[0], str(Path(__file__).with_name("hook_chain.py")), *cmd[1:], hook, str(control)]
+
+    def _answered_ahead(self, cmd: Sequence[str]) -> bool:
+        """Hand over the answer of `cmd`'s hook, run ahead with the same input; False when there is none."""
+        import shutil
+
+        control = self.ahead.pop(self.hook, None)
+        if control is None:
+            return False
+        try:
+            ready = (control / "output.json").is_file()
+            same = ready and _input(control) == _input(Path(cmd[-1]))
+            if same:
+                shutil.copyfile(control / "output.json", Path(cmd[-1]) / "output.json")
+                with self.log.open("a", encoding="utf-8") as out:
+                    self._warnings(control / "output.json", out)
+            return same
+        finally:
+            shutil.rmtree(control, ignore_errors=True)
 
     def _run(self, cmd: Sequence[str], cwd: str | None, env: dict[str, str], out: TextIO) -> int:
         pipe = subprocess.PIPE
@@ -113,6 +161,13 @@ class _Runner:
             self.tail.append(text)
         if self.live:
             emit(BackendOutput(package=self.package, message=text))
+
+
+def _input(control: Path) -> Any:
+    try:
+        return json.loads((control / "input.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 @functools.cache
@@ -175,12 +230,15 @@ class Builder:
             python_executable=self.env.python,
         )
 
-    def _env(self, hook: str, build: str) -> tuple[Any, _Runner]:
-        """A hook caller in the environment, with the backend's static and dynamic requirements installed."""
+    def _env(self, hook: str, build: str, then: tuple[str, dict[str, Any]]) -> tuple[Any, _Runner]:
+        """A hook caller in the environment, with the backend's static and dynamic requirements installed.
+
+        `then`: the hook (and its input) the build calls next, run ahead with get_requires (see _Runner)."""
         system = build_system(self.tree, package=self.package)
         self.env.install(system.requires)
         self.last_log = self.log_path(build)
         runner = _Runner(self.last_log, self.package)
+        runner.then = then
         hooks = self._hooks(system, runner)
         extra = self._dynamic_requires(hooks, hook, system, runner)
         if extra:
@@ -221,9 +279,11 @@ class Builder:
     def metadata(self, *, editable: bool = False) -> dict[str, Any]:
         """Core metadata from prepare_metadata_for_build_wheel (or _editable); a full build when missing."""
         hook = "editable" if editable else "wheel"
-        hooks, runner = self._env(hook, f"{hook}-metadata")
-        prepare = getattr(hooks, f"prepare_metadata_for_build_{hook}")
         with tempfile.TemporaryDirectory(prefix="ww-meta-") as out:
+            kwargs = {"metadata_directory": os.path.abspath(out), "config_settings": self._settings}
+            then = (f"prepare_metadata_for_build_{hook}", {**kwargs, "_allow_fallback": True})
+            hooks, runner = self._env(hook, f"{hook}-metadata", then)
+            prepare = getattr(hooks, f"prepare_metadata_for_build_{hook}")
             name = self._call(lambda: prepare(out, self._settings, _allow_fallback=True), runner)
             text = (Path(out) / name / "METADATA").read_text(encoding="utf-8")
         return parse_core_metadata(text)
@@ -231,8 +291,9 @@ class Builder:
     def wheel(self, out_dir: Path, *, editable: bool = False) -> Path:
         """Build a wheel into `out_dir` (with PEP 660 build_editable when `editable`)."""
         hook = "editable" if editable else "wheel"
-        hooks, runner = self._env(hook, hook)
         out_dir.mkdir(parents=True, exist_ok=True)
+        kwargs = {"wheel_directory": os.path.abspath(out_dir), "config_settings": self._settings}
+        hooks, runner = self._env(hook, hook, (f"build_{hook}", {**kwargs, "metadata_directory": None}))
         build = getattr(hooks, f"build_{hook}")
         filename = str(self._call(lambda: build(str(out_dir), self._settings), runner))
         return out_dir / filename
