@@ -1,4 +1,4 @@
-"""Git sources through plain `git` commands: one bare repository per canonical URL, one lock per repository.
+"""Git sources through GitPython: one bare repository per canonical URL, one lock per repository.
 
 A ref resolves to a commit with one `ls-remote` (a full commit sha needs no network); the commit
 is fetched into `git-v0/db/<repo>` when missing and checked out once into
@@ -141,7 +141,9 @@ def has_commit(source: GitSource, commit: str, cache: Path) -> bool:
         return True
     if not (repo_dir(cache, source) / "HEAD").exists():
         return False
-    return _has_commit(repo_dir(cache, source), commit)
+    import git
+
+    return _has_commit(git.Repo(repo_dir(cache, source)), commit)
 
 
 def checkout(source: GitSource, commit: str, cache: Path, *, package: str, offline: bool = False) -> Path:
@@ -155,70 +157,58 @@ def checkout(source: GitSource, commit: str, cache: Path, *, package: str, offli
     with _lock(cache, source):
         if (target / layout.GIT_COMMIT).is_file():
             return target
-        repo = _bare_repo(cache, source, package)
+        repo = _bare_repo(cache, source)
         _fetch_commit(repo, source, commit, package, offline)
         try:
             _export(repo, commit, target)
-        except (_Failed, tarfile.TarError, OSError, ValueError) as exc:
-            cause = _tail(exc) if isinstance(exc, _Failed) else exc
+        except (tarfile.TarError, OSError, ValueError) as exc:
             raise SourceError(
-                f"cannot check out {commit[:12]}: {cause}", package=package, source=source.describe()
+                f"cannot check out {commit[:12]}: {exc}", package=package, source=source.describe()
             ) from None
     return target
 
 
-def _git(repo: Path, *args: str) -> bytes:
-    """One git command in the bare clone `repo`, its output; `_Failed` (with git's stderr) when it fails.
+def _bare_repo(cache: Path, source: GitSource) -> object:
+    import git
 
-    Plain `git` subprocesses: a fetch and an archive need neither GitPython's import nor its version
-    probes (check_source has refused other transports and option-like refs, and the URL comes after `--`).
-    """
-    import subprocess
-
-    try:
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        raise _Failed(f"cannot run git: {exc.strerror}") from None
-    if done.returncode != 0:
-        raise _Failed(done.stderr.decode("utf-8", "replace"))
-    return done.stdout
-
-
-def _bare_repo(cache: Path, source: GitSource, package: str) -> Path:
     path = repo_dir(cache, source)
     if (path / "HEAD").exists():
-        return path
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        _git(path, "init", "-q", "--bare")
-    except _Failed as exc:
-        raise SourceError(f"cannot make a git repository: {_tail(exc)}", package=package) from None
-    return path
+        return git.Repo(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return git.Repo.init(path, bare=True)
 
 
-def _has_commit(repo: Path, commit: str) -> bool:
+def _has_commit(repo: object, commit: str) -> bool:
+    import git
+
     try:
-        _git(repo, "cat-file", "-e", f"{commit}^{{commit}}")
+        repo.git.cat_file("-e", f"{commit}^{{commit}}")  # type: ignore[attr-defined]
         return True
-    except _Failed:
+    except git.GitCommandError:
         return False
 
 
-def _fetch_commit(repo: Path, source: GitSource, commit: str, package: str, offline: bool) -> None:
+def _fetch_commit(repo: object, source: GitSource, commit: str, package: str, offline: bool) -> None:
+    import git
+
     if _has_commit(repo, commit):
         return
     _refuse_offline(f"git fetch of commit {commit}", source, package, offline)
     refspecs = [commit] if not source.ref or FULL_SHA.match(source.ref) else [source.ref]
     try:
         for spec in refspecs:
-            _git(repo, "fetch", "--tags", "--force", "--", source.url, spec)
+            repo.git.fetch(source.url, spec, "--tags", "--force")  # type: ignore[attr-defined]
         found = _has_commit(repo, commit)
         if not found:
-            _git(repo, "fetch", "--tags", "--", source.url, "+refs/heads/*:refs/remotes/origin/*")
+            repo.git.fetch(source.url, "+refs/heads/*:refs/remotes/origin/*", "--tags")  # type: ignore[attr-defined]
             found = _has_commit(repo, commit)
-    except _Failed as exc:
+    except git.GitCommandError as exc:
         raise NetworkError(
             f"git fetch failed: {_tail(exc)}", package=package, source=source.describe()
+        ) from None
+    except (git.exc.UnsafeOptionError, git.exc.UnsafeProtocolError) as exc:
+        raise UnsafeSource(
+            f"refused by GitPython: {exc}", package=package, source=source.describe()
         ) from None
     if not found:
         raise GitRefNotFound(
@@ -229,7 +219,7 @@ def _fetch_commit(repo: Path, source: GitSource, commit: str, package: str, offl
         )
 
 
-def _export(repo: Path, commit: str, target: Path) -> None:
+def _export(repo: object, commit: str, target: Path) -> None:
     """The commit's tree through `git archive`, extracted with the sdist rules (links stay inside)."""
     import tarfile
     from io import BytesIO
@@ -237,7 +227,9 @@ def _export(repo: Path, commit: str, target: Path) -> None:
     from tasks.source.extract import extract_tar
 
     with temp_beside(target, directory=True) as tmp:
-        data = BytesIO(_git(repo, "archive", "--format=tar", commit))
+        data = BytesIO()
+        repo.archive(data, commit, format="tar")  # type: ignore[attr-defined]
+        data.seek(0)
         with tarfile.open(fileobj=data) as tar:
             extract_tar(tar, tmp)
         (tmp / layout.GIT_COMMIT).write_text(commit)
