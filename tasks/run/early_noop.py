@@ -323,9 +323,9 @@ def _decided(data: dict[str, Any], records: list[EnvRecord], *, group: bool) -> 
 
 
 def _all_new(records: list[EnvRecord]) -> bool:
-    from tasks.run.early_sync import entries_sound, is_new
+    from tasks.run.early_sync import is_new
 
-    return all(is_new(r.path, r.sites, r.base) and entries_sound(r.pins) for r in records)
+    return all(is_new(r.path, r.sites, r.base) for r in records)
 
 
 @dataclass(frozen=True)

@@ -65,22 +65,12 @@ def is_new(path: str, sites: Sequence[str], base: Sequence[str]) -> bool:
     return True
 
 
-def entries_sound(pins: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Every pin's unpacked wheel is in the cache and unchanged since it was unpacked."""
-    from tasks.wheels.unpacked import entry_damage
-
-    try:
-        entries = [Path(values["unpacked"]) for values in pins.values()]
-    except (KeyError, TypeError):
-        return False
-    return bool(entries) and all(entry_damage(entry) is None for entry in entries)
-
-
 def sync_from_cache(
     name: str, path: str, base: Sequence[str], cache: Path, pins: Mapping[str, Mapping[str, Any]], link: str
 ) -> Held | None:
     """Sync the new environment `name` to `pins` (tasks.run.sync_env.sync_into), its events held; None when
-    it failed (doit runs then, and heals what it can)."""
+    it failed (doit runs then, and heals what it can). sync_into checks every entry before it installs
+    anything, and with nothing here to fetch again, a damaged one fails it with the environment untouched."""
     from tasks.core.errors import WheelwrightError
     from tasks.run.sync_env import sync_into
 
