@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sync import SHARED, configured_index  # noqa: E402
 from bench.timing import Measured, measured_medians, run_measured, take_turns  # noqa: E402
-from bench.tools import tool_env  # noqa: E402
+from bench.tools import pip_compile, uv_compile  # noqa: E402
 
 SETS = SHARED / "bench-requirements"
 PHASES = ("cold", "warm")
@@ -44,35 +44,10 @@ def input_file(name: str, sets: Path, work: Path) -> Path:
 
 
 def commands(tool: str, req: Path, out: Path, cache: Path, baseline: Path | None = None) -> list[str]:
-    tools = tool_env() / "bin"
     if tool in ("wheelwright", "baseline"):
         doit = (baseline if tool == "baseline" and baseline else ROOT) / "doit"
         return [str(doit), "lock", f"req={req}", f"out={out}", f"cache={cache}"]
-    if tool == "uv":
-        return [
-            str(tools / "uv"),
-            "pip",
-            "compile",
-            "-q",
-            "--cache-dir",
-            str(cache),
-            "--python",
-            sys.executable,
-            "--generate-hashes",
-            "-o",
-            str(out),
-            str(req),
-        ]
-    return [
-        str(tools / "pip-compile"),
-        "-q",
-        "--cache-dir",
-        str(cache),
-        "--generate-hashes",
-        "-o",
-        str(out),
-        str(req),
-    ]
+    return uv_compile(req, out, cache) if tool == "uv" else pip_compile(req, out, cache)
 
 
 def pins(path: Path) -> dict[str, str]:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.results import RESULTS  # noqa: E402
 from bench.sync import new_venv  # noqa: E402
 from bench.timing import medians, run_seconds, take_turns  # noqa: E402
-from bench.tools import tool_env  # noqa: E402
+from bench.tools import pip_compile, pip_install, uv_compile, uv_sync  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_wheel  # noqa: E402
 
@@ -55,50 +55,15 @@ def make_index(house: Path, pins: int) -> list[str]:
 def lock_command(tool: str, req: Path, out: Path, cache: Path) -> list[str]:
     if tool == "wheelwright":
         return [str(ROOT / "doit"), "lock", f"req={req}", f"out={out}", f"cache={cache}"]
-    tools = tool_env() / "bin"
     if tool == "pip":
-        return [
-            str(tools / "pip-compile"),
-            "-q",
-            "--cache-dir",
-            str(cache),
-            "--generate-hashes",
-            "-o",
-            str(out),
-            str(req),
-        ]
-    common = ["--cache-dir", str(cache), "--python", sys.executable, "--generate-hashes"]
-    return [str(tools / "uv"), "pip", "compile", "-q", *common, "-o", str(out), str(req)]
+        return pip_compile(req, out, cache)
+    return uv_compile(req, out, cache)
 
 
 def sync_command(tool: str, lock: Path, venv: Path, cache: Path) -> list[str]:
     if tool == "wheelwright":
         return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}"]
-    if tool == "pip":
-        pip = str(venv / "bin" / "pip")
-        return [
-            pip,
-            "install",
-            "-q",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--cache-dir",
-            str(cache),
-            "-r",
-            str(lock),
-        ]
-    uv = str(tool_env() / "bin" / "uv")
-    return [
-        uv,
-        "pip",
-        "sync",
-        "-q",
-        "--cache-dir",
-        str(cache),
-        "--python",
-        str(venv / "bin" / "python"),
-        str(lock),
-    ]
+    return pip_install(lock, venv, cache) if tool == "pip" else uv_sync(lock, venv, cache)
 
 
 def timed(cmd: list[str]) -> float:

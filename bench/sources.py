@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
 from bench.timing import medians, run_seconds, take_turns  # noqa: E402
-from bench.tools import tool_env  # noqa: E402
+from bench.tools import uv_sync  # noqa: E402
 from tests.support.index_server import IndexServer  # noqa: E402
 from tests.support.wheels import make_sdist, make_sdist_dir  # noqa: E402
 
@@ -82,20 +82,7 @@ def command(tool: str, lock: Path, venv: Path, cache: Path, index_url: str, *ext
     if tool in ("wheelwright", "baseline"):
         doit = (BASELINE[0] if tool == "baseline" else ROOT) / "doit"
         return [str(doit), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}", *extra]
-    uv = str(tool_env() / "bin" / "uv")
-    return [
-        uv,
-        "pip",
-        "sync",
-        "-q",
-        "--cache-dir",
-        str(cache),
-        "--python",
-        str(venv / "bin" / "python"),
-        "--index-url",
-        index_url,
-        str(lock),
-    ]
+    return uv_sync(lock, venv, cache, "--index-url", index_url)
 
 
 def timed(cmd: list[str]) -> float:

@@ -30,7 +30,7 @@ from bench.lock import SETS, commands, input_file  # noqa: E402
 from bench.results import record  # noqa: E402
 from bench.sync import configured_index, new_venv  # noqa: E402
 from bench.timing import medians, run_seconds, take_turns  # noqa: E402
-from bench.tools import tool_env  # noqa: E402
+from bench.tools import pip_install, uv_sync  # noqa: E402
 
 PHASES = ["install cold", "install warm", "resolve cold", "resolve warm"]
 TOOLS = ["wheelwright", "uv", "pip"]
@@ -39,31 +39,7 @@ TOOLS = ["wheelwright", "uv", "pip"]
 def install_command(tool: str, lock: Path, venv: Path, cache: Path) -> list[str]:
     if tool == "wheelwright":
         return [str(ROOT / "doit"), "sync", f"req={lock}", f"venv={venv}", f"cache={cache}"]
-    if tool == "uv":
-        uv = str(tool_env() / "bin" / "uv")
-        return [
-            uv,
-            "pip",
-            "sync",
-            "-q",
-            "--cache-dir",
-            str(cache),
-            "--python",
-            str(venv / "bin" / "python"),
-            str(lock),
-        ]
-    pip = str(venv / "bin" / "pip")
-    return [
-        pip,
-        "install",
-        "-q",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "--cache-dir",
-        str(cache),
-        "-r",
-        str(lock),
-    ]
+    return uv_sync(lock, venv, cache) if tool == "uv" else pip_install(lock, venv, cache)
 
 
 def resolve(tool: str, req: Path, work: Path, env: dict[str, str]) -> tuple[dict[str, float], Path]:
